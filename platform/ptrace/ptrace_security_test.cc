@@ -1,0 +1,291 @@
+// The security invariants of the ptrace platform (platform/README.md):
+// a stub holds nothing of the sentry, never outlives its tracer or the
+// sentry, and app code never reaches a host syscall.
+#include <linux/audit.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "platform/ptrace/stub_abi.h"
+#include "platform/ptrace/test_fixture.h"
+
+DECLARE_PROGRAM(prog_two_syscalls);
+DECLARE_PROGRAM(prog_int80);
+DECLARE_PROGRAM(prog_vsyscall);
+extern "C" __attribute__((visibility("hidden"))) const char prog_vsyscall_ret[];
+DECLARE_PROGRAM(prog_fpu_state);
+DECLARE_PROGRAM(prog_fpu_keep);
+
+namespace platform::ptrace {
+namespace {
+
+using Kind = Trap::Kind;
+
+struct Mapping {
+  uint64_t start, end;
+  std::string perms, path;
+};
+
+std::vector<Mapping> ReadMaps(pid_t pid) {
+  std::vector<Mapping> maps;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    Mapping m;
+    std::string range, offset, dev, inode;
+    fields >> range >> m.perms >> offset >> dev >> inode;
+    std::getline(fields >> std::ws, m.path);
+    m.start = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
+    m.end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
+    maps.push_back(m);
+  }
+  return maps;
+}
+
+// fd number -> what it points to.
+std::vector<std::pair<int, std::string>> ReadFds(pid_t pid) {
+  std::vector<std::pair<int, std::string>> fds;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd/";
+  for (int fd = 0; fd < 1024; ++fd) {
+    char target[256];
+    const ssize_t n = readlink((dir + std::to_string(fd)).c_str(), target,
+                               sizeof(target) - 1);
+    if (n > 0) fds.emplace_back(fd, std::string(target, n));
+  }
+  return fds;
+}
+
+std::string StatusField(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key + ":", 0) == 0) {
+      std::istringstream value(line.substr(key.size() + 1));
+      std::string word;
+      value >> word;
+      return word;
+    }
+  }
+  return "";
+}
+
+// Gone, or a zombie nobody reaps (a container's init may not).
+bool IsGone(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return true;
+  return stat.substr(stat.rfind(')') + 2, 1) == "Z";
+}
+
+bool BecomesGone(pid_t pid) {
+  for (int i = 0; i < 500; ++i) {
+    if (IsGone(pid)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Checks what a stub or the zygote may still hold: the stub region (above
+// MaxUserAddress), memory file mappings (below it) and [vsyscall].
+void ExpectOnlyStubMappings(pid_t pid, uint64_t max_user_address,
+                            bool expect_memfd) {
+  uint64_t region_bytes = 0;
+  bool saw_memfd = false;
+  for (const Mapping& m : ReadMaps(pid)) {
+    if (m.path == "[vsyscall]") continue;
+    if (m.start >= max_user_address) {
+      EXPECT_EQ(m.path, "") << "pid " << pid << " maps " << std::hex << m.start;
+      region_bytes += m.end - m.start;
+    } else {
+      EXPECT_EQ(m.path.rfind("/memfd:ptrace_test", 0), 0u)
+          << "pid " << pid << " maps " << std::hex << m.start << " " << m.path;
+      saw_memfd = true;
+    }
+  }
+  EXPECT_EQ(region_bytes, uint64_t{STUB_REGION_SIZE}) << "pid " << pid;
+  EXPECT_EQ(saw_memfd, expect_memfd) << "pid " << pid;
+}
+
+void ExpectSandboxedStatus(pid_t pid) {
+  EXPECT_EQ(StatusField(pid, "Seccomp"), "2") << "pid " << pid;
+  EXPECT_EQ(StatusField(pid, "NoNewPrivs"), "1") << "pid " << pid;
+  EXPECT_EQ(StatusField(pid, "SigBlk"), "0000000000000000") << "pid " << pid;
+  EXPECT_EQ(StatusField(pid, "SigIgn"), "0000000000010000")  // SIGCHLD
+      << "pid " << pid;
+  EXPECT_EQ(StatusField(pid, "SigCgt"), "0000000000000000") << "pid " << pid;
+}
+
+TEST_F(PtraceTest, StubHoldsNothingOfTheSentry) {
+  Registers regs = Load(PROGRAM(prog_two_syscalls));
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, Kind::kSyscall);
+  const pid_t stub = pas().stub_pid();
+  ExpectOnlyStubMappings(stub, platform_->MaxUserAddress(), true);
+  const auto fds = ReadFds(stub);
+  ASSERT_EQ(fds.size(), 1u);
+  EXPECT_EQ(fds[0].first, STUB_MEM_FD);
+  EXPECT_EQ(fds[0].second.rfind("/memfd:ptrace_test", 0), 0u);
+  ExpectSandboxedStatus(stub);
+  EXPECT_EQ(StatusField(stub, "TracerPid"), std::to_string(getpid()));
+}
+
+TEST_F(PtraceTest, ZygoteHoldsNothingOfTheSentry) {
+  const pid_t zygote = platform_->zygote_pid();
+  ExpectOnlyStubMappings(zygote, platform_->MaxUserAddress(), false);
+  const auto fds = ReadFds(zygote);
+  ASSERT_EQ(fds.size(), 2u);
+  EXPECT_EQ(fds[0].first, STUB_MEM_FD);
+  EXPECT_EQ(fds[0].second.rfind("/memfd:ptrace_test", 0), 0u);
+  EXPECT_EQ(fds[1].first, STUB_SOCKET_FD);
+  EXPECT_EQ(fds[1].second.rfind("socket:", 0), 0u);
+  ExpectSandboxedStatus(zygote);
+}
+
+TEST_F(PtraceTest, NewStubStartsWithCleanFpuState) {
+  Registers regs = Load(PROGRAM(prog_fpu_state));
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, Kind::kSyscall);
+  EXPECT_EQ(regs.rdi, 0u);
+  EXPECT_EQ(regs.rsi, 0u);
+  EXPECT_EQ(regs.rdx, uint64_t{STUB_MXCSR_DEFAULT});
+  EXPECT_EQ(regs.r10, 0x37fu);  // x87 control word after FNINIT
+}
+
+TEST_F(PtraceTest, FpuStateSurvivesTrapsAndInjectedSyscalls) {
+  Registers regs = Load(PROGRAM(prog_fpu_keep));
+  regs.rdi = 0x0123456789abcdef;
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, Kind::kSyscall);
+  ASSERT_TRUE(
+      as_->MapFile(kSpareAddr, kPage, kSpareOffset, PROT_READ).has_value());
+  regs.rdi = 0;
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, Kind::kSyscall);
+  EXPECT_EQ(regs.orig_rax, 60u);
+  EXPECT_EQ(regs.rdi, 0x0123456789abcdefu);
+}
+
+// int $0x80 must never be read as a 64-bit syscall. Where the host serves
+// 32-bit syscalls, the SYSEMU stop is reported as SIGSYS; where it does not
+// (ia32_emulation=0, some VMs), the CPU raises a #GP: SIGSEGV, SI_KERNEL.
+TEST_F(PtraceTest, Int80IsNeverANativeSyscall) {
+  Registers regs = Load(PROGRAM(prog_int80));
+  const Trap trap = ctx_->Switch(*as_, regs);
+  ASSERT_EQ(trap.kind, Kind::kSignal) << KindName(trap.kind);
+  if (trap.info.si_signo == SIGSEGV) {
+    EXPECT_EQ(trap.info.si_code, SI_KERNEL);
+    RecordProperty("int80", "rejected by the host (no IA32 emulation)");
+    return;
+  }
+  EXPECT_EQ(trap.info.si_signo, SIGSYS);
+  EXPECT_EQ(trap.info.si_code, 1);  // SYS_SECCOMP
+  EXPECT_EQ(trap.info.si_syscall, 1);
+  EXPECT_EQ(trap.info.si_arch, AUDIT_ARCH_I386);
+}
+
+// The kernel emulates vsyscall calls without a syscall stop; the stub's
+// seccomp filter turns them into SIGSYS instead of a host gettimeofday.
+TEST_F(PtraceTest, VsyscallNeverReachesTheHost) {
+  bool have_vsyscall = false;
+  for (const Mapping& m : ReadMaps(getpid()))
+    have_vsyscall |=
+        m.path == "[vsyscall]" && m.perms.find('x') != m.perms.npos;
+  if (!have_vsyscall) GTEST_SKIP() << "vsyscall=none on this host";
+  Registers regs = Load(PROGRAM(prog_vsyscall));
+  const uint64_t rsp = regs.rsp;
+  const Trap trap = ctx_->Switch(*as_, regs);
+  ASSERT_EQ(trap.kind, Kind::kSignal) << KindName(trap.kind);
+  EXPECT_EQ(trap.info.si_signo, SIGSYS);
+  EXPECT_EQ(trap.info.si_syscall, SYS_gettimeofday);
+  EXPECT_EQ(reinterpret_cast<uint64_t>(trap.info.si_call_addr),
+            0xffffffffff600000u);
+  // The kernel has already emulated the `ret`: back at the caller, with
+  // rax = the syscall number, for the sentry to replace with a result.
+  EXPECT_EQ(regs.rip, kCodeAddr + (prog_vsyscall_ret - prog_vsyscall));
+  EXPECT_EQ(regs.rsp, rsp);
+  EXPECT_EQ(regs.rax, uint64_t{SYS_gettimeofday});
+}
+
+TEST_F(PtraceTest, AppCannotMapOutsideItsRange) {
+  const uint64_t max = platform_->MaxUserAddress();
+  const auto einval = base::Errno(EINVAL);
+  EXPECT_EQ(as_->MapFile(max, kPage, 0, PROT_READ).error(), einval);
+  EXPECT_EQ(as_->MapFile(max - kPage, 2 * kPage, 0, PROT_READ).error(), einval);
+  EXPECT_EQ(as_->MapFile(max - kPage, ~0ull - kPage, 0, PROT_READ).error(),
+            einval);
+  EXPECT_EQ(as_->MapFile(0, kPage, 0, PROT_READ).error(), einval);
+  EXPECT_EQ(as_->MapFile(kMinUserAddress - kPage, kPage, 0, PROT_READ).error(),
+            einval);
+  EXPECT_EQ(as_->MapFile(kSpareAddr + 1, kPage, 0, PROT_READ).error(), einval);
+  EXPECT_EQ(as_->MapFile(kSpareAddr, 0, 0, PROT_READ).error(), einval);
+  EXPECT_EQ(as_->MapFile(kSpareAddr, kPage, 1, PROT_READ).error(), einval);
+  EXPECT_EQ(as_->MapFile(kSpareAddr, kPage, 0, PROT_GROWSDOWN).error(), einval);
+  EXPECT_EQ(as_->Unmap(max, kPage).error(), einval);
+  EXPECT_EQ(as_->Protect(max, kPage, PROT_READ).error(), einval);
+  // The highest page is fine.
+  EXPECT_TRUE(as_->MapFile(max - kPage, kPage, 0, PROT_READ).has_value());
+}
+
+TEST_F(PtraceTest, DestroyedAddressSpaceLeavesNoProcess) {
+  const pid_t stub = pas().stub_pid();
+  as_.reset();
+  EXPECT_TRUE(BecomesGone(stub));
+}
+
+// Any sentry thread may destroy an address space (the kill and the reap
+// need no ptrace request), while its tracer lives on.
+TEST_F(PtraceTest, DestroyFromAnotherThread) {
+  Registers regs = Load(PROGRAM(prog_two_syscalls));
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, Kind::kSyscall);
+  const pid_t stub = pas().stub_pid();
+  std::thread([&] { as_.reset(); }).join();
+  EXPECT_TRUE(BecomesGone(stub));
+}
+
+// PTRACE_O_EXITKILL: the stub dies with its tracer thread.
+TEST_F(PtraceTest, StubDiesWithItsTracerThread) {
+  std::unique_ptr<AddressSpace> orphan;
+  std::thread tracer([&] {
+    auto as = platform_->NewAddressSpace();
+    ASSERT_TRUE(as.has_value());
+    orphan = std::move(*as);
+  });
+  tracer.join();
+  ASSERT_NE(orphan, nullptr);
+  const pid_t stub = static_cast<PtraceAddressSpace&>(*orphan).stub_pid();
+  EXPECT_TRUE(BecomesGone(stub));
+  orphan.reset();  // from a thread that is not the tracer: must not hang
+}
+
+// PR_SET_PDEATHSIG and EXITKILL: the zygote and every stub die with the
+// sentry, here a forked child that builds a platform and exits.
+TEST_F(PtraceTest, StubsAndZygoteDieWithTheSentry) {
+  int pids[2];
+  ASSERT_EQ(pipe(pids), 0);
+  const pid_t sentry = fork();
+  ASSERT_GE(sentry, 0);
+  if (sentry == 0) {
+    const int memfd = memfd_create("ptrace_test_child", 0);
+    auto platform = PtracePlatform::Create(memfd);
+    if (!platform) _exit(1);
+    auto as = (*platform)->NewAddressSpace();
+    if (!as) _exit(2);
+    const pid_t out[2] = {static_cast<PtracePlatform&>(**platform).zygote_pid(),
+                          static_cast<PtraceAddressSpace&>(**as).stub_pid()};
+    if (write(pids[1], out, sizeof(out)) != sizeof(out)) _exit(3);
+    _exit(0);  // no destructors: the sentry just dies
+  }
+  close(pids[1]);
+  pid_t got[2] = {0, 0};
+  EXPECT_EQ(read(pids[0], got, sizeof(got)), static_cast<ssize_t>(sizeof(got)));
+  close(pids[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(sentry, &status, 0), sentry);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(BecomesGone(got[0])) << "zygote " << got[0];
+  EXPECT_TRUE(BecomesGone(got[1])) << "stub " << got[1];
+}
+
+}  // namespace
+}  // namespace platform::ptrace

@@ -1,0 +1,117 @@
+// Tiny x86-64 programs for ptrace_platform_test. The test copies the bytes
+// between <name> and <name>_end into the memory file and runs them as app
+// code, so each is position independent. They live in a non-executable
+// section: the test process never runs them itself.
+
+#define PROGRAM(name) \
+  .globl name, name##_end; .hidden name, name##_end; name:
+#define END(name) name##_end:
+
+  .section .rodata.ptrace_test_programs, "a", @progbits
+
+// getpid(); then exit(result of getpid, r12).
+PROGRAM(prog_two_syscalls)
+  mov $39, %eax
+  syscall
+  mov %rax, %rdi
+  mov %r12, %rsi
+  mov $60, %eax
+  syscall
+  ud2
+END(prog_two_syscalls)
+
+// getpid() forever: the benchmark.
+PROGRAM(prog_syscall_loop)
+1:
+  mov $39, %eax
+  syscall
+  jmp 1b
+END(prog_syscall_loop)
+
+// *(u64*)rdi = rsi; rdx = *(u64*)rdi; exit().
+PROGRAM(prog_store_load)
+  mov %rsi, (%rdi)
+  mov (%rdi), %rdx
+  mov $60, %eax
+  syscall
+  ud2
+END(prog_store_load)
+
+PROGRAM(prog_ud2)
+  ud2
+END(prog_ud2)
+
+PROGRAM(prog_int3)
+  int3
+  ud2
+END(prog_int3)
+
+PROGRAM(prog_spin)
+1:
+  jmp 1b
+END(prog_spin)
+
+// A 32-bit syscall (exit) from 64-bit code; rcx cleared, as is likely.
+PROGRAM(prog_int80)
+  xor %ecx, %ecx
+  mov $1, %eax
+  int $0x80
+  ud2
+END(prog_int80)
+
+// gettimeofday(NULL, NULL) through the legacy vsyscall page.
+PROGRAM(prog_vsyscall)
+  xor %edi, %edi
+  xor %esi, %esi
+  movabs $0xffffffffff600000, %rax
+  call *%rax
+  .globl prog_vsyscall_ret; .hidden prog_vsyscall_ret
+prog_vsyscall_ret:
+  mov $60, %eax
+  syscall
+  ud2
+END(prog_vsyscall)
+
+// Reports the FPU state a new stub starts with: rdi|rsi = the OR of all
+// sixteen xmm registers, rdx = MXCSR, r10 = the x87 control word.
+PROGRAM(prog_fpu_state)
+  por %xmm1, %xmm0
+  por %xmm2, %xmm0
+  por %xmm3, %xmm0
+  por %xmm4, %xmm0
+  por %xmm5, %xmm0
+  por %xmm6, %xmm0
+  por %xmm7, %xmm0
+  por %xmm8, %xmm0
+  por %xmm9, %xmm0
+  por %xmm10, %xmm0
+  por %xmm11, %xmm0
+  por %xmm12, %xmm0
+  por %xmm13, %xmm0
+  por %xmm14, %xmm0
+  por %xmm15, %xmm0
+  movq %xmm0, %rdi
+  pshufd $0x4e, %xmm0, %xmm0
+  movq %xmm0, %rsi
+  sub $16, %rsp
+  stmxcsr (%rsp)
+  mov (%rsp), %edx
+  fnstcw 8(%rsp)
+  movzwl 8(%rsp), %r10d
+  mov $60, %eax
+  syscall
+  ud2
+END(prog_fpu_state)
+
+// xmm3 = rdi; getpid(); exit(xmm3): the FPU state survives a trap.
+PROGRAM(prog_fpu_keep)
+  movq %rdi, %xmm3
+  mov $39, %eax
+  syscall
+  movq %xmm3, %rdi
+  mov $60, %eax
+  syscall
+  ud2
+END(prog_fpu_keep)
+
+  .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,76 @@
+// The zygote: one small process, forked from the sentry while it is still
+// single-threaded, that forks every stub.
+//
+// Forking a multi-threaded C++ process is hazardous (locks held by other
+// threads, a half-updated heap), and every stub must start with nothing of
+// the sentry in it. So the sentry forks exactly once, early: the child
+// drops its fds, signal handlers and rseq, installs a seccomp filter, jumps
+// to the stub code (stub.S), which unmaps every page of the sentry and
+// resets the FPU, then serves "fork a stub" requests over a socket.
+#ifndef PLATFORM_PTRACE_ZYGOTE_H_
+#define PLATFORM_PTRACE_ZYGOTE_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace platform::ptrace {
+
+// Where the stub code lives. Every stub has it at the same addresses.
+struct StubLayout {
+  uint64_t region_start = 0;  // STUB_REGION_SIZE bytes: code page, data page
+  uint64_t region_end = 0;
+  uint64_t code_start = 0;  // the code page (r-x)
+  uint64_t code_end = 0;
+  uint64_t syscall_gadget = 0;      // `syscall; int3`
+  uint64_t syscall_gadget_end = 0;  // %rip at the int3 stop
+};
+
+class Zygote {
+ public:
+  // Reserves the stub region, forks the zygote and waits until it has shed
+  // the sentry's mappings. The caller must be single-threaded, and the
+  // calling thread must live as long as the zygote: the zygote's
+  // PR_SET_PDEATHSIG fires when the thread that forked it exits.
+  // `memory_fd` is not owned; the zygote and every stub keep a copy.
+  static base::Result<std::unique_ptr<Zygote>> Start(int memory_fd);
+
+  // Closes the request socket and reaps the zygote. Stubs forked from it
+  // die with it (PR_SET_PDEATHSIG), so destroy every stub first.
+  ~Zygote();
+
+  Zygote(const Zygote&) = delete;
+  Zygote& operator=(const Zygote&) = delete;
+
+  // Forks a new stub and returns its pid. The stub is fully set up (fds
+  // closed, death signal armed) and waits in pause() to be seized. Its
+  // parent is the zygote, not the sentry. Thread-safe.
+  base::Result<pid_t> NewStub();
+
+  const StubLayout& layout() const { return layout_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  Zygote(base::UniqueFd socket, base::UniqueFd pidfd, pid_t pid,
+         const StubLayout& layout);
+  // Waits for the zygote's ready byte; on failure logs why it died.
+  base::Result<void> AwaitReady();
+  // Closes the socket, makes sure the zygote exits and reaps it; returns
+  // the wait status.
+  int Stop();
+
+  std::mutex mu_;  // one request/response on socket_ at a time
+  base::UniqueFd socket_;
+  base::UniqueFd pidfd_;
+  pid_t pid_;
+  StubLayout layout_;
+};
+
+}  // namespace platform::ptrace
+
+#endif  // PLATFORM_PTRACE_ZYGOTE_H_

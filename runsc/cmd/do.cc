@@ -1,0 +1,51 @@
+// runsc do [flags] -- CMD ARGS...: run a command in a new sandbox with the
+// host's root filesystem visible read-only.
+#include <limits.h>
+#include <unistd.h>
+
+#include "runsc/cmd/commands.h"
+#include "runsc/flags.h"
+#include "runsc/sandbox.h"
+
+extern char** environ;
+
+namespace runsc {
+
+int Do(const std::vector<std::string>& args) {
+  auto flags = ParseFlags(args, {"platform", "debug-log", "root", "network"},
+                          {"strace", "debug", "force-overlay"});
+  if (!flags.ok()) {
+    PrintError(std::string(flags.status().message()));
+    return 125;
+  }
+  if (flags->rest.empty()) {
+    PrintError("usage: runsc do [--platform=ptrace] [--strace] "
+               "[--debug-log=PATH] -- CMD [ARGS...]");
+    return 125;
+  }
+  boot::Config config;
+  config.argv = flags->rest;
+  config.platform = flags->Get("platform", "ptrace");
+  if (config.platform != "ptrace") {
+    PrintError("unknown platform \"" + config.platform +
+               "\" (available: ptrace)");
+    return 125;
+  }
+  config.strace = flags->Bool("strace");
+  for (char** e = environ; *e; ++e) config.env.emplace_back(*e);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd))) config.cwd = cwd;
+  config.uid = getuid();
+  config.gid = getgid();
+
+  SandboxOptions options{.debug_log = flags->Get("debug-log"),
+                         .debug = flags->Bool("debug")};
+  auto pid = StartSandbox(config, options);
+  if (!pid.ok()) {
+    PrintError(std::string(pid.status().message()));
+    return 125;
+  }
+  return WaitSandbox(*pid);
+}
+
+}  // namespace runsc

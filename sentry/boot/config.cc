@@ -1,0 +1,43 @@
+#include <nlohmann/json.hpp>
+
+#include "sentry/boot/boot.h"
+
+namespace boot {
+
+std::string ConfigToJson(const Config& c) {
+  nlohmann::json j = {
+      {"argv", c.argv},         {"env", c.env},   {"cwd", c.cwd},
+      {"platform", c.platform}, {"root", c.root}, {"hostname", c.hostname},
+      {"strace", c.strace},     {"uid", c.uid},   {"gid", c.gid},
+  };
+  return j.dump();
+}
+
+bool ConfigFromJson(const std::string& json, Config* c, std::string* why) {
+  auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    *why = "sandbox configuration is not a JSON object";
+    return false;
+  }
+  try {
+    c->argv = j.at("argv").get<std::vector<std::string>>();
+    c->env = j.value("env", std::vector<std::string>{});
+    c->cwd = j.value("cwd", std::string("/"));
+    c->platform = j.value("platform", std::string("ptrace"));
+    c->root = j.value("root", std::string("/"));
+    c->hostname = j.value("hostname", std::string("runsc"));
+    c->strace = j.value("strace", false);
+    c->uid = j.value("uid", 0u);
+    c->gid = j.value("gid", 0u);
+  } catch (const nlohmann::json::exception& e) {
+    *why = std::string("bad sandbox configuration: ") + e.what();
+    return false;
+  }
+  if (c->argv.empty()) {
+    *why = "no command to run";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace boot

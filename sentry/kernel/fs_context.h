@@ -1,0 +1,47 @@
+// FsContext: a process's working directory and umask (shared by CLONE_FS
+// tasks).
+#ifndef SENTRY_KERNEL_FS_CONTEXT_H_
+#define SENTRY_KERNEL_FS_CONTEXT_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace kernel {
+
+class FsContext {
+ public:
+  explicit FsContext(std::string cwd) : cwd_(std::move(cwd)) {}
+
+  std::string cwd() const {
+    absl::MutexLock lock(&mu_);
+    return cwd_;
+  }
+  void set_cwd(std::string cwd) {
+    absl::MutexLock lock(&mu_);
+    cwd_ = std::move(cwd);
+  }
+  mode_t umask() const {
+    absl::MutexLock lock(&mu_);
+    return umask_;
+  }
+  // Returns the old mask, as umask(2).
+  mode_t set_umask(mode_t mask) {
+    absl::MutexLock lock(&mu_);
+    mode_t old = umask_;
+    umask_ = mask & 0777;
+    return old;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::string cwd_ ABSL_GUARDED_BY(mu_);  // absolute, canonical
+  mode_t umask_ ABSL_GUARDED_BY(mu_) = 022;
+};
+
+}  // namespace kernel
+
+#endif  // SENTRY_KERNEL_FS_CONTEXT_H_

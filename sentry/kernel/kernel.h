@@ -1,0 +1,95 @@
+// Kernel: the sandbox's one kernel instance. Owns the memory file, the
+// platform, the VFS and the processes, and runs the container's init.
+#ifndef SENTRY_KERNEL_KERNEL_H_
+#define SENTRY_KERNEL_KERNEL_H_
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "base/result.h"
+#include "platform/platform.h"
+#include "sentry/kernel/credentials.h"
+#include "sentry/kernel/futex.h"
+#include "sentry/kernel/syscall_table.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
+#include "sentry/mm/memory_file.h"
+#include "sentry/vfs/file_description.h"
+#include "sentry/vfs/vfs.h"
+
+namespace kernel {
+
+class Kernel {
+ public:
+  struct Options {
+    std::string platform = "ptrace";
+    const SyscallTable* syscalls = nullptr;  // required
+    bool strace = false;
+    std::string hostname = "runsc";
+    std::string host_root = "/";
+  };
+  // Must be called while the process is single-threaded (the platform
+  // forks its helper process here).
+  static base::Result<std::unique_ptr<Kernel>> Create(const Options& options,
+                                                      std::string* why);
+  ~Kernel();
+
+  struct InitProcess {
+    std::vector<std::string> argv;  // argv[0] is the path to execute
+    std::vector<std::string> envp;
+    std::string cwd = "/";
+    // fds 0, 1, 2 (and more) of the first process
+    std::vector<std::shared_ptr<vfs::FileDescription>> stdio;
+    Credentials creds;
+  };
+  // Starts the container's first process (pid 1) on its own host thread and
+  // returns once its executable is loaded, or why it could not be.
+  base::Result<void> StartInit(InitProcess init, std::string* why);
+  // Blocks until the first process has exited.
+  ExitStatus WaitInit();
+  // Asks every task to exit (for SIGTERM to the sandbox, later).
+  void Shutdown(ExitStatus status);
+
+  mm::MemoryFile& memory_file() { return *memory_file_; }
+  platform::Platform& platform() { return *platform_; }
+  vfs::Vfs& vfs() { return *vfs_; }
+  const SyscallTable& syscalls() const { return *options_.syscalls; }
+  bool strace() const { return options_.strace; }
+  const std::string& hostname() const { return options_.hostname; }
+  absl::Time boot_time() const { return boot_time_; }
+  Futexes& futexes() { return futexes_; }
+
+  // Logs "unimplemented syscall NAME" the first time `nr` is seen.
+  void NoteUnimplemented(uint64_t nr, const char* name);
+
+  // Called by a task's host thread when the task has finished.
+  void TaskExited(Task* task);
+
+ private:
+  explicit Kernel(const Options& options) : options_(options) {}
+
+  const Options options_;
+  const absl::Time boot_time_ = absl::Now();
+  std::unique_ptr<mm::MemoryFile> memory_file_;
+  std::unique_ptr<platform::Platform> platform_;
+  std::unique_ptr<vfs::Vfs> vfs_;
+  std::array<std::atomic<bool>, kMaxSyscalls> unimplemented_seen_{};
+  Futexes futexes_;
+
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Task>> tasks_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<ThreadGroup> init_ ABSL_GUARDED_BY(mu_);
+  int live_tasks_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace kernel
+
+#endif  // SENTRY_KERNEL_KERNEL_H_

@@ -1,0 +1,81 @@
+#include "sentry/kernel/thread_group.h"
+
+namespace kernel {
+namespace {
+
+// Linux's defaults for init (include/asm-generic/resource.h), with
+// RLIMIT_NOFILE as a container runtime sets it.
+std::array<rlimit, RLIM_NLIMITS> DefaultRlimits() {
+  std::array<rlimit, RLIM_NLIMITS> r;
+  for (auto& l : r) l = {RLIM_INFINITY, RLIM_INFINITY};
+  r[RLIMIT_STACK] = {8 << 20, RLIM_INFINITY};
+  r[RLIMIT_CORE] = {0, RLIM_INFINITY};
+  r[RLIMIT_NOFILE] = {1024, 1024 * 1024};
+  r[RLIMIT_NPROC] = {63459, 63459};
+  r[RLIMIT_MEMLOCK] = {8 << 20, 8 << 20};
+  r[RLIMIT_SIGPENDING] = {63459, 63459};
+  r[RLIMIT_MSGQUEUE] = {819200, 819200};
+  r[RLIMIT_NICE] = {0, 0};
+  r[RLIMIT_RTPRIO] = {0, 0};
+  return r;
+}
+
+}  // namespace
+
+ThreadGroup::ThreadGroup(int pid, int ppid, Credentials creds)
+    : pid_(pid), ppid_(ppid), rlimits_(DefaultRlimits()), creds_(std::move(creds)) {}
+
+rlimit ThreadGroup::GetRlimit(int resource) const {
+  absl::MutexLock lock(&mu_);
+  return rlimits_.at(resource);
+}
+
+void ThreadGroup::SetRlimit(int resource, rlimit value) {
+  absl::MutexLock lock(&mu_);
+  rlimits_.at(resource) = value;
+}
+
+KernelSigaction ThreadGroup::GetSigaction(int sig) const {
+  absl::MutexLock lock(&mu_);
+  return sigactions_.at(sig);
+}
+
+void ThreadGroup::SetSigaction(int sig, const KernelSigaction& act) {
+  absl::MutexLock lock(&mu_);
+  sigactions_.at(sig) = act;
+}
+
+Credentials ThreadGroup::creds() const {
+  absl::MutexLock lock(&mu_);
+  return creds_;
+}
+
+void ThreadGroup::set_creds(Credentials c) {
+  absl::MutexLock lock(&mu_);
+  creds_ = std::move(c);
+}
+
+std::string ThreadGroup::exe_path() const {
+  absl::MutexLock lock(&mu_);
+  return exe_path_;
+}
+
+void ThreadGroup::set_exe_path(std::string path) {
+  absl::MutexLock lock(&mu_);
+  exe_path_ = std::move(path);
+}
+
+bool ThreadGroup::BeginExit(ExitStatus status) {
+  absl::MutexLock lock(&mu_);
+  if (exiting_.load(std::memory_order_relaxed)) return false;
+  exit_status_ = status;
+  exiting_.store(true, std::memory_order_release);
+  return true;
+}
+
+ExitStatus ThreadGroup::exit_status() const {
+  absl::MutexLock lock(&mu_);
+  return exit_status_;
+}
+
+}  // namespace kernel

@@ -1,0 +1,38 @@
+// Helpers shared by the memory manager's source files. Not an interface.
+#ifndef SENTRY_MM_INTERNAL_H_
+#define SENTRY_MM_INTERNAL_H_
+
+#include <sys/mman.h>
+
+#include <cstdint>
+
+#include "base/result.h"
+#include "sentry/mm/memory_file.h"
+#include "sentry/vfs/file_description.h"
+
+namespace mm::internal {
+
+inline constexpr int kProtMask = PROT_READ | PROT_WRITE | PROT_EXEC;
+// Linux keeps this much free below a MAP_GROWSDOWN VMA (stack_guard_gap).
+inline constexpr uint64_t kStackGuardGap = 256 * kPageSize;
+
+inline bool PageAligned(uint64_t x) { return x % kPageSize == 0; }
+inline uint64_t PageDown(uint64_t x) { return x & ~(kPageSize - 1); }
+// Rounds up to a page; false on overflow.
+inline bool PageUp(uint64_t x, uint64_t* out) {
+  if (x > ~uint64_t{0} - (kPageSize - 1)) return false;
+  *out = PageDown(x + kPageSize - 1);
+  return true;
+}
+
+// On x86 every accessible page is readable.
+inline bool Readable(int prot) { return (prot & kProtMask) != 0; }
+
+// Copies [pos, pos+len) of `file` to `dst`; bytes past EOF stay as they
+// are (zero in fresh backing).
+base::Result<void> ReadFileInto(vfs::FileDescription& file, uint64_t pos,
+                                uint8_t* dst, uint64_t len);
+
+}  // namespace mm::internal
+
+#endif  // SENTRY_MM_INTERNAL_H_

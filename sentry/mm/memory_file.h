@@ -1,0 +1,64 @@
+// MemoryFile: the one memfd that backs all application memory.
+//
+// The sentry maps the whole file into its own address space once, so that
+// copying to or from the application is a memcpy at base() + offset. The
+// platform maps ranges of the same file into the stubs. Freed ranges are
+// punched out (their memory goes back to the host) and reused.
+#ifndef SENTRY_MM_MEMORY_FILE_H_
+#define SENTRY_MM_MEMORY_FILE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace mm {
+
+inline constexpr uint64_t kPageSize = 4096;
+
+class MemoryFile {
+ public:
+  // `max_size` bounds all application memory of the sandbox at once; it
+  // costs only address space in the sentry, not memory.
+  static base::Result<std::unique_ptr<MemoryFile>> Create(
+      uint64_t max_size = uint64_t{1} << 40);
+  ~MemoryFile();
+
+  int fd() const { return fd_.get(); }
+  // The sentry's view of the byte at file offset 0.
+  uint8_t* base() const { return base_; }
+  uint64_t size() const { return size_; }
+
+  // Allocates `len` (a page multiple) bytes that read as zero. ENOMEM when
+  // the file is exhausted.
+  base::Result<uint64_t> Allocate(uint64_t len);
+  // Releases a range from Allocate (or a page-aligned part of one): its
+  // memory goes back to the host and the range reads as zero when reused.
+  void Free(uint64_t offset, uint64_t len);
+
+  // Bytes currently allocated (for accounting and tests).
+  uint64_t allocated() const;
+
+ private:
+  MemoryFile(base::UniqueFd fd, uint8_t* base, uint64_t size)
+      : fd_(std::move(fd)), base_(base), size_(size) {}
+
+  const base::UniqueFd fd_;
+  uint8_t* const base_;
+  const uint64_t size_;
+
+  mutable absl::Mutex mu_;
+  // Free ranges below `top_`: offset -> length, never adjacent (merged).
+  std::map<uint64_t, uint64_t> free_ ABSL_GUARDED_BY(mu_);
+  // Everything at or above top_ has never been allocated.
+  uint64_t top_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t allocated_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace mm
+
+#endif  // SENTRY_MM_MEMORY_FILE_H_

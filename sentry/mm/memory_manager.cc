@@ -1,0 +1,270 @@
+// MemoryManager: creation, the VMA set's helpers, brk and the VMA listing.
+// mmap/munmap/mprotect/madvise are in memory_manager_mmap.cc, mremap in
+// memory_manager_mremap.cc, copies in memory_manager_copy.cc.
+#include "sentry/mm/memory_manager.h"
+
+#include <algorithm>
+#include <iterator>
+#include <optional>
+
+#include "base/log.h"
+#include "sentry/mm/internal.h"
+
+namespace mm {
+
+using internal::PageDown;
+using internal::PageUp;
+
+namespace internal {
+
+base::Result<void> ReadFileInto(vfs::FileDescription& file, uint64_t pos,
+                                uint8_t* dst, uint64_t len) {
+  uint64_t done = 0;
+  while (done < len) {
+    uint64_t at;
+    if (__builtin_add_overflow(pos, done, &at) || at > uint64_t{INT64_MAX})
+      break;  // Past any possible end of file: the rest stays zero.
+    // Bounded chunks keep every iovec length a valid ssize_t for the file.
+    iovec iov{dst + done, std::min<uint64_t>(len - done, uint64_t{1} << 30)};
+    auto n =
+        file.PRead(std::span<const iovec>(&iov, 1), static_cast<int64_t>(at));
+    if (!n) {
+      // A file that claims to be mappable but cannot seek is not.
+      if (n.error().value == ESPIPE) return base::Err(ENODEV);
+      return std::unexpected(n.error());
+    }
+    if (*n == 0) break;  // EOF
+    if (*n > iov.iov_len) return base::Err(EIO);
+    done += *n;
+  }
+  return {};
+}
+
+}  // namespace internal
+
+base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Create(
+    MemoryFile& file, platform::Platform& platform) {
+  auto as = TRY(platform.NewAddressSpace());
+  uint64_t max = PageDown(platform.MaxUserAddress());
+  CHECK(max > kMinUserAddress);
+  return std::unique_ptr<MemoryManager>(
+      new MemoryManager(file, std::move(as), max));
+}
+
+MemoryManager::~MemoryManager() {
+  // No task runs in the stub any more, so its mappings of these ranges are
+  // never used again even if the platform tears the stub down later.
+  absl::MutexLock lock(&mu_);
+  for (auto& [start, vma] : vmas_)
+    if (vma.backed) file_.Free(vma.file_offset, vma.end - start);
+}
+
+MemoryManager::VmaMap::iterator MemoryManager::FindLocked(uint64_t addr) {
+  auto it = vmas_.upper_bound(addr);
+  if (it == vmas_.begin()) return vmas_.end();
+  --it;
+  return addr < it->second.end ? it : vmas_.end();
+}
+
+bool MemoryManager::RangeFreeLocked(uint64_t start, uint64_t end) const {
+  auto it = vmas_.lower_bound(start);
+  if (it != vmas_.end() && it->first < end) return false;
+  if (it != vmas_.begin() && std::prev(it)->second.end > start) return false;
+  return true;
+}
+
+uint64_t MemoryManager::MmapBaseLocked() const {
+  if (mmap_base_ != 0) return mmap_base_;
+  // Without a loader-chosen base, leave room below the top for a stack.
+  constexpr uint64_t kDefaultGap = uint64_t{128} << 20;
+  if (max_address_ - kMinUserAddress > 2 * kDefaultGap)
+    return max_address_ - kDefaultGap;
+  return max_address_;
+}
+
+base::Result<uint64_t> MemoryManager::FindGapLocked(uint64_t len) const {
+  // Top-down like Linux's arch_get_unmapped_area_topdown: the highest free
+  // range of `len` bytes ending at or below `limit`.
+  auto below = [&](uint64_t limit) -> std::optional<uint64_t> {
+    uint64_t hi = limit;
+    auto it = vmas_.lower_bound(limit);
+    for (;;) {
+      uint64_t lo = kMinUserAddress;
+      if (it != vmas_.begin()) lo = std::max(lo, std::prev(it)->second.end);
+      if (hi > lo && hi - lo >= len) return hi - len;
+      if (it == vmas_.begin()) return std::nullopt;
+      --it;
+      uint64_t top = it->first;
+      // Keep the guard gap below a stack, as Linux does.
+      if (it->second.grows_down)
+        top =
+            top > internal::kStackGuardGap ? top - internal::kStackGuardGap : 0;
+      hi = std::min(hi, top);
+      if (hi <= kMinUserAddress) return std::nullopt;
+    }
+  };
+  uint64_t base = MmapBaseLocked();
+  if (auto addr = below(base)) return *addr;
+  // Linux falls back to a bottom-up search; anything free will do.
+  if (base < max_address_)
+    if (auto addr = below(max_address_)) return *addr;
+  return base::Err(ENOMEM);
+}
+
+void MemoryManager::SplitLocked(uint64_t addr) {
+  auto it = FindLocked(addr);
+  if (it == vmas_.end() || it->first == addr) return;
+  Vma tail = it->second;
+  uint64_t delta = addr - it->first;
+  if (tail.backed) tail.file_offset += delta;
+  if (tail.source) tail.source_offset += delta;
+  it->second.end = addr;
+  vmas_.emplace_hint(std::next(it), addr, std::move(tail));
+}
+
+MemoryManager::Removed MemoryManager::RemoveLocked(uint64_t start,
+                                                   uint64_t end) {
+  SplitLocked(start);
+  SplitLocked(end);
+  Removed out;
+  for (auto it = vmas_.lower_bound(start);
+       it != vmas_.end() && it->first < end;) {
+    const Vma& vma = it->second;
+    if (vma.backed) {
+      uint64_t len = vma.end - it->first;
+      auto& b = out.backing;
+      if (!b.empty() && b.back().offset + b.back().len == vma.file_offset)
+        b.back().len += len;
+      else
+        b.push_back({vma.file_offset, len});
+      if (out.hi == 0) out.lo = it->first;
+      out.hi = vma.end;
+    }
+    it = vmas_.erase(it);
+  }
+  return out;
+}
+
+base::Result<void> MemoryManager::ReleaseLocked(const Removed& removed) {
+  if (removed.backing.empty()) return {};  // Unbacked: not in the stub.
+  // Only the backed span: the platform may refuse addresses no VMA can
+  // have (below kMinUserAddress), which munmap(2) still accepts.
+  if (auto r = as_->Unmap(removed.lo, removed.hi - removed.lo); !r) {
+    LOG(Warning) << "mm: platform Unmap failed; leaking backing";
+    return r;
+  }
+  for (const auto& b : removed.backing) file_.Free(b.offset, b.len);
+  return {};
+}
+
+base::Result<void> MemoryManager::UnmapLocked(uint64_t start, uint64_t end) {
+  return ReleaseLocked(RemoveLocked(start, end));
+}
+
+base::Result<void> MemoryManager::BackLocked(uint64_t start, Vma& vma) {
+  CHECK(!vma.backed);
+  uint64_t len = vma.end - start;
+  uint64_t offset = TRY(file_.Allocate(len));
+  if (vma.source) {
+    auto r = internal::ReadFileInto(*vma.source, vma.source_offset,
+                                    file_.base() + offset, len);
+    if (!r) {
+      file_.Free(offset, len);
+      return r;
+    }
+  }
+  if (auto r = as_->MapFile(start, len, offset, vma.prot); !r) {
+    // Free only once the stub surely does not map the range.
+    if (as_->Unmap(start, len)) file_.Free(offset, len);
+    return r;
+  }
+  vma.backed = true;
+  vma.file_offset = offset;
+  return {};
+}
+
+base::Result<void> MemoryManager::InsertLocked(uint64_t start, Vma vma) {
+  auto [it, inserted] = vmas_.emplace(start, std::move(vma));
+  CHECK(inserted);
+  // PROT_NONE file mappings are backed too: a later mprotect must show the
+  // file's bytes. Anonymous PROT_NONE stays free (big reservations).
+  if (it->second.prot == PROT_NONE && !it->second.source) return {};
+  if (auto r = BackLocked(start, it->second); !r) {
+    vmas_.erase(it);
+    return r;
+  }
+  return {};
+}
+
+void MemoryManager::SetBrkBase(uint64_t addr) {
+  absl::MutexLock lock(&mu_);
+  uint64_t base;
+  if (!PageUp(addr, &base) || base > max_address_) base = max_address_;
+  brk_base_ = brk_ = base;
+}
+
+uint64_t MemoryManager::Brk(uint64_t addr) {
+  absl::MutexLock lock(&mu_);
+  // Linux: a break below the start (brk(0) asks) returns the current one.
+  if (brk_base_ == 0 || addr < brk_base_) return brk_;
+  uint64_t old_top, new_top;
+  if (!PageUp(brk_, &old_top) || !PageUp(addr, &new_top) ||
+      new_top > max_address_)
+    return brk_;
+  if (new_top < old_top) {
+    if (!UnmapLocked(new_top, old_top)) return brk_;
+  } else if (new_top > old_top) {
+    // Linux leaves a page (or a stack's guard gap) before the next VMA.
+    auto next = vmas_.lower_bound(old_top);
+    if (next != vmas_.end()) {
+      uint64_t gap =
+          next->second.grows_down ? internal::kStackGuardGap : kPageSize;
+      if (next->first < gap || new_top > next->first - gap) return brk_;
+    }
+    if (!RangeFreeLocked(old_top, new_top)) return brk_;
+    Vma heap{.end = new_top,
+             .prot = PROT_READ | PROT_WRITE,
+             .shared = false,
+             .grows_down = false,
+             .backed = false,
+             .file_offset = 0,
+             .name = "[heap]",
+             .max_prot = internal::kProtMask,
+             .source = nullptr,
+             .source_offset = 0};
+    if (!InsertLocked(old_top, std::move(heap))) return brk_;
+  }
+  brk_ = addr;
+  return brk_;
+}
+
+void MemoryManager::SetMmapBase(uint64_t addr) {
+  absl::MutexLock lock(&mu_);
+  mmap_base_ = std::clamp(PageDown(addr), kMinUserAddress, max_address_);
+}
+
+std::vector<VmaInfo> MemoryManager::Vmas() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<VmaInfo> out;
+  const Vma* prev = nullptr;
+  uint64_t prev_start = 0;
+  for (const auto& [start, vma] : vmas_) {
+    // VMAs are never merged internally (their backing need not be
+    // contiguous); show what Linux, which merges, would show.
+    bool merge = prev && prev->end == start && prev->prot == vma.prot &&
+                 prev->shared == vma.shared && prev->name == vma.name &&
+                 prev->source == vma.source &&
+                 (!vma.source || prev->source_offset + (start - prev_start) ==
+                                     vma.source_offset);
+    if (merge) {
+      out.back().end = vma.end;
+    } else {
+      out.push_back({start, vma.end, vma.prot, vma.shared, vma.name});
+    }
+    prev = &vma;
+    prev_start = start;
+  }
+  return out;
+}
+
+}  // namespace mm

@@ -1,0 +1,217 @@
+// MemoryManager: one application address space.
+//
+// It owns the VMAs (what the application asked for: range, protection,
+// sharing, name) and the backing of each VMA in the memory file, and
+// mirrors every change into the platform's AddressSpace (the stub).
+//
+// Backing is allocated when a range first becomes accessible (mmap with a
+// protection other than PROT_NONE, or mprotect of a never-backed range) and
+// is mapped into the stub at once, so ordinary accesses never fault.
+// Private file mappings copy the file's bytes into their backing at mmap
+// time. Copy-on-write (fork) is a later issue.
+//
+// Lock order: MemoryManager::mu_ before MemoryFile::mu_.
+#ifndef SENTRY_MM_MEMORY_MANAGER_H_
+#define SENTRY_MM_MEMORY_MANAGER_H_
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
+#include "absl/synchronization/mutex.h"
+#include "base/result.h"
+#include "platform/platform.h"
+#include "sentry/mm/memory_file.h"
+#include "sentry/mm/user_ptr.h"
+#include "sentry/vfs/file_description.h"
+
+namespace mm {
+
+// Lowest address an application may map (Linux's default mmap_min_addr).
+inline constexpr uint64_t kMinUserAddress = 0x10000;
+
+struct MmapOpts {
+  uint64_t addr = 0;  // hint, or the address with fixed/fixed_noreplace
+  uint64_t length = 0;
+  int prot = 0;  // PROT_*
+  bool fixed = false;            // MAP_FIXED: replaces existing mappings
+  bool fixed_noreplace = false;  // MAP_FIXED_NOREPLACE: EEXIST on overlap
+  bool shared = false;           // MAP_SHARED
+  bool grows_down = false;       // MAP_GROWSDOWN (recorded)
+  // File mappings (MAP_PRIVATE only for now): the bytes at [offset,
+  // offset+length) of `file` are copied in; past EOF reads as zero.
+  std::shared_ptr<vfs::FileDescription> file;
+  uint64_t offset = 0;
+  std::string name;  // "[heap]", "[stack]" or the file's path
+};
+
+// One VMA as /proc/self/maps would show it.
+struct VmaInfo {
+  uint64_t start, end;
+  int prot;
+  bool shared;
+  std::string name;
+};
+
+enum class Access { kRead, kWrite };
+
+class MemoryManager {
+ public:
+  // Application mappings lie in [kMinUserAddress, platform.MaxUserAddress()).
+  static base::Result<std::unique_ptr<MemoryManager>> Create(
+      MemoryFile& file, platform::Platform& platform);
+  ~MemoryManager();  // frees all backing
+
+  platform::AddressSpace& address_space() { return *as_; }
+  uint64_t max_address() const { return max_address_; }
+
+  // mmap(2), munmap(2), mprotect(2), mremap(2), madvise(2) with Linux's
+  // argument checks and errors. Lengths are rounded up to pages here.
+  base::Result<uint64_t> Mmap(const MmapOpts& opts);
+  base::Result<void> Munmap(uint64_t addr, uint64_t length);
+  base::Result<void> Mprotect(uint64_t addr, uint64_t length, int prot);
+  base::Result<uint64_t> Mremap(uint64_t old_addr, uint64_t old_length,
+                                uint64_t new_length, int flags,
+                                uint64_t new_addr);
+  base::Result<void> Madvise(uint64_t addr, uint64_t length, int advice);
+
+  // brk(2): the program break starts at SetBrkBase's address (page
+  // rounded); Brk returns the new break, or the unchanged one on failure,
+  // as Linux does.
+  void SetBrkBase(uint64_t addr);
+  uint64_t Brk(uint64_t addr);
+  // Where mmap without a usable hint starts searching downwards.
+  void SetMmapBase(uint64_t addr);
+
+  // Copies between the application and the sentry. The whole range must
+  // be accessible (readable for CopyIn, writable for CopyOut) or EFAULT.
+  base::Result<void> CopyIn(uint64_t addr, void* dst, size_t n);
+  base::Result<void> CopyOut(uint64_t addr, const void* src, size_t n);
+  // Reads a NUL-terminated string of at most max_len bytes (excluding the
+  // NUL): ENAMETOOLONG if no NUL within it, EFAULT if unreadable.
+  base::Result<std::string> CopyInString(uint64_t addr, size_t max_len);
+  // Like CopyOut but ignores protection (still EFAULT if unmapped): for the
+  // loader writing the initial stack or read-only data.
+  base::Result<void> WriteForce(uint64_t addr, const void* src, size_t n);
+
+  // The sentry addresses of [addr, addr+len) for direct I/O, up to the
+  // first byte that is not accessible for `access`. EFAULT if that is the
+  // first byte (and len > 0); a shorter total means a partial range.
+  base::Result<std::vector<iovec>> IoBlocks(uint64_t addr, size_t len,
+                                            Access access);
+
+  template <class T>
+  base::Result<T> CopyInObj(UserPtr<T> p) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T v;
+    TRY(CopyIn(p.addr, &v, sizeof(T)));
+    return v;
+  }
+  template <class T>
+  base::Result<void> CopyOutObj(UserPtr<T> p, const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    return CopyOut(p.addr, &v, sizeof(T));
+  }
+
+  std::vector<VmaInfo> Vmas() const;
+
+ private:
+  struct Vma {
+    uint64_t end;
+    int prot;
+    bool shared;
+    bool grows_down;
+    bool backed;           // has memory file backing at file_offset
+    uint64_t file_offset;  // backing of `start` (the map key)
+    std::string name;
+    // Protections mprotect may grant: PROT_WRITE is missing for a shared
+    // mapping of a file not opened for writing (Linux's VM_MAYWRITE).
+    int max_prot;
+    // File mappings: where the contents come from, so that madvise
+    // (MADV_DONTNEED) and mremap growth can read them again. `source_offset`
+    // is the file offset of `start`. Null for anonymous memory.
+    std::shared_ptr<vfs::FileDescription> source;
+    uint64_t source_offset;
+  };
+  using VmaMap = std::map<uint64_t, Vma>;
+  // Which VMAs a copy may go through: kAny ignores protection (WriteForce).
+  enum class Need { kRead, kWrite, kAny };
+
+  // What RemoveLocked took away: the backing to free, and the address span
+  // [lo, hi) of the backed VMAs, which is all the stub has mapped there.
+  struct Removed {
+    struct Backing {
+      uint64_t offset, len;
+    };
+    std::vector<Backing> backing;
+    uint64_t lo = 0, hi = 0;
+  };
+
+  // Helpers; they need mu_, exclusively if they change VMAs.
+  // memory_manager.cc:
+  VmaMap::iterator FindLocked(uint64_t addr) ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  bool RangeFreeLocked(uint64_t start, uint64_t end) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  base::Result<uint64_t> FindGapLocked(uint64_t len) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void SplitLocked(uint64_t addr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the VMAs in [start, end) without touching the stub; the caller
+  // frees the backing once the stub no longer maps it.
+  Removed RemoveLocked(uint64_t start, uint64_t end)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unmaps removed backing from the stub, then frees it (or leaks it if the
+  // platform fails: reusing pages the stub may still map would be worse).
+  base::Result<void> ReleaseLocked(const Removed& removed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // munmap: RemoveLocked, then ReleaseLocked.
+  base::Result<void> UnmapLocked(uint64_t start, uint64_t end)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives an unbacked VMA fresh backing (with its file's bytes) and maps
+  // it into the stub.
+  base::Result<void> BackLocked(uint64_t start, Vma& vma)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds a VMA over a free range, backed unless it is anonymous PROT_NONE.
+  base::Result<void> InsertLocked(uint64_t start, Vma vma)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // memory_manager_copy.cc: calls fn on the sentry view of each accessible
+  // block of [addr, addr+n) in order until fn returns false or a byte is
+  // not accessible; returns the number of bytes handed to fn.
+  uint64_t WalkLocked(uint64_t addr, uint64_t n, Need need,
+                      absl::FunctionRef<bool(uint8_t*, uint64_t)> fn)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // memory_manager_mremap.cc:
+  // Adds [last's end, end) with last's attributes (mremap growth).
+  base::Result<void> ExtendLocked(VmaMap::iterator last, uint64_t end)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Result<uint64_t> MoveLocked(uint64_t old_addr, uint64_t old_len,
+                                    uint64_t new_addr, uint64_t new_len)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint64_t MmapBaseLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  MemoryManager(MemoryFile& file,
+                std::unique_ptr<platform::AddressSpace> as,
+                uint64_t max_address)
+      : file_(file), as_(std::move(as)), max_address_(max_address) {}
+
+  MemoryFile& file_;
+  const std::unique_ptr<platform::AddressSpace> as_;
+  const uint64_t max_address_;
+
+  mutable absl::Mutex mu_;
+  // VMAs keyed by start address; never overlapping.
+  std::map<uint64_t, Vma> vmas_ ABSL_GUARDED_BY(mu_);
+  uint64_t brk_base_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t brk_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t mmap_base_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace mm
+
+#endif  // SENTRY_MM_MEMORY_MANAGER_H_

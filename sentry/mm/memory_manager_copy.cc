@@ -1,0 +1,135 @@
+// MemoryManager: copies between the application and the sentry.
+//
+// Every copy is a memcpy through the sentry's mapping of the memory file,
+// done under mu_ (shared) so that no munmap can free the pages meanwhile.
+#include <cstring>
+
+#include "sentry/mm/internal.h"
+#include "sentry/mm/memory_manager.h"
+
+namespace mm {
+
+uint64_t MemoryManager::WalkLocked(
+    uint64_t addr, uint64_t n, Need need,
+    absl::FunctionRef<bool(uint8_t*, uint64_t)> fn) {
+  // Callers make sure addr + n does not wrap.
+  uint64_t done = 0;
+  auto it = FindLocked(addr);
+  while (done < n && it != vmas_.end()) {
+    const uint64_t a = addr + done;
+    if (it->first > a) break;  // a hole between VMAs
+    const Vma& vma = it->second;
+    bool ok = vma.backed;
+    if (need == Need::kRead) ok = ok && internal::Readable(vma.prot);
+    if (need == Need::kWrite) ok = ok && (vma.prot & PROT_WRITE);
+    if (!ok) break;
+    const uint64_t len = std::min(vma.end - a, n - done);
+    uint8_t* p = file_.base() + vma.file_offset + (a - it->first);
+    done += len;
+    if (!fn(p, len)) break;
+    ++it;
+  }
+  return done;
+}
+
+base::Result<void> MemoryManager::CopyIn(uint64_t addr, void* dst, size_t n) {
+  if (n == 0) return {};
+  uint64_t end;
+  if (__builtin_add_overflow(addr, n, &end)) return base::Err(EFAULT);
+  absl::ReaderMutexLock lock(&mu_);
+  auto* out = static_cast<uint8_t*>(dst);
+  uint64_t done =
+      WalkLocked(addr, n, Need::kRead, [&](uint8_t* p, uint64_t len) {
+        memcpy(out, p, len);
+        out += len;
+        return true;
+      });
+  if (done < n) return base::Err(EFAULT);
+  return {};
+}
+
+base::Result<void> MemoryManager::CopyOut(uint64_t addr, const void* src,
+                                          size_t n) {
+  if (n == 0) return {};
+  uint64_t end;
+  if (__builtin_add_overflow(addr, n, &end)) return base::Err(EFAULT);
+  absl::ReaderMutexLock lock(&mu_);
+  auto* in = static_cast<const uint8_t*>(src);
+  uint64_t done =
+      WalkLocked(addr, n, Need::kWrite, [&](uint8_t* p, uint64_t len) {
+        memcpy(p, in, len);
+        in += len;
+        return true;
+      });
+  // Like Linux, the bytes before the fault stay written.
+  if (done < n) return base::Err(EFAULT);
+  return {};
+}
+
+base::Result<void> MemoryManager::WriteForce(uint64_t addr, const void* src,
+                                             size_t n) {
+  if (n == 0) return {};
+  uint64_t end;
+  if (__builtin_add_overflow(addr, n, &end)) return base::Err(EFAULT);
+  absl::ReaderMutexLock lock(&mu_);
+  auto* in = static_cast<const uint8_t*>(src);
+  uint64_t done =
+      WalkLocked(addr, n, Need::kAny, [&](uint8_t* p, uint64_t len) {
+        memcpy(p, in, len);
+        in += len;
+        return true;
+      });
+  if (done < n) return base::Err(EFAULT);
+  return {};
+}
+
+base::Result<std::string> MemoryManager::CopyInString(uint64_t addr,
+                                                      size_t max_len) {
+  // Look at up to max_len + 1 bytes (the NUL may be the last), never past
+  // the top of the address space, and never past the NUL: the bytes after
+  // it may well be unmapped.
+  uint64_t limit = max_len;
+  if (limit < ~uint64_t{0}) ++limit;
+  limit = std::min(limit, ~uint64_t{0} - addr);
+  std::string s;
+  bool found = false;
+  absl::ReaderMutexLock lock(&mu_);
+  WalkLocked(addr, limit, Need::kRead, [&](uint8_t* p, uint64_t len) {
+    if (auto* nul = static_cast<uint8_t*>(memchr(p, 0, len))) {
+      s.append(reinterpret_cast<char*>(p), nul - p);
+      found = true;
+      return false;
+    }
+    s.append(reinterpret_cast<char*>(p), len);
+    return true;
+  });
+  if (found) return s;
+  // max_len bytes without a NUL: too long, whatever follows.
+  if (s.size() >= max_len) return base::Err(ENAMETOOLONG);
+  return base::Err(EFAULT);
+}
+
+base::Result<std::vector<iovec>> MemoryManager::IoBlocks(uint64_t addr,
+                                                         size_t len,
+                                                         Access access) {
+  std::vector<iovec> out;
+  if (len == 0) return out;
+  uint64_t end;
+  if (__builtin_add_overflow(addr, len, &end)) return base::Err(EFAULT);
+  // kRead: the sentry reads the application's memory (write(2)); kWrite:
+  // the sentry fills it (read(2)).
+  Need need = access == Access::kRead ? Need::kRead : Need::kWrite;
+  absl::ReaderMutexLock lock(&mu_);
+  WalkLocked(addr, len, need, [&](uint8_t* p, uint64_t n) {
+    if (!out.empty() &&
+        static_cast<uint8_t*>(out.back().iov_base) + out.back().iov_len == p)
+      out.back().iov_len += n;
+    else
+      out.push_back({p, n});
+    return true;
+  });
+  if (out.empty()) return base::Err(EFAULT);
+  return out;
+}
+
+}  // namespace mm

@@ -1,0 +1,96 @@
+// FileDescription: an open file, shared by every fd that refers to it
+// (dup, fork), as Linux's struct file.
+//
+// I/O goes through iovecs that point into sentry memory: for read(2) and
+// write(2) those are the application's pages inside the memory file
+// mapping (MemoryManager::IoBlocks), so data moves once, with no bounce
+// buffer.
+#ifndef SENTRY_VFS_FILE_DESCRIPTION_H_
+#define SENTRY_VFS_FILE_DESCRIPTION_H_
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/result.h"
+
+namespace kernel {
+class Task;
+}
+
+namespace vfs {
+
+// How mmap(2) treats a file.
+enum class MmapKind {
+  kNotMappable,  // ENODEV (pipes, ttys, most devices)
+  kFile,         // contents come from PRead
+  kAnonymous,    // /dev/zero: an anonymous mapping
+};
+
+class FileDescription {
+ public:
+  // `flags` are the open(2) flags minus creation flags: the access mode
+  // plus status flags (O_APPEND, O_NONBLOCK, ...).
+  explicit FileDescription(int flags) : flags_(flags) {}
+  virtual ~FileDescription() = default;
+  FileDescription(const FileDescription&) = delete;
+  FileDescription& operator=(const FileDescription&) = delete;
+
+  int flags() const { return flags_.load(std::memory_order_relaxed); }
+  // F_SETFL: only the status flags Linux lets fcntl change.
+  void SetStatusFlags(int flags);
+  bool readable() const { return (flags() & O_ACCMODE) != O_WRONLY && !is_path(); }
+  bool writable() const { return (flags() & O_ACCMODE) != O_RDONLY && !is_path(); }
+  bool is_path() const { return flags() & O_PATH; }
+
+  // Reads at the file offset and advances it.
+  virtual base::Result<size_t> Read(std::span<const iovec> dst) {
+    return base::Err(EINVAL);
+  }
+  virtual base::Result<size_t> Write(std::span<const iovec> src) {
+    return base::Err(EINVAL);
+  }
+  // Positional I/O; ESPIPE for unseekable files.
+  virtual base::Result<size_t> PRead(std::span<const iovec> dst,
+                                     int64_t offset) {
+    return base::Err(ESPIPE);
+  }
+  virtual base::Result<size_t> PWrite(std::span<const iovec> src,
+                                      int64_t offset) {
+    return base::Err(ESPIPE);
+  }
+  virtual base::Result<int64_t> Seek(int64_t offset, int whence) {
+    return base::Err(ESPIPE);
+  }
+  virtual base::Result<struct stat> Stat() = 0;
+  // Fills `buf` with linux_dirent64 records; 0 at the end.
+  virtual base::Result<size_t> Getdents64(std::span<uint8_t> buf) {
+    return base::Err(ENOTDIR);
+  }
+  // `arg` is an application address or value; the file copies through the
+  // task's memory manager.
+  virtual base::Result<uint64_t> Ioctl(kernel::Task& task, uint32_t cmd,
+                                       uint64_t arg) {
+    return base::Err(ENOTTY);
+  }
+  virtual MmapKind mmap_kind() const { return MmapKind::kNotMappable; }
+  // True for files whose write never looks at the data (/dev/null): Linux
+  // then succeeds even for a buffer the app cannot read.
+  virtual bool ignores_write_data() const { return false; }
+  // The absolute path in the sandbox (or a "pipe:[...]"-style name): what
+  // readlink("/proc/self/fd/N") shows and what relative *at() calls start
+  // from when this is a directory.
+  virtual std::string path() const = 0;
+
+ private:
+  std::atomic<int> flags_;
+};
+
+}  // namespace vfs
+
+#endif  // SENTRY_VFS_FILE_DESCRIPTION_H_

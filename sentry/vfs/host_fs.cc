@@ -1,0 +1,202 @@
+#include "sentry/vfs/host_fs.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "base/unique_fd.h"
+#include "sentry/vfs/host_io.h"
+
+namespace vfs {
+namespace {
+
+base::Result<struct stat> FstatFd(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return base::Err(errno);
+  return st;
+}
+
+// An open regular host file. The offset is ours (reads are preads), so
+// the host fd's own offset never matters.
+class HostFileDescription : public FileDescription {
+ public:
+  HostFileDescription(int flags, base::UniqueFd fd, std::string path)
+      : FileDescription(flags), fd_(std::move(fd)), path_(std::move(path)) {}
+
+  base::Result<size_t> Read(std::span<const iovec> dst) override {
+    absl::MutexLock lock(&mu_);  // one offset update at a time, as f_pos_lock
+    const size_t n = TRY(HostPreadFull(fd_.get(), dst, offset_));
+    offset_ += n;
+    return n;
+  }
+  base::Result<size_t> PRead(std::span<const iovec> dst,
+                             int64_t offset) override {
+    if (offset < 0) return base::Err(EINVAL);
+    return HostPreadFull(fd_.get(), dst, offset);
+  }
+  base::Result<int64_t> Seek(int64_t offset, int whence) override {
+    absl::MutexLock lock(&mu_);
+    int64_t base;
+    switch (whence) {
+      case SEEK_SET:
+        base = 0;
+        break;
+      case SEEK_CUR:
+        base = offset_;
+        break;
+      case SEEK_END:
+        base = TRY(FstatFd(fd_.get())).st_size;
+        break;
+      case SEEK_DATA:
+      case SEEK_HOLE: {
+        // The host knows where the holes are; its offset is unused.
+        const off_t r = ::lseek(fd_.get(), offset, whence);
+        if (r < 0) return base::Err(errno);
+        return offset_ = r;
+      }
+      default:
+        return base::Err(EINVAL);
+    }
+    int64_t pos;
+    if (__builtin_add_overflow(base, offset, &pos) || pos < 0) {
+      return base::Err(EINVAL);
+    }
+    return offset_ = pos;
+  }
+  base::Result<struct stat> Stat() override { return FstatFd(fd_.get()); }
+  MmapKind mmap_kind() const override { return MmapKind::kFile; }
+  std::string path() const override { return path_; }
+
+ private:
+  const base::UniqueFd fd_;
+  const std::string path_;
+  absl::Mutex mu_;
+  int64_t offset_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// An open host directory: the host's getdents64 records pass through
+// unchanged (same format), and the host fd's offset is the position.
+class HostDirDescription : public FileDescription {
+ public:
+  HostDirDescription(int flags, base::UniqueFd fd, std::string path)
+      : FileDescription(flags), fd_(std::move(fd)), path_(std::move(path)) {}
+
+  base::Result<size_t> Read(std::span<const iovec> dst) override {
+    return base::Err(EISDIR);
+  }
+  base::Result<size_t> PRead(std::span<const iovec> dst,
+                             int64_t offset) override {
+    return base::Err(EISDIR);
+  }
+  base::Result<int64_t> Seek(int64_t offset, int whence) override {
+    const off_t r = ::lseek(fd_.get(), offset, whence);
+    if (r < 0) return base::Err(errno);
+    return r;
+  }
+  base::Result<struct stat> Stat() override { return FstatFd(fd_.get()); }
+  base::Result<size_t> Getdents64(std::span<uint8_t> buf) override {
+    const size_t len = std::min<size_t>(buf.size(), INT_MAX);
+    const long n = ::syscall(SYS_getdents64, fd_.get(), buf.data(), len);
+    if (n < 0) return base::Err(errno);
+    return static_cast<size_t>(n);
+  }
+  std::string path() const override { return path_; }
+
+ private:
+  const base::UniqueFd fd_;
+  const std::string path_;
+};
+
+// One host file, held by an O_PATH | O_NOFOLLOW fd (so a symlink node is
+// the link itself, and stat needs no path).
+class HostNode : public Node, public std::enable_shared_from_this<HostNode> {
+ public:
+  // `parent` is set for non-directories only: a regular file is opened
+  // for reading by name from its directory (an O_PATH fd cannot be
+  // reopened without the host's /proc), while a directory reopens itself
+  // through ".", so it need not pin its ancestors' fds.
+  HostNode(std::shared_ptr<const HostNode> parent, std::string name,
+           base::UniqueFd fd, mode_t type)
+      : parent_(std::move(parent)),
+        name_(std::move(name)),
+        fd_(std::move(fd)),
+        type_(type) {}
+
+  mode_t type() const override { return type_; }
+  bool read_only() const override { return true; }
+  base::Result<struct stat> Stat() const override { return FstatFd(fd_.get()); }
+
+  base::Result<std::shared_ptr<Node>> Lookup(std::string_view name) override {
+    if (type_ != S_IFDIR) return base::Err(ENOTDIR);
+    // The walker never passes these; they are what would let the host
+    // kernel leave the tree, so refuse them here too.
+    if (name.empty() || name == "." || name == ".." ||
+        name.find_first_of(std::string_view("/\0", 2)) != name.npos) {
+      return base::Err(ENOENT);
+    }
+    std::string child_name(name);
+    base::UniqueFd fd(::openat(fd_.get(), child_name.c_str(),
+                               O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) return base::Err(errno);
+    const struct stat st = TRY(FstatFd(fd.get()));
+    const mode_t type = st.st_mode & S_IFMT;
+    std::shared_ptr<const HostNode> parent;
+    if (type != S_IFDIR) parent = shared_from_this();
+    return std::make_shared<HostNode>(std::move(parent), std::move(child_name),
+                                      std::move(fd), type);
+  }
+
+  base::Result<std::string> Readlink() const override {
+    if (type_ != S_IFLNK) return base::Err(EINVAL);
+    char buf[PATH_MAX];
+    // An empty path reads the link the O_PATH fd itself refers to.
+    const ssize_t n = ::readlinkat(fd_.get(), "", buf, sizeof buf);
+    if (n < 0) return base::Err(errno);
+    if (static_cast<size_t>(n) >= sizeof buf) return base::Err(ENAMETOOLONG);
+    return std::string(buf, n);
+  }
+
+  base::Result<std::shared_ptr<FileDescription>> Open(
+      int flags, const std::string& path) override {
+    if (type_ == S_IFDIR) {
+      base::UniqueFd fd(
+          ::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!fd.valid()) return base::Err(errno);
+      return std::make_shared<HostDirDescription>(flags, std::move(fd), path);
+    }
+    if (type_ != S_IFREG || !parent_) return base::Err(EACCES);
+    // O_NONBLOCK: should the name have become a fifo since the lookup, the
+    // open must not hang; the type check below then refuses it.
+    base::UniqueFd fd(
+        ::openat(parent_->fd_.get(), name_.c_str(),
+                 O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.valid()) return base::Err(errno);
+    const struct stat st = TRY(FstatFd(fd.get()));
+    if (!S_ISREG(st.st_mode)) return base::Err(EACCES);
+    return std::make_shared<HostFileDescription>(flags, std::move(fd), path);
+  }
+
+ private:
+  const std::shared_ptr<const HostNode> parent_;
+  const std::string name_;
+  const base::UniqueFd fd_;
+  const mode_t type_;
+};
+
+}  // namespace
+
+base::Result<std::unique_ptr<HostFs>> HostFs::Create(
+    const std::string& host_root) {
+  base::UniqueFd fd(
+      ::open(host_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return base::Err(errno);
+  auto root = std::make_shared<HostNode>(nullptr, "", std::move(fd), S_IFDIR);
+  return std::unique_ptr<HostFs>(new HostFs(std::move(root)));
+}
+
+}  // namespace vfs

@@ -1,0 +1,170 @@
+#include "sentry/vfs/path_walk.h"
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+namespace vfs {
+namespace {
+
+// Where a followed magic link lands: the open file itself. Opening it
+// yields that same description (Linux would reopen the file with the new
+// flags; see README.md).
+class DescriptionNode : public Node {
+ public:
+  explicit DescriptionNode(std::shared_ptr<FileDescription> desc)
+      : desc_(std::move(desc)) {
+    auto st = desc_->Stat();
+    type_ = st ? (st->st_mode & S_IFMT) : S_IFREG;
+  }
+  mode_t type() const override { return type_; }
+  base::Result<struct stat> Stat() const override { return desc_->Stat(); }
+  base::Result<std::shared_ptr<FileDescription>> Open(
+      int flags, const std::string& path) override {
+    return desc_;
+  }
+
+ private:
+  std::shared_ptr<FileDescription> desc_;
+  mode_t type_;
+};
+
+// Splits a path into components. A trailing slash becomes a final ".", so
+// the component before it is no longer final: it must be a directory and a
+// symlink there is followed, exactly what Linux does for "name/".
+std::vector<std::string> Split(std::string_view path) {
+  // A C string ends at its NUL; passed on, "..\0x" would reach a host
+  // openat as "..".
+  path = path.substr(0, path.find('\0'));
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    if (end > pos) parts.emplace_back(path.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  if (!parts.empty() && path.back() == '/') parts.emplace_back(".");
+  return parts;
+}
+
+void PushFront(std::deque<std::string>& rest, std::string_view path) {
+  std::vector<std::string> parts = Split(path);
+  rest.insert(rest.begin(), std::make_move_iterator(parts.begin()),
+              std::make_move_iterator(parts.end()));
+}
+
+class Walker {
+ public:
+  Walker(const MountTable& mounts, const PathContext& ctx)
+      : mounts_(mounts), ctx_(ctx) {}
+
+  base::Result<Resolved> Run(std::string_view path, WalkOptions opts) {
+    std::deque<std::string> rest;
+    PushFront(rest, path);
+    // ctx.start is canonical, so walking it again from "/" lands where the
+    // caller stands (a dentry cache would make this free; see README.md).
+    if (path.front() != '/') PushFront(rest, ctx_.start);
+    ResetToRoot();
+    int links = 0;
+    while (!rest.empty()) {
+      std::string name = std::move(rest.front());
+      rest.pop_front();
+      const bool last = rest.empty();
+      if (name == ".") continue;
+      if (name == "..") {
+        Pop();
+        continue;
+      }
+      if (name.size() > kNameMax) return base::Err(ENAMETOOLONG);
+      auto child = LookupChild(name);
+      if (!child.has_value()) {
+        if (last && opts.allow_missing && child.error() == base::Errno(ENOENT))
+          return Resolved{nullptr, top(), name, ChildPath(name)};
+        return std::unexpected(child.error());
+      }
+      std::shared_ptr<Node> node = *std::move(child);
+      if (node->type() == S_IFLNK && (!last || opts.follow)) {
+        if (++links > kMaxSymlinks) return base::Err(ELOOP);
+        std::string target;
+        if (auto desc = node->Jump()) {
+          if (last) {
+            std::string p = desc->path();
+            return Resolved{std::make_shared<DescriptionNode>(std::move(desc)),
+                            top(), name, std::move(p)};
+          }
+          // Walking on through an fd link: only a directory with a
+          // sandbox path can go on ("pipe:[3]/x" is ENOTDIR).
+          target = desc->path();
+          if (target.empty() || target.front() != '/') {
+            return base::Err(ENOTDIR);
+          }
+        } else {
+          target = TRY(node->Readlink());
+        }
+        if (target.empty()) return base::Err(ENOENT);
+        if (target.front() == '/') ResetToRoot();
+        PushFront(rest, target);
+        continue;
+      }
+      if (!last && node->type() != S_IFDIR) return base::Err(ENOTDIR);
+      Push(name, std::move(node));
+    }
+    if (stack_.size() == 1) return Resolved{top(), top(), "", "/"};
+    return Resolved{top(), stack_[stack_.size() - 2].node,
+                    path_.substr(stack_.back().path_len + 1), path_};
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<Node> node;
+    size_t path_len;  // length of path_ before this entry's "/name"
+  };
+
+  const std::shared_ptr<Node>& top() const { return stack_.back().node; }
+  std::string ChildPath(std::string_view name) const {
+    return path_ + "/" + std::string(name);
+  }
+
+  void ResetToRoot() {
+    stack_.clear();
+    path_.clear();
+    stack_.push_back({mounts_.root->Root(ctx_), 0});
+  }
+  void Push(std::string_view name, std::shared_ptr<Node> node) {
+    stack_.push_back({std::move(node), path_.size()});
+    path_ += '/';
+    path_ += name;
+  }
+  void Pop() {
+    if (stack_.size() == 1) return;  // ".." of "/" is "/"
+    path_.resize(stack_.back().path_len);
+    stack_.pop_back();
+  }
+
+  // A mount point hides whatever the parent filesystem has there.
+  base::Result<std::shared_ptr<Node>> LookupChild(std::string_view name) {
+    if (auto it = mounts_.mounts.find(ChildPath(name));
+        it != mounts_.mounts.end()) {
+      return it->second->Root(ctx_);
+    }
+    return top()->Lookup(name);
+  }
+
+  const MountTable& mounts_;
+  const PathContext& ctx_;
+  std::vector<Entry> stack_;  // stack_[0] is "/"
+  std::string path_;          // "" at "/", else "/a/b"
+};
+
+}  // namespace
+
+base::Result<Resolved> Walk(const MountTable& mounts, const PathContext& ctx,
+                            std::string_view path, WalkOptions opts) {
+  path = path.substr(0, path.find('\0'));
+  if (path.empty()) return base::Err(ENOENT);
+  if (path.size() >= kPathMax) return base::Err(ENAMETOOLONG);
+  return Walker(mounts, ctx).Run(path, opts);
+}
+
+}  // namespace vfs

@@ -1,0 +1,56 @@
+// Path resolution in the sandbox's namespace, one component at a time.
+//
+// The walker keeps the chain of directories from "/" to where it stands,
+// so ".." is a pop (never above "/") and never a host lookup, and a symlink
+// target is resolved by the walker itself from the link's directory (or
+// from "/"). Filesystems only ever see single names.
+#ifndef SENTRY_VFS_PATH_WALK_H_
+#define SENTRY_VFS_PATH_WALK_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "sentry/vfs/node.h"
+#include "sentry/vfs/vfs.h"
+
+namespace vfs {
+
+inline constexpr int kMaxSymlinks = 40;   // Linux's MAXSYMLINKS
+inline constexpr size_t kPathMax = 4096;  // PATH_MAX, counting the NUL
+inline constexpr size_t kNameMax = 255;   // NAME_MAX
+
+// Which filesystem is where. Mount points are canonical absolute paths
+// ("/dev"); they need not exist in the filesystem beneath them.
+struct MountTable {
+  Filesystem* root = nullptr;
+  std::map<std::string, Filesystem*, std::less<>> mounts;
+};
+
+struct WalkOptions {
+  bool follow = true;          // follow a symlink in the final component
+  bool allow_missing = false;  // a missing final component is no error
+};
+
+struct Resolved {
+  // The file; null if the final component does not exist (only with
+  // allow_missing), in which case `parent` is its directory.
+  std::shared_ptr<Node> node;
+  std::shared_ptr<Node> parent;
+  std::string name;  // the final component as looked up ("" for "/", ".")
+  std::string path;  // canonical sandbox path of `node` (or of the name)
+};
+
+// Resolves `path` (absolute, or relative to ctx.start) with Linux's rules
+// and errors: ENOENT (also for ""), ENOTDIR, ELOOP after 40 links,
+// ENAMETOOLONG for a component over 255 bytes or a path of 4096 or more.
+// A trailing slash requires a directory and follows a final symlink.
+base::Result<Resolved> Walk(const MountTable& mounts, const PathContext& ctx,
+                            std::string_view path, WalkOptions opts);
+
+}  // namespace vfs
+
+#endif  // SENTRY_VFS_PATH_WALK_H_

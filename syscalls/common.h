@@ -1,0 +1,56 @@
+// Small helpers shared by the handlers.
+#ifndef SYSCALLS_COMMON_H_
+#define SYSCALLS_COMMON_H_
+
+#include <linux/limits.h>
+
+#include <memory>
+#include <string>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "syscalls/dispatch.h"
+
+namespace syscalls {
+
+using FilePtr = std::shared_ptr<vfs::FileDescription>;
+
+inline Result<FilePtr> GetFile(Task& t, Fd fd) { return t.fds().Get(fd.value); }
+
+// A path argument: at most PATH_MAX bytes including the NUL, as Linux.
+inline Result<std::string> CopyInPath(Task& t, UserPath p) {
+  return t.mm().CopyInString(p.addr, PATH_MAX - 1);
+}
+
+// Where a *at() path starts: an absolute path ignores dirfd entirely (even
+// a bad one), as Linux does.
+inline Result<vfs::PathContext> PathContextFor(Task& t, int dirfd,
+                                               const std::string& path) {
+  return t.PathContextAt(!path.empty() && path[0] == '/' ? AT_FDCWD : dirfd);
+}
+
+inline uint64_t NofileLimit(Task& t) {
+  return t.thread_group().GetRlimit(RLIMIT_NOFILE).rlim_cur;
+}
+
+// The family registration functions, called by BuildTable (table.cc).
+void RegisterReadWrite(Registrar& r);
+void RegisterOpen(Registrar& r);
+void RegisterStat(Registrar& r);
+void RegisterDir(Registrar& r);
+void RegisterIoctl(Registrar& r);
+void RegisterMmap(Registrar& r);
+void RegisterIdentity(Registrar& r);
+void RegisterSysInfo(Registrar& r);
+void RegisterTime(Registrar& r);
+void RegisterSched(Registrar& r);
+void RegisterRlimit(Registrar& r);
+void RegisterThread(Registrar& r);
+void RegisterSignal(Registrar& r);
+void RegisterExit(Registrar& r);
+void RegisterFutex(Registrar& r);
+void RegisterPrctl(Registrar& r);
+
+}  // namespace syscalls
+
+#endif  // SYSCALLS_COMMON_H_

@@ -1,0 +1,87 @@
+// Memory mapping: mmap(2), munmap(2), mprotect(2), mremap(2), madvise(2),
+// brk(2).
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "syscalls/common.h"
+
+namespace syscalls {
+namespace {
+
+// Mmap implements Linux syscall mmap(2).
+Result<uint64_t> Mmap(Task& t, uint64_t addr, uint64_t length, int prot,
+                      int flags, Fd fd, uint64_t offset) {
+  int type = flags & MAP_TYPE;
+  if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+    return Err(EINVAL);
+  if (offset % mm::kPageSize) return Err(EINVAL);
+  mm::MmapOpts opts{
+      .addr = addr,
+      .length = length,
+      .prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+      .fixed = (flags & MAP_FIXED) != 0,
+      .fixed_noreplace = (flags & MAP_FIXED_NOREPLACE) != 0,
+      .shared = type != MAP_PRIVATE,
+      .grows_down = (flags & MAP_GROWSDOWN) != 0,
+      .offset = offset,
+  };
+  if (!(flags & MAP_ANONYMOUS)) {
+    FilePtr f = TRY(GetFile(t, fd));
+    if (f->is_path()) return Err(EBADF);
+    if (!f->readable()) return Err(EACCES);
+    opts.name = f->path();
+    opts.file = std::move(f);
+  }
+  return t.mm().Mmap(opts);
+}
+
+// Munmap implements Linux syscall munmap(2).
+Result<void> Munmap(Task& t, uint64_t addr, uint64_t length) {
+  return t.mm().Munmap(addr, length);
+}
+
+// Mprotect implements Linux syscall mprotect(2).
+Result<void> Mprotect(Task& t, uint64_t addr, uint64_t length, int prot) {
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN |
+               PROT_GROWSUP))
+    return Err(EINVAL);
+  return t.mm().Mprotect(addr, length, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+}
+
+// Mremap implements Linux syscall mremap(2).
+Result<uint64_t> Mremap(Task& t, uint64_t old_addr, uint64_t old_length,
+                        uint64_t new_length, int flags, uint64_t new_addr) {
+  return t.mm().Mremap(old_addr, old_length, new_length, flags, new_addr);
+}
+
+// Madvise implements Linux syscall madvise(2).
+Result<void> Madvise(Task& t, uint64_t addr, uint64_t length, int advice) {
+  return t.mm().Madvise(addr, length, advice);
+}
+
+// Brk implements Linux syscall brk(2).
+Result<uint64_t> Brk(Task& t, uint64_t addr) { return t.mm().Brk(addr); }
+
+}  // namespace
+
+void RegisterMmap(Registrar& r) {
+  r.Partial<&Mmap>(SYS_mmap,
+                   "MAP_SHARED file mappings are private snapshots; no "
+                   "MAP_HUGETLB")
+      .Show(SYS_mmap, 0, ArgKind::kHex)
+      .Show(SYS_mmap, 1, ArgKind::kHex)
+      .Show(SYS_mmap, 2, ArgKind::kMmapProt)
+      .Show(SYS_mmap, 3, ArgKind::kMmapFlags)
+      .Show(SYS_mmap, 5, ArgKind::kHex);
+  r.Full<&Munmap>(SYS_munmap).Show(SYS_munmap, 1, ArgKind::kHex);
+  r.Full<&Mprotect>(SYS_mprotect)
+      .Show(SYS_mprotect, 1, ArgKind::kHex)
+      .Show(SYS_mprotect, 2, ArgKind::kMmapProt);
+  r.Partial<&Mremap>(SYS_mremap, "no MREMAP_DONTUNMAP");
+  r.Partial<&Madvise>(SYS_madvise,
+                      "DONTNEED and FREE discard; other advice is accepted "
+                      "and ignored");
+  r.Full<&Brk>(SYS_brk);
+}
+
+}  // namespace syscalls

@@ -1,0 +1,143 @@
+// open(2), openat(2), creat(2), close(2), the dup family, fcntl(2).
+#include <sys/syscall.h>
+
+#include "syscalls/common.h"
+
+namespace syscalls {
+namespace {
+
+// Flags Linux accepts and keeps; anything else is silently dropped, as
+// Linux does for unknown open flags.
+constexpr int kValidOpenFlags =
+    O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
+    O_DSYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |
+    O_CLOEXEC | O_SYNC | O_PATH | __O_TMPFILE | FASYNC;
+
+Result<int> DoOpenAt(Task& t, int dirfd, UserPath path, int flags,
+                     mode_t mode) {
+  std::string p = TRY(CopyInPath(t, path));
+  vfs::PathContext ctx = TRY(PathContextFor(t, dirfd, p));
+  flags &= kValidOpenFlags;
+  // O_LARGEFILE is implied on 64-bit, and Linux reports it in F_GETFL.
+  flags |= O_LARGEFILE;
+  mode &= ~t.fs().umask() & 07777;
+  FilePtr f = TRY(t.kernel().vfs().Open(ctx, p, flags, mode));
+  return t.fds().Install(std::move(f), flags & O_CLOEXEC, 0, NofileLimit(t));
+}
+
+// Open implements Linux syscall open(2).
+Result<int> Open(Task& t, UserPath path, int flags, unsigned mode) {
+  return DoOpenAt(t, AT_FDCWD, path, flags, mode);
+}
+
+// Openat implements Linux syscall openat(2).
+Result<int> Openat(Task& t, Fd dirfd, UserPath path, int flags,
+                   unsigned mode) {
+  return DoOpenAt(t, dirfd.value, path, flags, mode);
+}
+
+// Creat implements Linux syscall creat(2).
+Result<int> Creat(Task& t, UserPath path, unsigned mode) {
+  return DoOpenAt(t, AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+}
+
+// Close implements Linux syscall close(2).
+Result<void> Close(Task& t, Fd fd) {
+  TRY(t.fds().Remove(fd.value));
+  return {};
+}
+
+// CloseRange implements Linux syscall close_range(2).
+Result<void> CloseRange(Task& t, unsigned first, unsigned last,
+                        unsigned flags) {
+  constexpr unsigned kCloexec = 1u << 2;  // CLOSE_RANGE_CLOEXEC
+  constexpr unsigned kUnshare = 1u << 1;  // CLOSE_RANGE_UNSHARE
+  if (flags & ~(kCloexec | kUnshare)) return Err(EINVAL);
+  if (first > last) return Err(EINVAL);
+  int lo = first > INT_MAX ? INT_MAX : static_cast<int>(first);
+  int hi = last > INT_MAX ? INT_MAX : static_cast<int>(last);
+  if (flags & kCloexec) {
+    for (int fd : t.fds().Fds())
+      if (fd >= lo && fd <= hi) (void)t.fds().SetCloexec(fd, true);
+    return {};
+  }
+  // The fd table is not shared between processes yet, so UNSHARE has
+  // nothing to do.
+  t.fds().RemoveRange(lo, hi);
+  return {};
+}
+
+// Dup implements Linux syscall dup(2).
+Result<int> Dup(Task& t, Fd fd) {
+  FilePtr f = TRY(GetFile(t, fd));
+  return t.fds().Install(std::move(f), false, 0, NofileLimit(t));
+}
+
+Result<int> DoDup3(Task& t, Fd oldfd, Fd newfd, int flags) {
+  if (flags & ~O_CLOEXEC) return Err(EINVAL);
+  FilePtr f = TRY(GetFile(t, oldfd));
+  TRY(t.fds().InstallAt(newfd.value, std::move(f), flags & O_CLOEXEC,
+                        NofileLimit(t)));
+  return newfd.value;
+}
+
+// Dup2 implements Linux syscall dup2(2).
+Result<int> Dup2(Task& t, Fd oldfd, Fd newfd) {
+  if (oldfd.value == newfd.value) {
+    TRY(GetFile(t, oldfd));
+    return newfd.value;
+  }
+  return DoDup3(t, oldfd, newfd, 0);
+}
+
+// Dup3 implements Linux syscall dup3(2).
+Result<int> Dup3(Task& t, Fd oldfd, Fd newfd, int flags) {
+  if (oldfd.value == newfd.value) return Err(EINVAL);
+  return DoDup3(t, oldfd, newfd, flags);
+}
+
+// Fcntl implements Linux syscall fcntl(2).
+Result<int64_t> Fcntl(Task& t, Fd fd, int cmd, uint64_t arg) {
+  FilePtr f = TRY(GetFile(t, fd));
+  switch (cmd) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC: {
+      int min = static_cast<int>(arg);
+      if (min < 0) return Err(EINVAL);
+      return t.fds().Install(std::move(f), cmd == F_DUPFD_CLOEXEC, min,
+                             NofileLimit(t));
+    }
+    case F_GETFD:
+      return TRY(t.fds().GetCloexec(fd.value)) ? FD_CLOEXEC : 0;
+    case F_SETFD:
+      TRY(t.fds().SetCloexec(fd.value, arg & FD_CLOEXEC));
+      return 0;
+    case F_GETFL:
+      return f->flags() & ~O_CLOEXEC;
+    case F_SETFL:
+      f->SetStatusFlags(static_cast<int>(arg));
+      return 0;
+    default:
+      return Err(EINVAL);
+  }
+}
+
+}  // namespace
+
+void RegisterOpen(Registrar& r) {
+  r.Full<&Open>(SYS_open).Show(SYS_open, 1, ArgKind::kOpenFlags)
+      .Show(SYS_open, 2, ArgKind::kOctal);
+  r.Full<&Openat>(SYS_openat).Show(SYS_openat, 2, ArgKind::kOpenFlags)
+      .Show(SYS_openat, 3, ArgKind::kOctal);
+  r.Full<&Creat>(SYS_creat).Show(SYS_creat, 1, ArgKind::kOctal);
+  r.Full<&Close>(SYS_close);
+  r.Full<&CloseRange>(SYS_close_range);
+  r.Full<&Dup>(SYS_dup);
+  r.Full<&Dup2>(SYS_dup2);
+  r.Full<&Dup3>(SYS_dup3);
+  r.Partial<&Fcntl>(SYS_fcntl,
+                    "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, "
+                    "F_SETFL; no locks, leases, pipe sizes or seals yet");
+}
+
+}  // namespace syscalls

@@ -1,0 +1,170 @@
+// read(2), write(2) and their vectored and positional forms; lseek(2).
+#include <sys/syscall.h>
+
+#include <climits>
+#include <vector>
+
+#include "syscalls/common.h"
+
+namespace syscalls {
+namespace {
+
+// Linux caps one transfer at INT_MAX rounded down to a page.
+constexpr size_t kMaxRwCount = 0x7ffff000;
+constexpr int kMaxIovecs = 1024;  // UIO_MAXIOV
+
+// The app buffers of one transfer as sentry iovecs. A buffer that becomes
+// inaccessible part way ends the list there (a short transfer); EFAULT
+// only when not even the first byte is accessible.
+Result<std::vector<iovec>> Blocks(Task& t, uint64_t addr, size_t len,
+                                  mm::Access access) {
+  if (len > kMaxRwCount) len = kMaxRwCount;
+  return t.mm().IoBlocks(addr, len, access);
+}
+
+// The app's iovec array, checked as Linux does; *total is the byte count.
+Result<std::vector<struct iovec>> CopyInIovecs(Task& t,
+                                               UserPtr<struct iovec> iov,
+                                               int iovcnt, size_t* total) {
+  if (iovcnt < 0 || iovcnt > kMaxIovecs) return Err(EINVAL);
+  std::vector<struct iovec> user(iovcnt);
+  TRY(t.mm().CopyIn(iov.addr, user.data(), user.size() * sizeof(iovec)));
+  *total = 0;
+  for (const auto& v : user) {
+    if (v.iov_len > static_cast<size_t>(SSIZE_MAX) ||
+        __builtin_add_overflow(*total, v.iov_len, total) ||
+        *total > static_cast<size_t>(SSIZE_MAX))
+      return Err(EINVAL);
+  }
+  return user;
+}
+
+Result<std::vector<iovec>> VectorBlocks(Task& t, UserPtr<struct iovec> iov,
+                                        int iovcnt, mm::Access access) {
+  size_t total;
+  std::vector<struct iovec> user = TRY(CopyInIovecs(t, iov, iovcnt, &total));
+  std::vector<iovec> out;
+  size_t left = kMaxRwCount;
+  for (const auto& v : user) {
+    size_t len = v.iov_len < left ? v.iov_len : left;
+    if (len == 0) continue;
+    auto blocks = t.mm().IoBlocks(reinterpret_cast<uint64_t>(v.iov_base), len,
+                                  access);
+    if (!blocks) {
+      if (out.empty()) return std::unexpected(blocks.error());
+      break;
+    }
+    size_t got = 0;
+    for (const auto& b : *blocks) got += b.iov_len;
+    out.insert(out.end(), blocks->begin(), blocks->end());
+    left -= got;
+    if (got < len || left == 0) break;
+  }
+  return out;
+}
+
+Result<FilePtr> Readable(Task& t, Fd fd) {
+  FilePtr f = TRY(GetFile(t, fd));
+  if (!f->readable()) return Err(EBADF);
+  return f;
+}
+
+Result<FilePtr> Writable(Task& t, Fd fd) {
+  FilePtr f = TRY(GetFile(t, fd));
+  if (!f->writable()) return Err(EBADF);
+  return f;
+}
+
+// Read implements Linux syscall read(2).
+Result<size_t> Read(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count) {
+  FilePtr f = TRY(Readable(t, fd));
+  auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kWrite));
+  return f->Read(blocks);
+}
+
+// Write implements Linux syscall write(2).
+Result<size_t> Write(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count) {
+  FilePtr f = TRY(Writable(t, fd));
+  if (f->ignores_write_data()) return count < kMaxRwCount ? count : kMaxRwCount;
+  auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kRead));
+  return f->Write(blocks);
+}
+
+// Readv implements Linux syscall readv(2).
+Result<size_t> Readv(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt) {
+  FilePtr f = TRY(Readable(t, fd));
+  auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kWrite));
+  return f->Read(blocks);
+}
+
+// Writev implements Linux syscall writev(2).
+Result<size_t> Writev(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt) {
+  FilePtr f = TRY(Writable(t, fd));
+  if (f->ignores_write_data()) {
+    size_t total;
+    TRY(CopyInIovecs(t, iov, iovcnt, &total));
+    return total < kMaxRwCount ? total : kMaxRwCount;
+  }
+  auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kRead));
+  return f->Write(blocks);
+}
+
+// Pread64 implements Linux syscall pread64(2).
+Result<size_t> Pread64(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count,
+                       int64_t offset) {
+  FilePtr f = TRY(Readable(t, fd));
+  if (offset < 0) return Err(EINVAL);
+  auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kWrite));
+  return f->PRead(blocks, offset);
+}
+
+// Pwrite64 implements Linux syscall pwrite64(2).
+Result<size_t> Pwrite64(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count,
+                        int64_t offset) {
+  FilePtr f = TRY(Writable(t, fd));
+  if (offset < 0) return Err(EINVAL);
+  if (f->ignores_write_data()) return count < kMaxRwCount ? count : kMaxRwCount;
+  auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kRead));
+  return f->PWrite(blocks, offset);
+}
+
+// Preadv implements Linux syscall preadv(2).
+Result<size_t> Preadv(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt,
+                      int64_t offset) {
+  FilePtr f = TRY(Readable(t, fd));
+  if (offset < 0) return Err(EINVAL);
+  auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kWrite));
+  return f->PRead(blocks, offset);
+}
+
+// Pwritev implements Linux syscall pwritev(2).
+Result<size_t> Pwritev(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt,
+                       int64_t offset) {
+  FilePtr f = TRY(Writable(t, fd));
+  if (offset < 0) return Err(EINVAL);
+  auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kRead));
+  return f->PWrite(blocks, offset);
+}
+
+// Lseek implements Linux syscall lseek(2).
+Result<int64_t> Lseek(Task& t, Fd fd, int64_t offset, unsigned whence) {
+  FilePtr f = TRY(GetFile(t, fd));
+  if (whence > SEEK_HOLE) return Err(EINVAL);
+  return f->Seek(offset, static_cast<int>(whence));
+}
+
+}  // namespace
+
+void RegisterReadWrite(Registrar& r) {
+  r.Full<&Read>(SYS_read).Show(SYS_read, 1, ArgKind::kOutBuf);
+  r.Full<&Write>(SYS_write).Show(SYS_write, 1, ArgKind::kInBuf);
+  r.Full<&Readv>(SYS_readv);
+  r.Full<&Writev>(SYS_writev);
+  r.Full<&Pread64>(SYS_pread64).Show(SYS_pread64, 1, ArgKind::kOutBuf);
+  r.Full<&Pwrite64>(SYS_pwrite64).Show(SYS_pwrite64, 1, ArgKind::kInBuf);
+  r.Full<&Preadv>(SYS_preadv);  // pos_h is always 0 on x86-64
+  r.Full<&Pwritev>(SYS_pwritev);
+  r.Full<&Lseek>(SYS_lseek);
+}
+
+}  // namespace syscalls

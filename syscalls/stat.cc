@@ -1,0 +1,174 @@
+// The stat family, access(2) and readlink(2).
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#include <cstring>
+
+#include "syscalls/common.h"
+
+namespace syscalls {
+namespace {
+
+// Stats `path` relative to `dirfd`; an empty path means `dirfd` itself
+// when AT_EMPTY_PATH is given.
+Result<struct stat> StatAt(Task& t, int dirfd, UserPath path, int flags) {
+  std::string p = TRY(CopyInPath(t, path));
+  if (p.empty()) {
+    if (!(flags & AT_EMPTY_PATH)) return Err(ENOENT);
+    if (dirfd == AT_FDCWD) {
+      vfs::PathContext ctx = TRY(t.PathContextAt(AT_FDCWD));
+      return t.kernel().vfs().Stat(ctx, ctx.start, true);
+    }
+    FilePtr f = TRY(t.fds().Get(dirfd));
+    return f->Stat();
+  }
+  vfs::PathContext ctx = TRY(PathContextFor(t, dirfd, p));
+  return t.kernel().vfs().Stat(ctx, p, !(flags & AT_SYMLINK_NOFOLLOW));
+}
+
+// Stat implements Linux syscall stat(2).
+Result<void> Stat(Task& t, UserPath path, UserPtr<struct stat> buf) {
+  struct stat st = TRY(StatAt(t, AT_FDCWD, path, 0));
+  return t.mm().CopyOutObj(buf, st);
+}
+
+// Lstat implements Linux syscall lstat(2).
+Result<void> Lstat(Task& t, UserPath path, UserPtr<struct stat> buf) {
+  struct stat st = TRY(StatAt(t, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW));
+  return t.mm().CopyOutObj(buf, st);
+}
+
+// Fstat implements Linux syscall fstat(2).
+Result<void> Fstat(Task& t, Fd fd, UserPtr<struct stat> buf) {
+  FilePtr f = TRY(GetFile(t, fd));
+  struct stat st = TRY(f->Stat());
+  return t.mm().CopyOutObj(buf, st);
+}
+
+// Newfstatat implements Linux syscall newfstatat(2).
+Result<void> Newfstatat(Task& t, Fd dirfd, UserPath path,
+                        UserPtr<struct stat> buf, int flags) {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+    return Err(EINVAL);
+  struct stat st = TRY(StatAt(t, dirfd.value, path, flags));
+  return t.mm().CopyOutObj(buf, st);
+}
+
+struct statx_timestamp ToStatxTime(const timespec& ts) {
+  struct statx_timestamp out{};
+  out.tv_sec = ts.tv_sec;
+  out.tv_nsec = static_cast<uint32_t>(ts.tv_nsec);
+  return out;
+}
+
+// Statx implements Linux syscall statx(2).
+Result<void> Statx(Task& t, Fd dirfd, UserPath path, int flags, unsigned mask,
+                   UserPtr<struct statx> buf) {
+  constexpr int kValid = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH |
+                         AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE;
+  if (flags & ~kValid) return Err(EINVAL);
+  if ((flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE) return Err(EINVAL);
+  if (mask & STATX__RESERVED) return Err(EINVAL);
+  struct stat st = TRY(StatAt(t, dirfd.value, path, flags));
+  struct statx sx{};
+  sx.stx_mask = STATX_BASIC_STATS;
+  sx.stx_blksize = static_cast<uint32_t>(st.st_blksize);
+  sx.stx_nlink = static_cast<uint32_t>(st.st_nlink);
+  sx.stx_uid = st.st_uid;
+  sx.stx_gid = st.st_gid;
+  sx.stx_mode = static_cast<uint16_t>(st.st_mode);
+  sx.stx_ino = st.st_ino;
+  sx.stx_size = st.st_size;
+  sx.stx_blocks = st.st_blocks;
+  sx.stx_atime = ToStatxTime(st.st_atim);
+  sx.stx_mtime = ToStatxTime(st.st_mtim);
+  sx.stx_ctime = ToStatxTime(st.st_ctim);
+  sx.stx_rdev_major = major(st.st_rdev);
+  sx.stx_rdev_minor = minor(st.st_rdev);
+  sx.stx_dev_major = major(st.st_dev);
+  sx.stx_dev_minor = minor(st.st_dev);
+  return t.mm().CopyOutObj(buf, sx);
+}
+
+Result<void> AccessAt(Task& t, int dirfd, UserPath path, int mode,
+                      int flags) {
+  if (mode & ~(R_OK | W_OK | X_OK)) return Err(EINVAL);
+  if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+    return Err(EINVAL);
+  std::string p = TRY(CopyInPath(t, path));
+  if (p.empty()) {
+    if (!(flags & AT_EMPTY_PATH)) return Err(ENOENT);
+    // The file dirfd refers to, whatever its type: check it by its path.
+    if (dirfd == AT_FDCWD) {
+      p = t.fs().cwd();
+    } else {
+      FilePtr f = TRY(t.fds().Get(dirfd));
+      p = f->path();
+    }
+    dirfd = AT_FDCWD;
+  }
+  vfs::PathContext ctx = TRY(PathContextFor(t, dirfd, p));
+  kernel::Credentials c = t.thread_group().creds();
+  bool effective = flags & AT_EACCESS;
+  return t.kernel().vfs().Access(ctx, p, mode, !(flags & AT_SYMLINK_NOFOLLOW),
+                                 effective ? c.euid : c.ruid,
+                                 effective ? c.egid : c.rgid);
+}
+
+// Access implements Linux syscall access(2).
+Result<void> Access(Task& t, UserPath path, int mode) {
+  return AccessAt(t, AT_FDCWD, path, mode, 0);
+}
+
+// Faccessat implements Linux syscall faccessat(2).
+Result<void> Faccessat(Task& t, Fd dirfd, UserPath path, int mode) {
+  return AccessAt(t, dirfd.value, path, mode, 0);
+}
+
+// Faccessat2 implements Linux syscall faccessat2(2).
+Result<void> Faccessat2(Task& t, Fd dirfd, UserPath path, int mode,
+                        int flags) {
+  return AccessAt(t, dirfd.value, path, mode, flags);
+}
+
+Result<size_t> ReadlinkAt(Task& t, int dirfd, UserPath path,
+                          UserPtr<char> buf, int size) {
+  if (size <= 0) return Err(EINVAL);
+  std::string p = TRY(CopyInPath(t, path));
+  if (p.empty()) return Err(ENOENT);
+  vfs::PathContext ctx = TRY(PathContextFor(t, dirfd, p));
+  std::string target = TRY(t.kernel().vfs().Readlink(ctx, p));
+  size_t n = target.size() < static_cast<size_t>(size) ? target.size()
+                                                       : static_cast<size_t>(size);
+  TRY(t.mm().CopyOut(buf.addr, target.data(), n));
+  return n;
+}
+
+// Readlink implements Linux syscall readlink(2).
+Result<size_t> Readlink(Task& t, UserPath path, UserPtr<char> buf, int size) {
+  return ReadlinkAt(t, AT_FDCWD, path, buf, size);
+}
+
+// Readlinkat implements Linux syscall readlinkat(2).
+Result<size_t> Readlinkat(Task& t, Fd dirfd, UserPath path, UserPtr<char> buf,
+                          int size) {
+  return ReadlinkAt(t, dirfd.value, path, buf, size);
+}
+
+}  // namespace
+
+void RegisterStat(Registrar& r) {
+  r.Full<&Stat>(SYS_stat);
+  r.Full<&Lstat>(SYS_lstat);
+  r.Full<&Fstat>(SYS_fstat);
+  r.Full<&Newfstatat>(SYS_newfstatat);
+  r.Partial<&Statx>(SYS_statx, "basic stats only (no btime, attributes)");
+  r.Full<&Access>(SYS_access);
+  r.Full<&Faccessat>(SYS_faccessat);
+  r.Full<&Faccessat2>(SYS_faccessat2);
+  r.Full<&Readlink>(SYS_readlink).Show(SYS_readlink, 1, ArgKind::kOutBuf);
+  r.Full<&Readlinkat>(SYS_readlinkat).Show(SYS_readlinkat, 2, ArgKind::kOutBuf);
+}
+
+}  // namespace syscalls

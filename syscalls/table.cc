@@ -1,0 +1,54 @@
+#include "syscalls/table.h"
+
+#include "syscalls/common.h"
+
+namespace syscalls {
+namespace {
+
+kernel::SyscallTable Build() {
+  kernel::SyscallTable table;
+#define X(nr, sys) table.entries.at(nr).name = #sys;
+#include "syscalls/syscall_names.inc"
+#undef X
+  Registrar r(table);
+  RegisterReadWrite(r);
+  RegisterOpen(r);
+  RegisterStat(r);
+  RegisterDir(r);
+  RegisterIoctl(r);
+  RegisterMmap(r);
+  RegisterIdentity(r);
+  RegisterSysInfo(r);
+  RegisterTime(r);
+  RegisterSched(r);
+  RegisterRlimit(r);
+  RegisterThread(r);
+  RegisterSignal(r);
+  RegisterExit(r);
+  RegisterFutex(r);
+  RegisterPrctl(r);
+  return table;
+}
+
+}  // namespace
+
+Registrar& Registrar::Error(uint64_t nr, int err, const char* note) {
+  kernel::SyscallEntry& e = table_.entries.at(nr);
+  e.handler = nullptr;
+  e.support = kernel::Support::kError;
+  e.error = err;
+  e.note = note;
+  return *this;
+}
+
+Registrar& Registrar::Show(uint64_t nr, int i, ArgKind kind) {
+  table_.entries.at(nr).args.at(i) = kind;
+  return *this;
+}
+
+const kernel::SyscallTable& Table() {
+  static const kernel::SyscallTable* table = new kernel::SyscallTable(Build());
+  return *table;
+}
+
+}  // namespace syscalls

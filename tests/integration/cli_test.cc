@@ -1,0 +1,139 @@
+// runsc's command line: bad input gets one clear message and the right
+// status, and nothing is left running.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "tests/util/run_command.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using testing_util::RunCommand;
+using testing_util::RunSandboxed;
+using testing_util::RunscPath;
+
+// This test process is a child subreaper, so anything a sandbox leaves
+// running is reparented to it. Returns how many such processes are still
+// alive after giving them a few seconds to go.
+int LeftoverProcesses() {
+  static bool subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+  if (!subreaper) return -1;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    int live = 0;
+    DIR* d = opendir("/proc");
+    while (dirent* e = readdir(d)) {
+      std::string pid = e->d_name;
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream f("/proc/" + pid + "/stat");
+      std::string line((std::istreambuf_iterator<char>(f)), {});
+      // Field 4, after the ")" that ends the command name, is the ppid.
+      auto close = line.rfind(')');
+      if (close == std::string::npos) continue;
+      std::istringstream rest(line.substr(close + 2));
+      std::string state;
+      int ppid = 0;
+      rest >> state >> ppid;
+      if (ppid == getpid()) ++live;
+    }
+    closedir(d);
+    if (live == 0) return 0;
+    usleep(100 * 1000);
+  }
+  return 1;
+}
+
+TEST(CliTest, MissingCommandIs127) {
+  auto r = RunSandboxed({"/nonexistent"});
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_THAT(r.err, HasSubstr("/nonexistent: no such file"));
+  EXPECT_EQ(LeftoverProcesses(), 0);
+}
+
+TEST(CliTest, NonElfIsRefusedClearly) {
+  auto r = RunSandboxed({"/etc/os-release"});
+  EXPECT_EQ(r.exit_code, 126);
+  EXPECT_THAT(r.err, HasSubstr("/etc/os-release"));
+  EXPECT_EQ(LeftoverProcesses(), 0);
+}
+
+TEST(CliTest, ScriptsAreRefusedClearly) {
+  // A #! script is not supported yet: the message must say so.
+  auto r = RunSandboxed({"/usr/bin/ldd"});
+  EXPECT_EQ(r.exit_code, 126);
+  EXPECT_THAT(r.err, HasSubstr("not supported"));
+}
+
+TEST(CliTest, DirectoryIsNotExecutable) {
+  auto r = RunSandboxed({"/etc"});
+  EXPECT_EQ(r.exit_code, 126);
+  EXPECT_THAT(r.err, HasSubstr("/etc"));
+}
+
+TEST(CliTest, SuccessLeavesNothingBehind) {
+  auto r = RunSandboxed({"/bin/busybox", "true"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(LeftoverProcesses(), 0);
+}
+
+TEST(CliTest, CrashesReportTheSignalLikeAShell) {
+  EXPECT_EQ(RunSandboxed({CRASH_PATH, "segv"}).exit_code, 128 + SIGSEGV);
+  EXPECT_EQ(RunSandboxed({CRASH_PATH, "ud2"}).exit_code, 128 + SIGILL);
+  EXPECT_EQ(RunSandboxed({CRASH_PATH, "int3"}).exit_code, 128 + SIGTRAP);
+  EXPECT_EQ(LeftoverProcesses(), 0);
+}
+
+TEST(CliTest, UnknownFlagAndVerb) {
+  auto r = RunCommand({RunscPath(), "do", "--bogus", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_THAT(r.err, HasSubstr("unknown flag"));
+  r = RunCommand({RunscPath(), "frobnicate"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_THAT(r.err, HasSubstr("unknown command"));
+}
+
+TEST(CliTest, NoCommand) {
+  auto r = RunCommand({RunscPath(), "do"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_THAT(r.err, HasSubstr("usage"));
+}
+
+TEST(CliTest, UnknownPlatform) {
+  auto r = RunSandboxed({"/bin/busybox", "true"}, {"--platform=kvm"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_THAT(r.err, HasSubstr("platform"));
+}
+
+TEST(CliTest, SyscallsTableLists) {
+  auto r = RunCommand({RunscPath(), "syscalls"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("read"));
+  EXPECT_THAT(r.out, HasSubstr("full"));
+}
+
+TEST(CliTest, DebugLogReceivesStrace) {
+  char path[] = "/tmp/runsc-debug-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  auto r = RunSandboxed({"/bin/busybox", "true"},
+                        {"--strace", std::string("--debug-log=") + path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream f(path);
+  std::string log((std::istreambuf_iterator<char>(f)), {});
+  unlink(path);
+  EXPECT_THAT(log, HasSubstr("exit_group(0) = ?"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("exit_group")));
+}
+
+}  // namespace
