@@ -9,9 +9,12 @@
 //                 until a syscall, fault, signal or interrupt.
 //
 // Threading: a Platform is created before the sentry starts any thread (the
-// ptrace platform forks its zygote then). Context::Switch and the
-// AddressSpace calls are made from the task's own host thread; only
-// Context::Interrupt may be called from any thread.
+// ptrace platform forks its zygote then). A Context is used (Switch,
+// Get/SetFpState, Release) from one host thread, the task's, for life;
+// Context::Interrupt may come from any thread. Several Contexts (the
+// threads of one process) may Switch into one AddressSpace at once, each
+// from its own host thread. The AddressSpace calls may come from any
+// thread, and are synchronous for every Context running in it.
 #ifndef PLATFORM_PLATFORM_H_
 #define PLATFORM_PLATFORM_H_
 
@@ -21,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -64,6 +68,28 @@ class Context {
   // Makes the current (or the next) Switch return kInterrupt promptly.
   // Callable from any thread.
   virtual void Interrupt() = 0;
+
+  // The app thread's FPU/SSE/AVX state in the XSAVE layout Linux puts in a
+  // signal frame (the 512-byte FXSAVE area, then the XSAVE header and
+  // extended components), FpStateSize() bytes. Called on the task's
+  // thread while the app is stopped (between Switches). SetFpState before
+  // the first Switch applies at that Switch (fork copies the parent's).
+  // The bytes may come from the app (a sigreturn frame): a state the host
+  // would refuse (reserved MXCSR bits, a bad XSAVE header, wrong size) is
+  // EINVAL, never a crash. Platforms without FP access: ENOSYS.
+  virtual base::Result<void> GetFpState(std::vector<uint8_t>* out) {
+    return base::Err(ENOSYS);
+  }
+  virtual base::Result<void> SetFpState(const std::vector<uint8_t>& in) {
+    return base::Err(ENOSYS);
+  }
+
+  // Frees what the platform holds for this app thread in every address
+  // space it ran in (ptrace: ends its stub threads there, not their
+  // processes). Call on the task's host thread when the task exits; the
+  // destructor does the same when run on that thread. A later Switch starts
+  // afresh.
+  virtual void Release() {}
 };
 
 class Platform {
@@ -82,6 +108,9 @@ class Platform {
   virtual uint64_t MaxUserAddress() const = 0;
   virtual base::Result<std::unique_ptr<AddressSpace>> NewAddressSpace() = 0;
   virtual std::unique_ptr<Context> NewContext() = 0;
+  // Bytes of FP state Get/SetFpState move: the XSAVE size for the features
+  // enabled in XCR0 (CPUID 0xd), 512 without XSAVE, 0 if unsupported.
+  virtual size_t FpStateSize() const { return 0; }
 };
 
 }  // namespace platform

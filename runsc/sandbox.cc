@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -94,7 +95,25 @@ absl::StatusOr<pid_t> StartSandbox(const boot::Config& config,
   return pid;
 }
 
+namespace {
+
+std::atomic<pid_t> g_sandbox_pid{0};
+
+// The user's interrupt, hangup or terminate goes to the sandbox, which
+// passes it to the application (runsc do then exits as the app does).
+void ForwardSignal(int sig) {
+  pid_t pid = g_sandbox_pid.load();
+  if (pid > 0) kill(pid, sig);
+}
+
+}  // namespace
+
 int WaitSandbox(pid_t pid) {
+  g_sandbox_pid = pid;
+  struct sigaction sa = {};
+  sa.sa_handler = ForwardSignal;
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
   int status;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return 125;

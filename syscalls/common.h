@@ -50,6 +50,19 @@ void RegisterSignal(Registrar& r);
 void RegisterExit(Registrar& r);
 void RegisterFutex(Registrar& r);
 void RegisterPrctl(Registrar& r);
+void RegisterLink(Registrar& r);
+void RegisterMkdir(Registrar& r);
+void RegisterAttr(Registrar& r);
+void RegisterUtimes(Registrar& r);
+void RegisterTruncate(Registrar& r);
+void RegisterStatfs(Registrar& r);
+void RegisterPipe(Registrar& r);
+void RegisterPoll(Registrar& r);
+void RegisterClone(Registrar& r);
+void RegisterExec(Registrar& r);
+void RegisterWait(Registrar& r);
+void RegisterCredentials(Registrar& r);
+void RegisterAlarm(Registrar& r);
 
 }  // namespace syscalls
 

@@ -25,6 +25,22 @@ Result<absl::Time> Deadline(Task& t, uint64_t timeout, bool absolute,
   return absl::Now() + (d - absl::DurationFromTimespec(now));
 }
 
+// A futex wait. Interrupted by a signal, an untimed wait restarts (or
+// fails with EINTR under a handler without SA_RESTART); a timed one is
+// resumed by restart_syscall(2) with the same deadline unless a handler
+// runs, as Linux does.
+Result<int> Wait(Task& t, kernel::Futexes::Key key, uint32_t val,
+                 uint32_t bitset, absl::Time deadline) {
+  auto r = t.kernel().futexes().Wait(t, key, val, bitset, deadline);
+  if (r) return 0;
+  if (r.error().value != EINTR) return std::unexpected(r.error());
+  if (deadline == absl::InfiniteFuture()) return Err(base::kERESTARTSYS);
+  t.signal_state().restart = [=](Task& t) -> Result<uint64_t> {
+    return TRY(Wait(t, key, val, bitset, deadline));
+  };
+  return Err(base::kERESTART_RESTARTBLOCK);
+}
+
 // Futex implements Linux syscall futex(2).
 Result<int> Futex(Task& t, uint64_t uaddr, int op, uint32_t val,
                   uint64_t timeout, uint64_t uaddr2, uint32_t val3) {
@@ -42,8 +58,7 @@ Result<int> Futex(Task& t, uint64_t uaddr, int op, uint32_t val,
       if (bitset == 0) return Err(EINVAL);
       absl::Time deadline = TRY(
           Deadline(t, timeout, cmd == FUTEX_WAIT_BITSET, realtime));
-      TRY(futexes.Wait(t, key, val, bitset, deadline));
-      return 0;
+      return Wait(t, key, val, bitset, deadline);
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {

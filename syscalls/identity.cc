@@ -12,7 +12,9 @@ Result<int> Getpid(Task& t) { return t.thread_group().pid(); }
 
 // Getppid implements Linux syscall getppid(2). The container's first
 // process has no parent in the sandbox's pid namespace: 0, as on Linux.
-Result<int> Getppid(Task& t) { return t.thread_group().ppid(); }
+Result<int> Getppid(Task& t) {
+  return t.kernel().processes().Parent(t.thread_group().pid());
+}
 
 // Gettid implements Linux syscall gettid(2).
 Result<int> Gettid(Task& t) { return t.tid(); }
@@ -54,19 +56,36 @@ Result<int> Getgroups(Task& t, int size, UserPtr<uint32_t> list) {
   return n;
 }
 
-// Process groups and sessions arrive with fork (next issue); until then
-// the only process leads its own group and session.
-Result<int> OwnGroup(Task& t, int pid) {
-  if (pid != 0 && pid != t.thread_group().pid()) return Err(ESRCH);
-  return t.thread_group().pid();
+// Getpgid implements Linux syscall getpgid(2).
+Result<int> Getpgid(Task& t, int pid) {
+  if (pid < 0) return Err(ESRCH);
+  int pgid = t.kernel().processes().Pgid(pid ? pid : t.thread_group().pid());
+  if (pgid < 0) return Err(ESRCH);
+  return pgid;
 }
 
-// Getpgid implements Linux syscall getpgid(2).
-Result<int> Getpgid(Task& t, int pid) { return OwnGroup(t, pid); }
 // Getsid implements Linux syscall getsid(2).
-Result<int> Getsid(Task& t, int pid) { return OwnGroup(t, pid); }
+Result<int> Getsid(Task& t, int pid) {
+  if (pid < 0) return Err(ESRCH);
+  int sid = t.kernel().processes().Sid(pid ? pid : t.thread_group().pid());
+  if (sid < 0) return Err(ESRCH);
+  return sid;
+}
+
 // Getpgrp implements Linux syscall getpgrp(2).
-Result<int> Getpgrp(Task& t) { return t.thread_group().pid(); }
+Result<int> Getpgrp(Task& t) {
+  return t.kernel().processes().Pgid(t.thread_group().pid());
+}
+
+// Setpgid implements Linux syscall setpgid(2).
+Result<void> Setpgid(Task& t, int pid, int pgid) {
+  return t.kernel().processes().SetPgid(t.thread_group().pid(), pid, pgid);
+}
+
+// Setsid implements Linux syscall setsid(2).
+Result<int> Setsid(Task& t) {
+  return t.kernel().processes().SetSid(t.thread_group().pid());
+}
 
 }  // namespace
 
@@ -81,10 +100,11 @@ void RegisterIdentity(Registrar& r) {
   r.Full<&Getresuid>(SYS_getresuid);
   r.Full<&Getresgid>(SYS_getresgid);
   r.Full<&Getgroups>(SYS_getgroups);
-  const char* kOneProcess = "single process: it is its own group and session";
-  r.Partial<&Getpgid>(SYS_getpgid, kOneProcess);
-  r.Partial<&Getsid>(SYS_getsid, kOneProcess);
-  r.Partial<&Getpgrp>(SYS_getpgrp, kOneProcess);
+  r.Full<&Getpgid>(SYS_getpgid);
+  r.Full<&Getsid>(SYS_getsid);
+  r.Full<&Getpgrp>(SYS_getpgrp);
+  r.Full<&Setpgid>(SYS_setpgid);
+  r.Full<&Setsid>(SYS_setsid);
 }
 
 }  // namespace syscalls

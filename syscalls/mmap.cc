@@ -41,11 +41,9 @@ Result<void> Munmap(Task& t, uint64_t addr, uint64_t length) {
 }
 
 // Mprotect implements Linux syscall mprotect(2).
+// The memory manager checks prot (PROT_GROWSDOWN, PROT_SEM...) as Linux.
 Result<void> Mprotect(Task& t, uint64_t addr, uint64_t length, int prot) {
-  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN |
-               PROT_GROWSUP))
-    return Err(EINVAL);
-  return t.mm().Mprotect(addr, length, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+  return t.mm().Mprotect(addr, length, prot);
 }
 
 // Mremap implements Linux syscall mremap(2).

@@ -4,6 +4,7 @@
 #include <climits>
 #include <vector>
 
+#include "syscalls/blocking.h"
 #include "syscalls/common.h"
 
 namespace syscalls {
@@ -79,7 +80,8 @@ Result<FilePtr> Writable(Task& t, Fd fd) {
 Result<size_t> Read(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count) {
   FilePtr f = TRY(Readable(t, fd));
   auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kWrite));
-  return f->Read(blocks);
+  return BlockingRead(t, *f, blocks,
+                      [&](auto iov, size_t) { return f->Read(iov); });
 }
 
 // Write implements Linux syscall write(2).
@@ -87,14 +89,16 @@ Result<size_t> Write(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count) {
   FilePtr f = TRY(Writable(t, fd));
   if (f->ignores_write_data()) return count < kMaxRwCount ? count : kMaxRwCount;
   auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kRead));
-  return f->Write(blocks);
+  return BlockingWrite(t, *f, blocks,
+                       [&](auto iov, size_t) { return f->Write(iov); });
 }
 
 // Readv implements Linux syscall readv(2).
 Result<size_t> Readv(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt) {
   FilePtr f = TRY(Readable(t, fd));
   auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kWrite));
-  return f->Read(blocks);
+  return BlockingRead(t, *f, blocks,
+                      [&](auto v, size_t) { return f->Read(v); });
 }
 
 // Writev implements Linux syscall writev(2).
@@ -106,7 +110,8 @@ Result<size_t> Writev(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt) {
     return total < kMaxRwCount ? total : kMaxRwCount;
   }
   auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kRead));
-  return f->Write(blocks);
+  return BlockingWrite(t, *f, blocks,
+                       [&](auto v, size_t) { return f->Write(v); });
 }
 
 // Pread64 implements Linux syscall pread64(2).
@@ -115,7 +120,8 @@ Result<size_t> Pread64(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count,
   FilePtr f = TRY(Readable(t, fd));
   if (offset < 0) return Err(EINVAL);
   auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kWrite));
-  return f->PRead(blocks, offset);
+  return BlockingRead(t, *f, blocks,
+                      [&](auto iov, size_t) { return f->PRead(iov, offset); });
 }
 
 // Pwrite64 implements Linux syscall pwrite64(2).
@@ -125,7 +131,11 @@ Result<size_t> Pwrite64(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count,
   if (offset < 0) return Err(EINVAL);
   if (f->ignores_write_data()) return count < kMaxRwCount ? count : kMaxRwCount;
   auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kRead));
-  return f->PWrite(blocks, offset);
+  return BlockingWrite(t, *f, blocks, [&](auto iov, size_t done) {
+    // Wraps (to an offset the file rejects) rather than overflow.
+    const uint64_t at = static_cast<uint64_t>(offset) + done;
+    return f->PWrite(iov, static_cast<int64_t>(at));
+  });
 }
 
 // Preadv implements Linux syscall preadv(2).
@@ -134,7 +144,8 @@ Result<size_t> Preadv(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt,
   FilePtr f = TRY(Readable(t, fd));
   if (offset < 0) return Err(EINVAL);
   auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kWrite));
-  return f->PRead(blocks, offset);
+  return BlockingRead(t, *f, blocks,
+                      [&](auto v, size_t) { return f->PRead(v, offset); });
 }
 
 // Pwritev implements Linux syscall pwritev(2).
@@ -143,7 +154,11 @@ Result<size_t> Pwritev(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt,
   FilePtr f = TRY(Writable(t, fd));
   if (offset < 0) return Err(EINVAL);
   auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kRead));
-  return f->PWrite(blocks, offset);
+  return BlockingWrite(t, *f, blocks, [&](auto v, size_t done) {
+    // Wraps (to an offset the file rejects) rather than overflow.
+    const uint64_t at = static_cast<uint64_t>(offset) + done;
+    return f->PWrite(v, static_cast<int64_t>(at));
+  });
 }
 
 // Lseek implements Linux syscall lseek(2).

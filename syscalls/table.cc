@@ -27,6 +27,19 @@ kernel::SyscallTable Build() {
   RegisterExit(r);
   RegisterFutex(r);
   RegisterPrctl(r);
+  RegisterLink(r);
+  RegisterMkdir(r);
+  RegisterAttr(r);
+  RegisterUtimes(r);
+  RegisterTruncate(r);
+  RegisterStatfs(r);
+  RegisterPipe(r);
+  RegisterPoll(r);
+  RegisterClone(r);
+  RegisterExec(r);
+  RegisterWait(r);
+  RegisterCredentials(r);
+  RegisterAlarm(r);
   return table;
 }
 

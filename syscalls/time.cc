@@ -95,21 +95,30 @@ absl::Time ToAbsl(clockid_t clock, const timespec& ts, bool absolute) {
   return absl::Now() + (d - absl::DurationFromTimespec(now));
 }
 
-// Sleeps until `deadline`; on interruption stores the time left in `rem`.
-Result<void> Sleep(Task& t, absl::Time deadline, UserPtr<timespec> rem) {
-  auto r = t.BlockUntil(deadline);
-  if (!r && !rem.IsNull()) {
+// Sleeps until `deadline`. Interrupted by a signal, a relative sleep
+// stores the time left in `rem` and, if no handler runs, goes on sleeping
+// to the same deadline through restart_syscall(2); an absolute sleep
+// simply runs again. With a handler both fail with EINTR.
+Result<void> Sleep(Task& t, absl::Time deadline, UserPtr<timespec> rem,
+                   bool absolute) {
+  if (t.Block(deadline) != Task::WakeReason::kInterrupted) return {};
+  if (absolute) return Err(base::kERESTARTNOHAND);
+  if (!rem.IsNull()) {
     absl::Duration left = deadline - absl::Now();
     if (left < absl::ZeroDuration()) left = absl::ZeroDuration();
-    (void)t.mm().CopyOutObj(rem, absl::ToTimespec(left));
+    TRY(t.mm().CopyOutObj(rem, absl::ToTimespec(left)));
   }
-  return r;
+  t.signal_state().restart = [deadline, rem](Task& t) -> Result<uint64_t> {
+    TRY(Sleep(t, deadline, rem, false));
+    return 0;
+  };
+  return Err(base::kERESTART_RESTARTBLOCK);
 }
 
 // Nanosleep implements Linux syscall nanosleep(2).
 Result<void> Nanosleep(Task& t, UserPtr<timespec> req, UserPtr<timespec> rem) {
   timespec ts = TRY(CopyInTimespec(t, req));
-  return Sleep(t, ToAbsl(CLOCK_MONOTONIC, ts, false), rem);
+  return Sleep(t, ToAbsl(CLOCK_MONOTONIC, ts, false), rem, false);
 }
 
 // ClockNanosleep implements Linux syscall clock_nanosleep(2).
@@ -129,7 +138,7 @@ Result<void> ClockNanosleep(Task& t, int clock, int flags,
   bool absolute = flags & TIMER_ABSTIME;
   // Linux does not report the remaining time of an absolute sleep.
   return Sleep(t, ToAbsl(clock, ts, absolute),
-               absolute ? UserPtr<timespec>() : rem);
+               absolute ? UserPtr<timespec>() : rem, absolute);
 }
 
 }  // namespace

@@ -1,13 +1,16 @@
-// PtraceContext: runs app code in a stub until it traps. The hot path.
+// PtraceContext: runs app code in a stub thread until it traps (the hot
+// path), joins address spaces, and moves FP state.
 #include <linux/audit.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
 #include "base/log.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "platform/ptrace/stub_process.h"
+#include "platform/ptrace/stub_thread.h"
 
 namespace platform::ptrace {
 namespace {
@@ -70,24 +73,87 @@ bool IsPageFault(const siginfo_t& info) {
 
 }  // namespace
 
+PtraceContext::PtraceContext(const FpFormat& fp_format)
+    : fp_format_(fp_format) {}
+
+PtraceContext::~PtraceContext() { Release(); }
+
 Trap PtraceContext::Switch(AddressSpace& as, Registers& regs) {
   // Every AddressSpace of this platform is a PtraceAddressSpace.
-  StubProcess& stub = static_cast<PtraceAddressSpace&>(as).stub();
-  if (stub.dead()) return MakeTrap(Trap::Kind::kDead);
+  auto& pas = static_cast<PtraceAddressSpace&>(as);
+  if (pas.process().get() != current_process_) [[unlikely]] {
+    if (!Join(pas)) return MakeTrap(Trap::Kind::kDead);
+  }
+  StubThread& thread = *current_;
+  if (thread.dead()) return MakeTrap(Trap::Kind::kDead);
+  if (pending_fp_) [[unlikely]] {
+    if (std::optional<Trap> trap = ApplyPendingFpState(thread)) return *trap;
+  }
   {
     std::lock_guard lock(mu_);
     if (interrupted_) {
       interrupted_ = false;
       return MakeTrap(Trap::Kind::kInterrupt);
     }
-    // From here Interrupt() signals the stub. A signal that lands before
-    // the PTRACE_SYSEMU stays pending and stops the stub at once.
-    running_ = &stub;
+    // From here Interrupt() signals the stub thread. A signal that lands
+    // before the PTRACE_SYSEMU stays pending and stops it at once.
+    running_ = &thread;
   }
-  const Trap trap = Run(stub, regs);
+  const Trap trap = Run(thread, regs);
   std::lock_guard lock(mu_);
   running_ = nullptr;
   return trap;
+}
+
+base::Result<void> PtraceContext::Join(PtraceAddressSpace& as) {
+  // Forget stub threads that have died (their address space is gone).
+  current_process_ = nullptr;
+  current_ = nullptr;
+  std::erase_if(joined_, [](const Joined& j) { return j.thread->dead(); });
+  // One host thread per context: its stub threads' tracer. (On the fast
+  // path a wrong thread gets ESRCH, which StubThread also CHECKs.)
+  for (const Joined& j : joined_) {
+    if (!j.thread->IsTracer())
+      base::Fatal(__FILE__, __LINE__,
+                  "ptrace context switched from a second host thread");
+  }
+  const std::shared_ptr<StubProcess>& process = as.process();
+  auto it = std::find_if(joined_.begin(), joined_.end(),
+                         [&](const Joined& j) { return j.process == process; });
+  if (it == joined_.end()) {
+    auto thread = as.NewThread();
+    if (!thread) {
+      if (thread.error() != base::Errno(ESRCH))
+        LOG(Error) << "ptrace stub " << as.stub_pid()
+                   << ": cannot add a thread: "
+                   << base::ErrnoName(thread.error().value);
+      return base::Err(thread.error().value);
+    }
+    it = joined_.insert(joined_.end(), Joined{process, std::move(*thread)});
+  }
+  current_process_ = it->process.get();
+  current_ = it->thread.get();
+  return {};
+}
+
+void PtraceContext::Release() {
+  for (const Joined& j : joined_) {
+    if (j.thread->dead()) continue;
+    if (j.thread->IsTracer()) {
+      j.process->Release(*j.thread);
+    } else {
+      // Only its tracer can end it; that thread's exit will.
+      LOG(Warning) << "ptrace stub thread " << j.thread->tid()
+                   << " released by a thread that is not its tracer";
+    }
+  }
+  joined_.clear();
+  current_process_ = nullptr;
+  current_ = nullptr;
+}
+
+pid_t PtraceContext::stub_tid() const {
+  return current_ != nullptr ? current_->tid() : 0;
 }
 
 void PtraceContext::Interrupt() {
@@ -101,7 +167,43 @@ bool PtraceContext::TakeInterrupt() {
   return std::exchange(interrupted_, false);
 }
 
-Trap PtraceContext::Run(StubProcess& stub, Registers& regs) {
+base::Result<void> PtraceContext::GetFpState(std::vector<uint8_t>* out) {
+  if (pending_fp_) {
+    *out = *pending_fp_;
+    return {};
+  }
+  if (current_ == nullptr) {
+    *out = InitFpState(fp_format_);
+    return {};
+  }
+  return ReadFpState(*current_, fp_format_, out);
+}
+
+base::Result<void> PtraceContext::SetFpState(const std::vector<uint8_t>& in) {
+  if (current_ != nullptr) return WriteFpState(*current_, fp_format_, in);
+  // Kept for the first Switch, so checked now as the kernel will check it.
+  TRY(CheckFpState(fp_format_, in));
+  pending_fp_ = in;
+  return {};
+}
+
+std::optional<Trap> PtraceContext::ApplyPendingFpState(StubThread& thread) {
+  const std::vector<uint8_t> state = std::move(*pending_fp_);
+  pending_fp_.reset();
+  auto written = WriteFpState(thread, fp_format_, state);
+  if (written) return std::nullopt;
+  if (written.error() == base::Errno(ESRCH)) return Lost(written.error());
+  // CheckFpState let it through, yet the kernel refused it. Linux answers
+  // a bad FP frame in sigreturn with SIGSEGV.
+  LOG(Warning) << "ptrace stub thread " << thread.tid()
+               << ": FP state refused: " << base::ErrnoName(written.error().value);
+  Trap trap = MakeTrap(Trap::Kind::kSignal);
+  trap.info.si_signo = SIGSEGV;
+  trap.info.si_code = SI_KERNEL;
+  return trap;
+}
+
+Trap PtraceContext::Run(StubThread& stub, Registers& regs) {
   Registers host = regs;
   if (host.cs == 0) host.cs = kUserCs;
   if (host.ss == 0) host.ss = kUserDs;
@@ -111,7 +213,8 @@ Trap PtraceContext::Run(StubProcess& stub, Registers& regs) {
     if (set.error() == base::Errno(ESRCH)) return Lost(set.error());
     // EIO: a selector or base the kernel refuses (say, from a forged
     // sigreturn frame). Linux would SIGSEGV the app.
-    LOG(Warning) << "ptrace stub " << stub.pid() << ": registers refused";
+    LOG(Warning) << "ptrace stub thread " << stub.tid()
+                 << ": registers refused";
     Trap trap = MakeTrap(Trap::Kind::kSignal);
     trap.info.si_signo = SIGSEGV;
     trap.info.si_code = SI_KERNEL;
@@ -127,7 +230,7 @@ Trap PtraceContext::Run(StubProcess& stub, Registers& regs) {
   }
 }
 
-std::optional<Trap> PtraceContext::Decode(StubProcess& stub, int status,
+std::optional<Trap> PtraceContext::Decode(StubThread& stub, int status,
                                           Registers& regs) {
   const int sig = WSTOPSIG(status);
   if (sig == (SIGTRAP | 0x80)) {  // the hot path: no siginfo needed
@@ -149,7 +252,7 @@ std::optional<Trap> PtraceContext::Decode(StubProcess& stub, int status,
   return trap;
 }
 
-std::optional<Trap> PtraceContext::Suppressed(StubProcess& stub,
+std::optional<Trap> PtraceContext::Suppressed(StubThread& stub,
                                               Registers& regs) {
   // With no interrupt pending this is a stale interrupt signal (its
   // Interrupt already made an earlier Switch return) or noise from outside:

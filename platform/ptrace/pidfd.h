@@ -9,9 +9,15 @@
 
 namespace platform::ptrace {
 
-// A new fd referring to process `pid`, or -1 with errno set.
-inline int PidfdOpen(pid_t pid) {
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+// PIDFD_THREAD (Linux 6.9): the fd refers to one thread, which then need
+// not be a thread-group leader; signals sent through it are thread-directed
+// and waitid(P_PIDFD) waits for that thread. It is O_EXCL's value.
+inline constexpr unsigned kPidfdThread = 0200;  // O_EXCL
+
+// A new fd referring to process (or, with kPidfdThread, thread) `pid`, or
+// -1 with errno set.
+inline int PidfdOpen(pid_t pid, unsigned flags = 0) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, flags));
 }
 
 // Sends `sig` to the process `pidfd` refers to: 0, or -1 with errno set.

@@ -11,7 +11,6 @@
 #include <random>
 #include <thread>
 
-#include "platform/ptrace/stub_process.h"
 #include "platform/ptrace/test_fixture.h"
 
 DECLARE_PROGRAM(prog_two_syscalls);
@@ -255,8 +254,8 @@ TEST_F(PtraceTest, MeasureSyscallRoundTrip) {
   __ptrace_syscall_info info{};
   const auto info_start = Clock::now();
   for (int i = 0; i < kInfos; ++i) {
-    ASSERT_GT(::ptrace(PTRACE_GET_SYSCALL_INFO, pas().stub_pid(), sizeof(info),
-                       &info),
+    ASSERT_GT(::ptrace(PTRACE_GET_SYSCALL_INFO, pctx().stub_tid(),
+                       sizeof(info), &info),
               0);
   }
   const double info_us =

@@ -2,18 +2,20 @@
 // a stub holds nothing of the sentry, never outlives its tracer or the
 // sentry, and app code never reaches a host syscall.
 #include <linux/audit.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "platform/ptrace/stub_abi.h"
 #include "platform/ptrace/test_fixture.h"
+#include "platform/ptrace/test_proc.h"
 
 DECLARE_PROGRAM(prog_two_syscalls);
 DECLARE_PROGRAM(prog_int80);
@@ -22,73 +24,13 @@ extern "C" __attribute__((visibility("hidden"))) const char prog_vsyscall_ret[];
 DECLARE_PROGRAM(prog_fpu_state);
 DECLARE_PROGRAM(prog_fpu_keep);
 
+// LeakSanitizer's interface, when it is linked in.
+extern "C" void __lsan_disable() __attribute__((weak));
+
 namespace platform::ptrace {
 namespace {
 
 using Kind = Trap::Kind;
-
-struct Mapping {
-  uint64_t start, end;
-  std::string perms, path;
-};
-
-std::vector<Mapping> ReadMaps(pid_t pid) {
-  std::vector<Mapping> maps;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    Mapping m;
-    std::string range, offset, dev, inode;
-    fields >> range >> m.perms >> offset >> dev >> inode;
-    std::getline(fields >> std::ws, m.path);
-    m.start = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
-    m.end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
-    maps.push_back(m);
-  }
-  return maps;
-}
-
-// fd number -> what it points to.
-std::vector<std::pair<int, std::string>> ReadFds(pid_t pid) {
-  std::vector<std::pair<int, std::string>> fds;
-  const std::string dir = "/proc/" + std::to_string(pid) + "/fd/";
-  for (int fd = 0; fd < 1024; ++fd) {
-    char target[256];
-    const ssize_t n = readlink((dir + std::to_string(fd)).c_str(), target,
-                               sizeof(target) - 1);
-    if (n > 0) fds.emplace_back(fd, std::string(target, n));
-  }
-  return fds;
-}
-
-std::string StatusField(pid_t pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(key + ":", 0) == 0) {
-      std::istringstream value(line.substr(key.size() + 1));
-      std::string word;
-      value >> word;
-      return word;
-    }
-  }
-  return "";
-}
-
-// Gone, or a zombie nobody reaps (a container's init may not).
-bool IsGone(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return true;
-  return stat.substr(stat.rfind(')') + 2, 1) == "Z";
-}
-
-bool BecomesGone(pid_t pid) {
-  for (int i = 0; i < 500; ++i) {
-    if (IsGone(pid)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
 
 // Checks what a stub or the zygote may still hold: the stub region (above
 // MaxUserAddress), memory file mappings (below it) and [vsyscall].
@@ -111,13 +53,21 @@ void ExpectOnlyStubMappings(pid_t pid, uint64_t max_user_address,
   EXPECT_EQ(saw_memfd, expect_memfd) << "pid " << pid;
 }
 
+// Seccomp, no_new_privs and the signal mask are per thread: checked for
+// each one.
 void ExpectSandboxedStatus(pid_t pid) {
-  EXPECT_EQ(StatusField(pid, "Seccomp"), "2") << "pid " << pid;
-  EXPECT_EQ(StatusField(pid, "NoNewPrivs"), "1") << "pid " << pid;
-  EXPECT_EQ(StatusField(pid, "SigBlk"), "0000000000000000") << "pid " << pid;
-  EXPECT_EQ(StatusField(pid, "SigIgn"), "0000000000010000")  // SIGCHLD
-      << "pid " << pid;
-  EXPECT_EQ(StatusField(pid, "SigCgt"), "0000000000000000") << "pid " << pid;
+  const std::vector<pid_t> tids = TaskIds(pid);
+  EXPECT_FALSE(tids.empty()) << "pid " << pid;
+  for (const pid_t tid : tids) {
+    EXPECT_EQ(StatusField(pid, "Seccomp", tid), "2") << "tid " << tid;
+    EXPECT_EQ(StatusField(pid, "NoNewPrivs", tid), "1") << "tid " << tid;
+    EXPECT_EQ(StatusField(pid, "SigBlk", tid), "0000000000000000")
+        << "tid " << tid;
+    EXPECT_EQ(StatusField(pid, "SigIgn", tid), "0000000000010000")  // SIGCHLD
+        << "tid " << tid;
+    EXPECT_EQ(StatusField(pid, "SigCgt", tid), "0000000000000000")
+        << "tid " << tid;
+  }
 }
 
 TEST_F(PtraceTest, StubHoldsNothingOfTheSentry) {
@@ -130,7 +80,14 @@ TEST_F(PtraceTest, StubHoldsNothingOfTheSentry) {
   EXPECT_EQ(fds[0].first, STUB_MEM_FD);
   EXPECT_EQ(fds[0].second.rfind("/memfd:ptrace_test", 0), 0u);
   ExpectSandboxedStatus(stub);
-  EXPECT_EQ(StatusField(stub, "TracerPid"), std::to_string(getpid()));
+  // Two threads: the leader, traced by the control thread, and this
+  // test's stub thread, traced by this thread.
+  const std::vector<pid_t> tids = TaskIds(stub);
+  ASSERT_EQ(tids.size(), 2u);
+  EXPECT_EQ(StatusField(stub, "TracerPid", stub),
+            std::to_string(platform_->control_tid()));
+  EXPECT_EQ(StatusField(stub, "TracerPid", pctx().stub_tid()),
+            std::to_string(gettid()));
 }
 
 TEST_F(PtraceTest, ZygoteHoldsNothingOfTheSentry) {
@@ -243,19 +200,66 @@ TEST_F(PtraceTest, DestroyFromAnotherThread) {
   EXPECT_TRUE(BecomesGone(stub));
 }
 
-// PTRACE_O_EXITKILL: the stub dies with its tracer thread.
-TEST_F(PtraceTest, StubDiesWithItsTracerThread) {
-  std::unique_ptr<AddressSpace> orphan;
-  std::thread tracer([&] {
-    auto as = platform_->NewAddressSpace();
-    ASSERT_TRUE(as.has_value());
-    orphan = std::move(*as);
-  });
-  tracer.join();
-  ASSERT_NE(orphan, nullptr);
-  const pid_t stub = static_cast<PtraceAddressSpace&>(*orphan).stub_pid();
+// An address space belongs to no thread: the one that created it may exit.
+TEST_F(PtraceTest, AddressSpaceOutlivesTheThreadThatMadeIt) {
+  std::unique_ptr<AddressSpace> as;
+  std::thread([&] {
+    auto made = platform_->NewAddressSpace();
+    ASSERT_TRUE(made.has_value());
+    as = std::move(*made);
+  }).join();
+  ASSERT_NE(as, nullptr);
+  const pid_t stub = static_cast<PtraceAddressSpace&>(*as).stub_pid();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(IsGone(stub));
+  as_ = std::move(as);
+  Registers regs = Load(PROGRAM(prog_two_syscalls));
+  EXPECT_EQ(ctx_->Switch(*as_, regs).kind, Kind::kSyscall);
+}
+
+// PTRACE_O_EXITKILL, the safety net: a tracer thread that dies without
+// releasing its stub thread (a crash; here a raw exit, which skips the
+// thread-exit release) takes the whole stub process with it.
+TEST_F(PtraceTest, StubProcessDiesWithACrashingTracer) {
+  Registers regs = Load(PROGRAM(prog_two_syscalls));
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, Kind::kSyscall);
+  const pid_t stub = pas().stub_pid();
+  struct Args {
+    Context* ctx;  // owned here: the raw exit destroys nothing
+    AddressSpace* as;
+    Registers regs;
+    Kind kind;
+  } args{nullptr, as_.get(), regs, Kind::kDead};
+  std::unique_ptr<Context> ctx = platform_->NewContext();
+  args.ctx = ctx.get();
+  // Its own stack, which glibc never caches: a thread that ends with a raw
+  // exit must not be recycled for the next pthread_create (ASan checks).
+  constexpr size_t kStack = 1 << 20;
+  void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(stack, MAP_FAILED);
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstack(&attr, stack, kStack), 0);
+  pthread_t tracer;
+  ASSERT_EQ(pthread_create(
+                &tracer, &attr,
+                [](void* p) -> void* {
+                  auto* a = static_cast<Args*>(p);
+                  // Its thread-exit bookkeeping is lost with it, on purpose.
+                  if (__lsan_disable != nullptr) __lsan_disable();
+                  a->kind = a->ctx->Switch(*a->as, a->regs).kind;
+                  syscall(SYS_exit, 0);  // no destructors, no TLS release
+                  return nullptr;
+                },
+                &args),
+            0);
+  ASSERT_EQ(pthread_join(tracer, nullptr), 0);  // CLONE_CHILD_CLEARTID
+  pthread_attr_destroy(&attr);  // the stack is left mapped: never reused
+  EXPECT_EQ(args.kind, Kind::kSyscall);
   EXPECT_TRUE(BecomesGone(stub));
-  orphan.reset();  // from a thread that is not the tracer: must not hang
+  EXPECT_EQ(ctx_->Switch(*as_, regs).kind, Kind::kDead);
+  ctx.reset();  // not its tracer, and dead anyway: forgets it
 }
 
 // PR_SET_PDEATHSIG and EXITKILL: the zygote and every stub die with the

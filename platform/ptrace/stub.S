@@ -228,6 +228,26 @@ ptrace_stub_syscall_gadget:
   .hidden ptrace_stub_syscall_gadget_end
 ptrace_stub_syscall_gadget_end:
 
+// New stub threads: the tracer injects clone(CLONE_VM | CLONE_THREAD | ...,
+// newsp = 0) here. The parent stops at the int3 with the new thread's tid
+// (or -errno) in %rax; the child (%rax = 0) goes to a pause() loop that
+// touches no memory, not even the stack it shares with its parent, and
+// waits there, untraced, until a sentry thread seizes it.
+  .globl ptrace_stub_clone_gadget
+  .hidden ptrace_stub_clone_gadget
+ptrace_stub_clone_gadget:
+  syscall
+  test %rax, %rax
+  jz .Lthread_pause
+  int3
+  .globl ptrace_stub_clone_gadget_end
+  .hidden ptrace_stub_clone_gadget_end
+ptrace_stub_clone_gadget_end:
+.Lthread_pause:
+  mov $__NR_pause, %eax
+  syscall
+  jmp .Lthread_pause
+
 .Lexit_ok:
   xor %edi, %edi
   jmp .Lexit

@@ -83,6 +83,7 @@ class PtraceTest : public ::testing::Test {
   }
 
   PtraceAddressSpace& pas() { return static_cast<PtraceAddressSpace&>(*as_); }
+  PtraceContext& pctx() { return static_cast<PtraceContext&>(*ctx_); }
 
   // Maps `program` r-x at kCodeAddr and a zeroed rw page at kDataAddr;
   // returns zero registers but rip (the program) and rsp (the data page's

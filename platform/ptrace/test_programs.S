@@ -114,4 +114,68 @@ PROGRAM(prog_fpu_keep)
   ud2
 END(prog_fpu_keep)
 
+// rdx = *(u64*)rdi; getpid().
+PROGRAM(prog_load)
+  mov (%rdi), %rdx
+  mov $39, %eax
+  syscall
+  ud2
+END(prog_load)
+
+// Spins until *(u64*)rdi == rsi, then getpid().
+PROGRAM(prog_wait_flag)
+1:
+  pause
+  cmp (%rdi), %rsi
+  jne 1b
+  mov $39, %eax
+  syscall
+  ud2
+END(prog_wait_flag)
+
+// Reads *(u64*)rdi forever (until it faults).
+PROGRAM(prog_spin_read)
+1:
+  mov (%rdi), %rax
+  jmp 1b
+END(prog_spin_read)
+
+// xmm0 = rsi:rdi, MXCSR = edx; getpid(); then reports rdi:rsi = xmm0,
+// rdx = MXCSR, r10 = the x87 control word; exit().
+PROGRAM(prog_fpu_set_report)
+  sub $32, %rsp
+  mov %rdi, (%rsp)
+  mov %rsi, 8(%rsp)
+  movdqu (%rsp), %xmm0
+  mov %edx, 16(%rsp)
+  ldmxcsr 16(%rsp)
+  mov $39, %eax
+  syscall
+  movdqu %xmm0, (%rsp)
+  mov (%rsp), %rdi
+  mov 8(%rsp), %rsi
+  stmxcsr 16(%rsp)
+  mov 16(%rsp), %edx
+  fnstcw 24(%rsp)
+  movzwl 24(%rsp), %r10d
+  mov $60, %eax
+  syscall
+  ud2
+END(prog_fpu_set_report)
+
+// Reports as prog_fpu_set_report does, without setting anything first.
+PROGRAM(prog_fpu_report)
+  sub $32, %rsp
+  movdqu %xmm0, (%rsp)
+  mov (%rsp), %rdi
+  mov 8(%rsp), %rsi
+  stmxcsr 16(%rsp)
+  mov 16(%rsp), %edx
+  fnstcw 24(%rsp)
+  movzwl 24(%rsp), %r10d
+  mov $60, %eax
+  syscall
+  ud2
+END(prog_fpu_report)
+
   .section .note.GNU-stack, "", @progbits

@@ -25,6 +25,10 @@ __attribute__((
     visibility("hidden"))) extern const char ptrace_stub_syscall_gadget[];
 __attribute__((
     visibility("hidden"))) extern const char ptrace_stub_syscall_gadget_end[];
+__attribute__((
+    visibility("hidden"))) extern const char ptrace_stub_clone_gadget[];
+__attribute__((
+    visibility("hidden"))) extern const char ptrace_stub_clone_gadget_end[];
 }
 
 namespace platform::ptrace {
@@ -96,6 +100,8 @@ base::Result<StubLayout> LoadStub() {
   layout.syscall_gadget = region + StubOffset(ptrace_stub_syscall_gadget);
   layout.syscall_gadget_end =
       region + StubOffset(ptrace_stub_syscall_gadget_end);
+  layout.clone_gadget = region + StubOffset(ptrace_stub_clone_gadget);
+  layout.clone_gadget_end = region + StubOffset(ptrace_stub_clone_gadget_end);
   return layout;
 }
 

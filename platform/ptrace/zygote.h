@@ -29,6 +29,8 @@ struct StubLayout {
   uint64_t code_end = 0;
   uint64_t syscall_gadget = 0;      // `syscall; int3`
   uint64_t syscall_gadget_end = 0;  // %rip at the int3 stop
+  uint64_t clone_gadget = 0;        // `syscall`, then int3 in the parent
+  uint64_t clone_gadget_end = 0;    // the parent's %rip at that int3
 };
 
 class Zygote {

@@ -1,8 +1,13 @@
 #include "sentry/boot/boot.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
 #include "base/log.h"
 #include "sentry/kernel/kernel.h"
 #include "syscalls/table.h"
@@ -38,9 +43,38 @@ void Complain(const std::string& what) {
   }
 }
 
+// Signals runsc do forwards (the user's ^C, a kill of runsc) are blocked in
+// every sentry thread and taken by one thread that passes them to the
+// application, instead of killing the sentry.
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+void BlockForwardedSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kForwarded) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+// The kernel the forwarding thread may use; null once it is going away.
+absl::Mutex g_forward_mu;
+kernel::Kernel* g_forward_to ABSL_GUARDED_BY(g_forward_mu) = nullptr;
+
+void ForwardSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kForwarded) sigaddset(&set, sig);
+  for (;;) {
+    int sig = sigwaitinfo(&set, nullptr);
+    if (sig <= 0) continue;
+    absl::MutexLock lock(&g_forward_mu);
+    if (g_forward_to) g_forward_to->SignalFromHost(sig);
+  }
+}
+
 }  // namespace
 
 int Run(const Config& config) {
+  BlockForwardedSignals();
   std::string why;
   kernel::Kernel::Options options{
       .platform = config.platform,
@@ -70,7 +104,17 @@ int Run(const Config& config) {
     // but cannot be executed.
     return r.error().value == ENOENT ? 127 : 126;
   }
+  {
+    absl::MutexLock lock(&g_forward_mu);
+    g_forward_to = k->get();
+  }
+  // Detached: it sleeps in sigwaitinfo until the process exits.
+  std::thread(ForwardSignals).detach();
   kernel::ExitStatus status = (*k)->WaitInit();
+  {
+    absl::MutexLock lock(&g_forward_mu);
+    g_forward_to = nullptr;
+  }
   LOG(Info) << "init exited: code " << status.code << " signal "
             << status.signal;
   return status.ShellStatus();

@@ -88,6 +88,13 @@ void FdTable::RemoveCloexec() {
   }
 }
 
+std::shared_ptr<FdTable> FdTable::Fork() const {
+  auto copy = std::make_shared<FdTable>();
+  absl::MutexLock lock(&mu_);
+  copy->fds_ = fds_;  // the new table is not shared yet: no lock needed
+  return copy;
+}
+
 std::vector<int> FdTable::Fds() const {
   absl::MutexLock lock(&mu_);
   std::vector<int> out;

@@ -36,6 +36,8 @@ class FdTable {
   void RemoveCloexec();
 
   std::vector<int> Fds() const;
+  // fork(2) without CLONE_FILES: a new table with the same descriptions.
+  std::shared_ptr<FdTable> Fork() const;
 
  private:
   struct Entry {

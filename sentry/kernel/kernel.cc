@@ -24,7 +24,8 @@ Result<std::unique_ptr<Kernel>> Kernel::Create(const Options& options,
     return std::unexpected(platform.error());
   }
   k->platform_ = std::move(*platform);
-  auto vfs = vfs::Vfs::Create({.host_root = options.host_root});
+  auto vfs = vfs::Vfs::Create({.host_root = options.host_root,
+                               .memory_file = k->memory_file_.get()});
   if (!vfs) {
     *why = "cannot open the root filesystem " + options.host_root;
     return std::unexpected(vfs.error());
@@ -35,12 +36,29 @@ Result<std::unique_ptr<Kernel>> Kernel::Create(const Options& options,
 
 Kernel::~Kernel() {
   Shutdown(ExitStatus{.signal = SIGKILL});
-  std::vector<std::thread> threads;
-  {
-    absl::MutexLock lock(&mu_);
-    threads.swap(threads_);
-  }
-  for (auto& t : threads) t.join();
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int* live) { return *live == 0; }, &live_tasks_));
+  for (auto& [tid, t] : tasks_)
+    if (t->host_thread.joinable()) t->host_thread.join();
+  tasks_.clear();
+}
+
+Task* Kernel::StartTask(std::unique_ptr<Task> task,
+                        std::function<Result<void>(Task&)> first) {
+  absl::MutexLock lock(&mu_);
+  CollectLocked();
+  Task* t = task.get();
+  ++live_tasks_;
+  tasks_[t->tid()] = std::move(task);
+  // Only raw pointers cross into the thread: the kernel owns the task and
+  // deletes it only after joining this thread.
+  t->host_thread = std::thread([this, t, first = std::move(first)]() {
+    if (first(*t)) t->Run();
+    t->Exited();
+    TaskExited(t);
+  });
+  return t;
 }
 
 Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
@@ -51,8 +69,11 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
       TRY(fds->InstallAt(static_cast<int>(i), init.stdio[i], false, 1 << 20));
   }
   auto fs = std::make_shared<FsContext>(init.cwd);
-  auto task = std::make_unique<Task>(*this, tg, /*tid=*/1, fds, fs);
-  Task* t = task.get();
+  processes_.AddInit(tg);
+  {
+    absl::MutexLock lock(&mu_);
+    init_ = tg;
+  }
 
   // The exec runs on the task's own host thread, since that thread must be
   // the one that creates and traces the address space. The handshake is
@@ -64,28 +85,20 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
     std::string why;
   };
   auto hs = std::make_shared<ExecHandshake>();
-  {
-    absl::MutexLock lock(&mu_);
-    init_ = tg;
-    tasks_.push_back(std::move(task));
-    ++live_tasks_;
-    threads_.emplace_back([this, hs, t, init = std::move(init)]() mutable {
-      std::string path = init.argv.empty() ? "" : init.argv[0];
-      std::string exec_why;
-      Result<void> r = t->Exec(path, std::move(init.argv),
-                               std::move(init.envp), &exec_why);
-      bool ok = r.has_value();
-      if (!ok) t->thread_group().BeginExit(ExitStatus{.code = 127});
-      {
-        absl::MutexLock l(&hs->mu);
-        hs->result = std::move(r);
-        hs->why = std::move(exec_why);
-        hs->done = true;
-      }
-      if (ok) t->Run();
-      TaskExited(t);
-    });
-  }
+  auto task = std::make_unique<Task>(*this, tg, /*tid=*/1, fds, fs);
+  tg->AddThread(task.get());
+  StartTask(std::move(task), [hs, init = std::move(init)](Task& t) mutable {
+    std::string path = init.argv.empty() ? "" : init.argv[0];
+    std::string exec_why;
+    Result<void> r =
+        t.Exec(path, std::move(init.argv), std::move(init.envp), &exec_why);
+    if (!r) t.thread_group().BeginExit(ExitStatus{.code = 127});
+    absl::MutexLock l(&hs->mu);
+    hs->result = r;
+    hs->why = std::move(exec_why);
+    hs->done = true;
+    return r;
+  });
   absl::MutexLock l(&hs->mu);
   hs->mu.Await(absl::Condition(&hs->done));
   if (!hs->result) *why = hs->why;
@@ -94,7 +107,51 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
 
 void Kernel::TaskExited(Task* task) {
   absl::MutexLock lock(&mu_);
+  task->finished = true;
   --live_tasks_;
+}
+
+Task* Kernel::FindTask(int tid) {
+  absl::MutexLock lock(&mu_);
+  auto it = tasks_.find(tid);
+  return it == tasks_.end() ? nullptr : it->second.get();
+}
+
+void Kernel::WithTask(int tid, const std::function<void(Task&)>& fn) {
+  absl::MutexLock lock(&mu_);
+  auto it = tasks_.find(tid);
+  if (it != tasks_.end() && !it->second->finished) fn(*it->second);
+}
+
+void Kernel::WakeTask(int tid) {
+  absl::MutexLock lock(&mu_);
+  auto it = tasks_.find(tid);
+  if (it != tasks_.end()) it->second->Wake();
+}
+
+void Kernel::ReleaseProcess(int pid) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [tid, t] : tasks_)
+    if (t->thread_group().pid() == pid) released_.insert(tid);
+  CollectLocked();
+}
+
+void Kernel::ReleaseThread(int tid) {
+  absl::MutexLock lock(&mu_);
+  released_.insert(tid);
+}
+
+void Kernel::CollectLocked() {
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    Task* t = it->second.get();
+    if (t->finished && released_.count(t->tid())) {
+      if (t->host_thread.joinable()) t->host_thread.join();
+      released_.erase(t->tid());
+      it = tasks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 ExitStatus Kernel::WaitInit() {
@@ -106,7 +163,19 @@ ExitStatus Kernel::WaitInit() {
 
 void Kernel::Shutdown(ExitStatus status) {
   absl::MutexLock lock(&mu_);
-  for (auto& t : tasks_) t->ExitGroup(status);
+  for (auto& [tid, t] : tasks_)
+    if (!t->finished) t->ExitGroup(status);
+}
+
+void Kernel::SignalFromHost(int sig) {
+  LOG(Info) << "signal " << sig << " from the host, for init";
+  std::shared_ptr<ThreadGroup> init = processes_.Find(1);
+  if (!init) return;
+  // As if sent by a process outside the sandbox's pid namespace: si_pid 0.
+  siginfo_t info{};
+  info.si_signo = sig;
+  info.si_code = SI_USER;
+  init->SendSignal(info);
 }
 
 void Kernel::NoteUnimplemented(uint64_t nr, const char* name) {

@@ -4,6 +4,9 @@
 #define SENTRY_KERNEL_KERNEL_H_
 
 #include <array>
+#include <functional>
+#include <map>
+#include <set>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -17,6 +20,7 @@
 #include "platform/platform.h"
 #include "sentry/kernel/credentials.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/process_tree.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
@@ -34,6 +38,7 @@ class Kernel {
     bool strace = false;
     std::string hostname = "runsc";
     std::string host_root = "/";
+    size_t max_processes = 4096;
   };
   // Must be called while the process is single-threaded (the platform
   // forks its helper process here).
@@ -54,8 +59,11 @@ class Kernel {
   base::Result<void> StartInit(InitProcess init, std::string* why);
   // Blocks until the first process has exited.
   ExitStatus WaitInit();
-  // Asks every task to exit (for SIGTERM to the sandbox, later).
+  // Asks every task to exit.
   void Shutdown(ExitStatus status);
+  // A signal the sandbox received from the host (forwarded by runsc do):
+  // it goes to the container's init.
+  void SignalFromHost(int sig);
 
   mm::MemoryFile& memory_file() { return *memory_file_; }
   platform::Platform& platform() { return *platform_; }
@@ -69,10 +77,34 @@ class Kernel {
   // Logs "unimplemented syscall NAME" the first time `nr` is seen.
   void NoteUnimplemented(uint64_t nr, const char* name);
 
-  // Called by a task's host thread when the task has finished.
-  void TaskExited(Task* task);
+  ProcessTree& processes() { return processes_; }
+
+  // Runs `task` on a new host thread: `first` runs there before the task
+  // loop (the exec of init, the address-space attach of a forked child);
+  // if it fails the task exits at once. Returns the task.
+  Task* StartTask(std::unique_ptr<Task> task,
+                  std::function<base::Result<void>(Task&)> first);
+  Task* FindTask(int tid);
+  // Runs fn on task `tid` if it exists and has not finished, while the
+  // task cannot go away. fn must not take Kernel::mu_.
+  void WithTask(int tid, const std::function<void(Task&)>& fn);
+  // Wakes task `tid` if it still exists (Task::Wake).
+  void WakeTask(int tid);
+  // The process `pid` was reaped: its tasks may be deleted once their
+  // threads are done.
+  void ReleaseProcess(int pid);
+  // A thread (not its process) ended: its task may go once its host
+  // thread is done.
+  void ReleaseThread(int tid);
+  // How many processes may exist at once (a fork bomb gets EAGAIN).
+  size_t max_processes() const { return options_.max_processes; }
 
  private:
+  // Called by a task's host thread when the task has finished.
+  void TaskExited(Task* task);
+  // Joins and deletes finished tasks of reaped processes.
+  void CollectLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   explicit Kernel(const Options& options) : options_(options) {}
 
   const Options options_;
@@ -83,9 +115,11 @@ class Kernel {
   std::array<std::atomic<bool>, kMaxSyscalls> unimplemented_seen_{};
   Futexes futexes_;
 
+  ProcessTree processes_;
+
   absl::Mutex mu_;
-  std::vector<std::unique_ptr<Task>> tasks_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  std::map<int, std::unique_ptr<Task>> tasks_ ABSL_GUARDED_BY(mu_);
+  std::set<int> released_ ABSL_GUARDED_BY(mu_);  // tids that may go
   std::shared_ptr<ThreadGroup> init_ ABSL_GUARDED_BY(mu_);
   int live_tasks_ ABSL_GUARDED_BY(mu_) = 0;
 };

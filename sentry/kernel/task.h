@@ -1,10 +1,10 @@
 // Task: one application thread, run by one sentry host thread for its whole
 // life (that host thread is also the ptrace tracer of its stub thread).
 //
-// The task loop (task_run.cc) switches into the app through the platform
-// and handles what comes back: syscalls through the kernel's table, faults
-// and CPU signals by their default action (signal delivery is a later
-// issue), interrupts by looking at exit requests.
+// The task loop (task_run.cc) delivers pending signals, switches into the
+// app through the platform and handles what comes back: syscalls through
+// the kernel's table, faults and CPU signals as synchronous signals,
+// interrupts by looking at signals and exit requests again.
 //
 // Lock order: Task::mu_ is a leaf.
 #ifndef SENTRY_KERNEL_TASK_H_
@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -26,6 +27,7 @@
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/waiter/waiter.h"
 
 namespace kernel {
 
@@ -55,6 +57,22 @@ class Task {
   // The task loop; returns when the task has exited. On the host thread.
   void Run();
 
+  // fork(2), vfork(2), clone(2), clone3(2) (task_clone.cc): creates the
+  // child and starts it; returns its pid.
+  struct CloneArgs {
+    uint64_t flags = 0;  // CLONE_* without the exit signal
+    int exit_signal = 0;
+    uint64_t stack = 0;  // child's rsp, or 0 for the parent's
+    uint64_t parent_tid = 0;
+    uint64_t child_tid = 0;
+    uint64_t tls = 0;
+  };
+  base::Result<int> Clone(const CloneArgs& args);
+  // The end of a task, on its host thread after the loop (task_exit.cc):
+  // releases its memory and files, makes the process a zombie, tells the
+  // parent.
+  void Exited();
+
   // exit_group(2) and fatal signals: the whole process ends with `status`.
   void ExitGroup(ExitStatus status);
   // exit(2): this thread ends (the process too, when it is the last).
@@ -70,8 +88,41 @@ class Task {
   base::Result<void> BlockUntil(absl::Time deadline);
   // Makes a blocked task re-check why it blocks (after setting its flag).
   void Wake();
+
+  // A waiter::Entry that wakes this task: register it on the queues of the
+  // files a syscall waits for, then Block(deadline, &entry.ready).
+  class WaitEntry : public waiter::Entry {
+   public:
+    WaitEntry(Task& task, uint64_t mask) : Entry(mask), task_(task) {}
+    void Notify(uint64_t events) override {
+      ready.store(true);
+      task_.Wake();
+    }
+    std::atomic<bool> ready{false};
+
+   private:
+    Task& task_;
+  };
   // Wakes a blocked task and kicks a running one out of app code.
   void Interrupt();
+
+  // ---- Signals (signal_state.h, task_signals.cc) ----
+  // Sends a thread-directed signal (tgkill(2), SIGPIPE). Any thread.
+  void SendSignal(const siginfo_t& info);
+  // A signal raised by this task's own code (a fault, a bad frame): if it
+  // is blocked or ignored, or `to_default`, SIG_DFL applies (Linux's
+  // force_sig). The task's thread only.
+  void ForceSignal(const siginfo_t& info, bool to_default = false);
+  // An unblocked signal is pending: a blocking syscall must stop and
+  // return a restart code (base::kERESTARTSYS ...).
+  bool SignalPending();
+  // Replaces signal_mask (SIGKILL and SIGSTOP stay unblocked).
+  void SetSignalMask(SigSet mask);
+  // rt_sigreturn(2): restores the frame below rsp; returns the app's rax.
+  uint64_t SigReturn();
+  // The task's thread only, except as signal_state.h says.
+  TaskSignals& signal_state() { return signals_; }
+  // ---- end signals ----
 
   // Where *at() syscalls start: the cwd for AT_FDCWD, else the directory
   // the fd refers to (ENOTDIR if it is not one, EBADF if not open).
@@ -83,14 +134,36 @@ class Task {
   bool no_new_privs = false;
   bool dumpable = true;
   bool child_subreaper = false;
+  // Blocked signals: written under the process's signal lock
+  // (SetSignalMask), read freely by the task's own thread.
   uint64_t signal_mask = 0;
   uint64_t clear_child_tid = 0;
   uint64_t robust_list_head = 0;
   uint64_t robust_list_len = 0;
+  // vfork: set by the child when it execs or exits; the parent waits on it.
+  std::shared_ptr<std::atomic<bool>> vfork_done;
+  int vfork_parent = 0;  // the tid to wake
+  // Lets a vfork parent go on (the child exec'd or is exiting).
+  void ReleaseVforkParent();
+
+  // Kernel bookkeeping: the host thread, and whether it has finished and
+  // the process been reaped (then the Task can be deleted).
+  std::thread host_thread;
+  std::atomic<bool> finished{false};
 
  private:
   void HandleSyscall();            // task_syscall.cc
+  void KillOtherThreads();         // task_exec.cc
   void HandleFault(const platform::Trap& trap);
+  // Signals: delivery before each Switch (task_signals.cc), and Linux's
+  // syscall restart rules for the handler `act` (null: none runs) in
+  // task_syscall.cc.
+  friend class SignalState;
+  void DeliverSignals();
+  bool SetupSignalFrame(const siginfo_t& info, const KernelSigaction& act);
+  void DieOfSignal(int sig);
+  void WaitWhileStopped();
+  void RestartSyscall(const KernelSigaction* act);
 
   // What /proc shows of this task's process.
   class ProcessView : public vfs::ProcessView {
@@ -110,10 +183,12 @@ class Task {
   const int tid_;
   std::shared_ptr<FdTable> fds_;
   std::shared_ptr<FsContext> fs_;
-  std::unique_ptr<mm::MemoryManager> mm_;
+  std::shared_ptr<mm::MemoryManager> mm_;
   std::unique_ptr<platform::Context> context_;
   platform::Registers regs_{};
   std::atomic<bool> thread_exited_{false};
+  int exit_code_ = 0;  // exit(2)'s status, for the last thread
+  TaskSignals signals_;
   const ProcessView process_view_{*this};
 
   mutable absl::Mutex mu_;

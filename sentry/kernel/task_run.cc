@@ -8,7 +8,10 @@
 namespace kernel {
 
 void Task::Run() {
+  tg_->signals().AddTask(this);  // signals: this task may take them now
   while (!exiting()) {
+    DeliverSignals();  // signals: handler frames, default actions, restarts
+    if (exiting()) break;
     platform::Trap trap = context_->Switch(mm_->address_space(), regs_);
     switch (trap.kind) {
       case platform::Trap::Kind::kSyscall:
@@ -29,21 +32,16 @@ void Task::Run() {
         break;
     }
   }
+  tg_->signals().RemoveTask(this);  // signals
 }
 
 // Every mapping the app may touch is already mapped in the stub, so a fault
-// is always the app's own error. Until signal delivery exists (next issue)
-// the signal's default action applies: the process dies of it.
+// is always the app's own error: it becomes a synchronous signal with the
+// CPU's siginfo (si_addr, SEGV_MAPERR ...), which a handler may catch.
 void Task::HandleFault(const platform::Trap& trap) {
-  int sig = trap.info.si_signo ? trap.info.si_signo : SIGSEGV;
-  LOG(Info) << "task " << tid_ << ": fatal signal " << sig << " at rip 0x"
-            << std::hex << regs_.rip << " addr 0x"
-            << reinterpret_cast<uint64_t>(trap.info.si_addr);
-  if (kernel_.strace()) {
-    base::WriteLogLine("[" + std::to_string(tid_) + "] --- killed by signal " +
-                       std::to_string(sig) + " ---");
-  }
-  ExitGroup(ExitStatus{.signal = sig});
+  siginfo_t info = trap.info;
+  if (info.si_signo == 0) info = MakeSigInfo(SIGSEGV, SI_KERNEL);
+  ForceSignal(info);
 }
 
 }  // namespace kernel

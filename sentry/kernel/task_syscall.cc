@@ -1,5 +1,8 @@
 // Syscall dispatch: look the number up in the kernel's table, call the
 // handler, put the result in rax.
+#include <signal.h>
+#include <sys/syscall.h>
+
 #include "base/log.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/strace.h"
@@ -26,18 +29,52 @@ void Task::HandleSyscall() {
   }
 
   if (!result) {
+    // Restart codes stay in rax until signal delivery (RestartSyscall)
+    // turns them into EINTR or a restart, before the app runs again.
     int e = result.error().value;
-    // Restart codes need signal delivery (next issue) to mean anything;
-    // until then an interrupted call simply reports EINTR.
-    if (e >= base::kERESTARTSYS && e <= base::kERESTART_RESTARTBLOCK) {
-      e = EINTR;
-      result = base::Err(e);
-    }
     regs_.rax = static_cast<uint64_t>(-static_cast<int64_t>(e));
   } else {
     regs_.rax = *result;
   }
   if (strace) StraceExit(*this, std::move(call), entry, args, result);
+}
+
+// Linux's syscall restart at signal delivery (arch/x86/kernel/signal.c):
+// with a handler `act` about to run, ERESTARTSYS becomes EINTR unless
+// SA_RESTART, ERESTARTNOHAND and ERESTART_RESTARTBLOCK become EINTR, and
+// ERESTARTNOINTR restarts; with no handler (null) every code restarts,
+// ERESTART_RESTARTBLOCK through restart_syscall(2). A restart backs rip up
+// over the 2-byte `syscall` instruction. Only the first delivery after a
+// syscall sees it: orig_rax = -1 afterwards.
+void Task::RestartSyscall(const KernelSigaction* act) {
+  if (regs_.orig_rax == ~uint64_t{0}) return;
+  const int64_t ret = static_cast<int64_t>(regs_.rax);
+  // Fails with EINTR, or goes back over `syscall` to run `nr`.
+  auto eintr_or_restart = [&](bool eintr, uint64_t nr) {
+    if (eintr) {
+      regs_.rax = static_cast<uint64_t>(-int64_t{EINTR});
+    } else {
+      regs_.rax = nr;
+      regs_.rip -= 2;
+    }
+  };
+  switch (-ret) {
+    case base::kERESTART_RESTARTBLOCK:
+      eintr_or_restart(act != nullptr, SYS_restart_syscall);
+      break;
+    case base::kERESTARTNOHAND:
+      eintr_or_restart(act != nullptr, regs_.orig_rax);
+      break;
+    case base::kERESTARTSYS:
+      eintr_or_restart(act && !(act->flags & SA_RESTART), regs_.orig_rax);
+      break;
+    case base::kERESTARTNOINTR:
+      eintr_or_restart(false, regs_.orig_rax);
+      break;
+    default:
+      break;
+  }
+  regs_.orig_rax = ~uint64_t{0};
 }
 
 }  // namespace kernel

@@ -25,6 +25,29 @@ std::array<rlimit, RLIM_NLIMITS> DefaultRlimits() {
 ThreadGroup::ThreadGroup(int pid, int ppid, Credentials creds)
     : pid_(pid), ppid_(ppid), rlimits_(DefaultRlimits()), creds_(std::move(creds)) {}
 
+void ThreadGroup::CopyFrom(const ThreadGroup& parent) {
+  auto rlimits = [&] {
+    absl::MutexLock lock(&parent.mu_);
+    return parent.rlimits_;
+  }();
+  auto sigactions = [&] {
+    absl::MutexLock lock(&parent.mu_);
+    return parent.sigactions_;
+  }();
+  std::string exe = parent.exe_path();
+  absl::MutexLock lock(&mu_);
+  rlimits_ = rlimits;
+  sigactions_ = sigactions;
+  exe_path_ = exe;
+}
+
+void ThreadGroup::ResetHandlersForExec() {
+  absl::MutexLock lock(&mu_);
+  for (auto& a : sigactions_) {
+    if (a.handler > 1) a = KernelSigaction{};  // neither SIG_DFL nor SIG_IGN
+  }
+}
+
 rlimit ThreadGroup::GetRlimit(int resource) const {
   absl::MutexLock lock(&mu_);
   return rlimits_.at(resource);
@@ -43,6 +66,27 @@ KernelSigaction ThreadGroup::GetSigaction(int sig) const {
 void ThreadGroup::SetSigaction(int sig, const KernelSigaction& act) {
   absl::MutexLock lock(&mu_);
   sigactions_.at(sig) = act;
+}
+
+void ThreadGroup::AddThread(Task* t) {
+  absl::MutexLock lock(&mu_);
+  threads_.push_back(t);
+}
+
+bool ThreadGroup::RemoveThread(Task* t) {
+  absl::MutexLock lock(&mu_);
+  std::erase(threads_, t);
+  return threads_.empty();
+}
+
+std::vector<Task*> ThreadGroup::Threads() const {
+  absl::MutexLock lock(&mu_);
+  return threads_;
+}
+
+void ThreadGroup::ForEachThread(const std::function<void(Task*)>& fn) const {
+  absl::MutexLock lock(&mu_);
+  for (Task* t : threads_) fn(t);
 }
 
 Credentials ThreadGroup::creds() const {

@@ -10,27 +10,25 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "sentry/kernel/credentials.h"
+#include "sentry/kernel/real_timer.h"
+#include "sentry/kernel/signal_state.h"
 
 namespace kernel {
 
-// The kernel's struct sigaction layout (rt_sigaction(2) ABI).
-struct KernelSigaction {
-  uint64_t handler = 0;  // SIG_DFL (0), SIG_IGN (1) or an address
-  uint64_t flags = 0;
-  uint64_t restorer = 0;
-  uint64_t mask = 0;
-};
-inline constexpr int kNumSignals = 64;
+class Task;
 
 // How a process ended, as wait(2) reports it.
 struct ExitStatus {
   int code = 0;    // exit(2) status when signal == 0
   int signal = 0;  // the terminating signal, or 0
+  bool core_dumped = false;
   // The shell convention runsc do uses: code, or 128 + signal.
   int ShellStatus() const { return signal ? 128 + signal : code; }
 };
@@ -40,16 +38,38 @@ class ThreadGroup {
   ThreadGroup(int pid, int ppid, Credentials creds);
 
   int pid() const { return pid_; }
+  // fork: the child starts with the parent's limits, dispositions and
+  // executable.
+  void CopyFrom(const ThreadGroup& parent);
+  // execve: handled signals go back to their default action (ignored ones
+  // stay ignored).
+  void ResetHandlersForExec();
   int ppid() const { return ppid_; }
 
   rlimit GetRlimit(int resource) const;
   void SetRlimit(int resource, rlimit value);
 
+  // Dispositions. Once the process runs, change them through
+  // signals().SetAction (rt_sigaction), which keeps pending sets in step.
   KernelSigaction GetSigaction(int sig) const;
   void SetSigaction(int sig, const KernelSigaction& act);
 
+  // Signals (signal_state.h): SendSignal queues a process-directed signal
+  // (kill(2), SIGCHLD, runsc kill) and wakes a thread that takes it.
+  SignalState& signals() { return signals_; }
+  RealTimer& real_timer() { return real_timer_; }
+  void SendSignal(const siginfo_t& info);  // task_signals.cc
+
   Credentials creds() const;
   void set_creds(Credentials c);
+
+  // The process's live threads (Task is defined in task.h).
+  void AddThread(Task* t);
+  // Returns true if `t` was the last live thread: the process is ending.
+  bool RemoveThread(Task* t);
+  std::vector<Task*> Threads() const;
+  // Calls fn on each live thread, under the lock that keeps it alive.
+  void ForEachThread(const std::function<void(Task*)>& fn) const;
 
   std::string exe_path() const;
   void set_exe_path(std::string path);
@@ -64,12 +84,15 @@ class ThreadGroup {
   const int pid_;
   const int ppid_;
   std::atomic<bool> exiting_{false};
+  SignalState signals_{*this};
+  RealTimer real_timer_;
 
   mutable absl::Mutex mu_;
   std::array<rlimit, RLIM_NLIMITS> rlimits_ ABSL_GUARDED_BY(mu_);
   std::array<KernelSigaction, kNumSignals + 1> sigactions_ ABSL_GUARDED_BY(mu_);
   Credentials creds_ ABSL_GUARDED_BY(mu_);
   std::string exe_path_ ABSL_GUARDED_BY(mu_);
+  std::vector<Task*> threads_ ABSL_GUARDED_BY(mu_);
   ExitStatus exit_status_ ABSL_GUARDED_BY(mu_);
 };
 

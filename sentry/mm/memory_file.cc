@@ -57,12 +57,67 @@ base::Result<uint64_t> MemoryFile::Allocate(uint64_t len) {
   return offset;
 }
 
+void MemoryFile::SplitSharedLocked(uint64_t at) {
+  auto it = shared_.upper_bound(at);
+  if (it == shared_.begin()) return;
+  --it;
+  if (it->first < at && at < it->second.end) {
+    shared_.emplace(at, Shared{it->second.end, it->second.extra});
+    it->second.end = at;
+  }
+}
+
+void MemoryFile::IncRef(uint64_t offset, uint64_t len) {
+  if (len == 0) return;
+  CHECK(offset % kPageSize == 0 && len % kPageSize == 0);
+  const uint64_t end = offset + len;
+  absl::MutexLock lock(&mu_);
+  SplitSharedLocked(offset);
+  SplitSharedLocked(end);
+  uint64_t pos = offset;
+  auto it = shared_.lower_bound(offset);
+  while (pos < end) {
+    if (it != shared_.end() && it->first == pos) {
+      ++it->second.extra;
+      pos = it->second.end;
+      ++it;
+      continue;
+    }
+    uint64_t gap_end = (it != shared_.end() && it->first < end) ? it->first : end;
+    shared_.emplace(pos, Shared{gap_end, 1});
+    pos = gap_end;
+  }
+}
+
 void MemoryFile::Free(uint64_t offset, uint64_t len) {
   if (len == 0) return;
   CHECK(offset % kPageSize == 0 && len % kPageSize == 0);
   uint64_t end;
   CHECK(!__builtin_add_overflow(offset, len, &end));
+  absl::MutexLock lock(&mu_);
+  if (shared_.empty()) {
+    ReleaseLocked(offset, len);
+    return;
+  }
+  // Shared parts lose a reference; the parts in between had one owner.
+  SplitSharedLocked(offset);
+  SplitSharedLocked(end);
+  uint64_t pos = offset;
+  auto it = shared_.lower_bound(offset);
+  while (pos < end) {
+    if (it != shared_.end() && it->first == pos) {
+      pos = it->second.end;
+      it = --it->second.extra == 0 ? shared_.erase(it) : std::next(it);
+      continue;
+    }
+    uint64_t gap_end = (it != shared_.end() && it->first < end) ? it->first : end;
+    ReleaseLocked(pos, gap_end - pos);
+    pos = gap_end;
+  }
+}
 
+void MemoryFile::ReleaseLocked(uint64_t offset, uint64_t len) {
+  uint64_t end = offset + len;
   // Give the pages back to the host first, so the range reads as zero
   // when it is handed out again. Also drops them from every stub mapping.
   if (fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -71,8 +126,6 @@ void MemoryFile::Free(uint64_t offset, uint64_t len) {
     LOG(Warning) << "memory file: punch hole failed: " << strerror(errno);
     memset(base_ + offset, 0, len);
   }
-
-  absl::MutexLock lock(&mu_);
   CHECK(end <= top_);
   CHECK(allocated_ >= len);
   allocated_ -= len;

@@ -36,9 +36,13 @@ class MemoryFile {
   // Allocates `len` (a page multiple) bytes that read as zero. ENOMEM when
   // the file is exhausted.
   base::Result<uint64_t> Allocate(uint64_t len);
-  // Releases a range from Allocate (or a page-aligned part of one): its
-  // memory goes back to the host and the range reads as zero when reused.
+  // Drops one reference to a range from Allocate (or a page-aligned part
+  // of one). Pages nobody else references go back to the host and read as
+  // zero when reused.
   void Free(uint64_t offset, uint64_t len);
+  // Adds a reference to an allocated range: a shared mapping inherited by
+  // fork, or (later) copy-on-write pages. Each IncRef needs one more Free.
+  void IncRef(uint64_t offset, uint64_t len);
 
   // Bytes currently allocated (for accounting and tests).
   uint64_t allocated() const;
@@ -57,6 +61,19 @@ class MemoryFile {
   // Everything at or above top_ has never been allocated.
   uint64_t top_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t allocated_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Ranges with references beyond the first: start -> (end, extra refs).
+  // Most memory has one owner, so this stays small.
+  struct Shared {
+    uint64_t end;
+    uint32_t extra;
+  };
+  std::map<uint64_t, Shared> shared_ ABSL_GUARDED_BY(mu_);
+  // Splits the shared_ segment containing `at`, if any, so one starts there.
+  void SplitSharedLocked(uint64_t at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns pages to the host and the free list (one owner left: none).
+  void ReleaseLocked(uint64_t offset, uint64_t len)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace mm

@@ -69,7 +69,17 @@ class MemoryManager {
       MemoryFile& file, platform::Platform& platform);
   ~MemoryManager();  // frees all backing
 
+  // Valid once the address space exists (always, except for a forked copy
+  // before Attach).
   platform::AddressSpace& address_space() { return *as_; }
+
+  // fork(2): a copy of this address space for a child process. Private
+  // memory is copied (only the pages that hold data; TODO(issue 3):
+  // copy-on-write instead), shared memory is shared. The copy has no
+  // platform address space yet: the child's own thread calls Attach, which
+  // creates it and maps every backed VMA.
+  base::Result<std::unique_ptr<MemoryManager>> Fork();
+  base::Result<void> Attach(platform::Platform& platform);
   uint64_t max_address() const { return max_address_; }
 
   // mmap(2), munmap(2), mprotect(2), mremap(2), madvise(2) with Linux's
@@ -201,7 +211,7 @@ class MemoryManager {
       : file_(file), as_(std::move(as)), max_address_(max_address) {}
 
   MemoryFile& file_;
-  const std::unique_ptr<platform::AddressSpace> as_;
+  std::unique_ptr<platform::AddressSpace> as_;  // set once, before use
   const uint64_t max_address_;
 
   mutable absl::Mutex mu_;

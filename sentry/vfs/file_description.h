@@ -18,6 +18,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "sentry/waiter/waiter.h"
 
 namespace kernel {
 class Task;
@@ -79,6 +80,16 @@ class FileDescription {
     return base::Err(ENOTTY);
   }
   virtual MmapKind mmap_kind() const { return MmapKind::kNotMappable; }
+  // poll(2) events (EPOLLIN, EPOLLOUT, ...) that are ready now, of `mask`.
+  // Regular files and devices are always ready.
+  virtual uint64_t Readiness(uint64_t mask) { return mask & kAlwaysReady; }
+  // Files that can become ready later (pipes, sockets) notify registered
+  // entries through a waiter::Queue. The defaults never notify.
+  virtual void EventRegister(waiter::Entry* e) {}
+  virtual void EventUnregister(waiter::Entry* e) {}
+  static constexpr uint64_t kAlwaysReady = 0x1 | 0x4 | 0x40 | 0x100;
+  // (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM)
+
   // True for files whose write never looks at the data (/dev/null): Linux
   // then succeeds even for a buffer the app cannot read.
   virtual bool ignores_write_data() const { return false; }

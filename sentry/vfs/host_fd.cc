@@ -1,15 +1,29 @@
 // ImportHostFd: the host fds a sandbox starts with (stdin, stdout, stderr)
 // as open descriptions. Unlike host_fs.cc these are used as they are,
 // offset and all, since the host fd may be shared with whoever started us.
+//
+// Pipes, sockets and terminals can make a host read or write wait. The
+// task must not wait there, uninterruptibly, so I/O on them first asks the
+// host (poll, zero timeout) whether it would block and answers EAGAIN if
+// so; the syscall layer then waits on this file's queue, which the host
+// poller (host_poller.h) notifies. The host fd's own O_NONBLOCK is left
+// alone: its open file description is shared with whoever started us.
 #include <asm/termbits.h>  // the kernel's 36-byte termios, not glibc's
+#include <limits.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <vector>
+
+#include "base/log.h"
 #include "base/unique_fd.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/host_io.h"
+#include "sentry/vfs/host_poller.h"
 #include "sentry/vfs/vfs.h"
 
 namespace vfs {
@@ -26,23 +40,48 @@ base::Result<uint64_t> ForwardGetIoctl(int fd, kernel::Task& task, uint32_t cmd,
   return 0;
 }
 
+size_t TotalLength(std::span<const iovec> iov) {
+  size_t n = 0;
+  for (const iovec& v : iov) n += v.iov_len;
+  return n;
+}
+
+// The first `max` bytes of `iov`.
+std::vector<iovec> Prefix(std::span<const iovec> iov, size_t max) {
+  std::vector<iovec> out;
+  for (const iovec& v : iov) {
+    if (max == 0) break;
+    out.push_back({v.iov_base, std::min(v.iov_len, max)});
+    max -= out.back().iov_len;
+  }
+  return out;
+}
+
 class HostFdDescription : public FileDescription {
  public:
-  HostFdDescription(int flags, base::UniqueFd fd, std::string name,
-                    bool regular)
+  HostFdDescription(int flags, base::UniqueFd fd, std::string name, mode_t mode)
       : FileDescription(flags),
         fd_(std::move(fd)),
         name_(std::move(name)),
-        regular_(regular) {}
+        regular_(S_ISREG(mode)),
+        pollable_(S_ISFIFO(mode) || S_ISSOCK(mode) || S_ISCHR(mode)) {}
 
-  // TODO: these block the task's host thread in the host kernel (a read
-  // of a terminal waits there); a host fd poller would let the task wait
-  // on a sentry queue, interruptible by signals.
   base::Result<size_t> Read(std::span<const iovec> dst) override {
+    if (pollable_ && TotalLength(dst) > 0 && !HostReady(POLLIN))
+      return base::Err(EAGAIN);
     return HostIo(HostIoOp::kRead, fd_.get(), dst, -1);
   }
   base::Result<size_t> Write(std::span<const iovec> src) override {
-    return HostIo(HostIoOp::kWrite, fd_.get(), src, -1);
+    if (!pollable_ || TotalLength(src) == 0)
+      return HostIo(HostIoOp::kWrite, fd_.get(), src, -1);
+    if (!HostReady(POLLOUT)) return base::Err(EAGAIN);
+    // A writable pipe has a free page and a writable socket far more, so
+    // PIPE_BUF bytes go without waiting; more could wait for the reader.
+    // The syscall layer writes the rest (syscalls/blocking.h). A terminal
+    // may still hold us briefly if its output is stopped (^S).
+    if (TotalLength(src) <= PIPE_BUF)
+      return HostIo(HostIoOp::kWrite, fd_.get(), src, -1);
+    return HostIo(HostIoOp::kWrite, fd_.get(), Prefix(src, PIPE_BUF), -1);
   }
   base::Result<size_t> PRead(std::span<const iovec> dst,
                              int64_t offset) override {
@@ -78,12 +117,50 @@ class HostFdDescription : public FileDescription {
   MmapKind mmap_kind() const override {
     return regular_ ? MmapKind::kFile : MmapKind::kNotMappable;
   }
+  uint64_t Readiness(uint64_t mask) override {
+    if (!pollable_) return mask & kAlwaysReady;
+    pollfd p{fd_.get(), static_cast<short>(mask & 0xffff), 0};
+    while (::poll(&p, 1, 0) < 0) {
+      if (errno != EINTR) return 0;
+    }
+    return p.revents & mask;
+  }
+  void EventRegister(waiter::Entry* e) override {
+    queue_.Register(e);
+    if (!pollable_) return;
+    HostPoller* poller = HostPoller::Default();
+    if (!poller) return;
+    // EPERM: a file the host cannot poll (/dev/null), which the host
+    // reports always ready, so there is nothing to wait for.
+    if (auto r = poller->Watch(fd_.get(), &queue_);
+        !r && r.error().value != EPERM)
+      LOG(Warning) << name_ << ": host poller refused the fd: "
+                   << base::ErrnoName(r.error().value);
+  }
+  void EventUnregister(waiter::Entry* e) override {
+    queue_.Unregister(e);
+    if (!pollable_) return;
+    if (HostPoller* poller = HostPoller::Default()) poller->Unwatch(fd_.get());
+  }
   std::string path() const override { return name_; }
 
  private:
+  // Whether the host would let `events` (or an error or hangup, which a
+  // read or write must then report) through without waiting.
+  bool HostReady(short events) const {
+    pollfd p{fd_.get(), events, 0};
+    while (::poll(&p, 1, 0) < 0) {
+      if (errno != EINTR) return true;  // let the I/O report it
+    }
+    return p.revents != 0;
+  }
+
   const base::UniqueFd fd_;
   const std::string name_;
   const bool regular_;
+  // Pipes, sockets, terminals: I/O may wait (see the top of the file).
+  const bool pollable_;
+  waiter::Queue queue_;
 };
 
 }  // namespace
@@ -91,9 +168,9 @@ class HostFdDescription : public FileDescription {
 std::shared_ptr<FileDescription> ImportHostFd(int host_fd, int flags,
                                               std::string name) {
   struct stat st;
-  const bool regular = ::fstat(host_fd, &st) == 0 && S_ISREG(st.st_mode);
+  const mode_t mode = ::fstat(host_fd, &st) == 0 ? st.st_mode : 0;
   return std::make_shared<HostFdDescription>(flags, base::UniqueFd(host_fd),
-                                             std::move(name), regular);
+                                             std::move(name), mode);
 }
 
 }  // namespace vfs

@@ -9,10 +9,16 @@
 // and Open run only during a walk, while the PathContext (and its
 // ProcessView) is alive; Stat may run later and must not touch anything
 // that dies with the walk.
+//
+// Filesystems that can change (tmpfs) also implement the mutations below;
+// the VFS has done the permission and type checks Linux makes in its VFS
+// before it calls them, and the node re-checks under its own lock what
+// could have changed since (EEXIST, ENOENT, ENOTEMPTY).
 #ifndef SENTRY_VFS_NODE_H_
 #define SENTRY_VFS_NODE_H_
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <memory>
 #include <string>
@@ -42,11 +48,51 @@ class Node {
   virtual base::Result<std::shared_ptr<Node>> Lookup(std::string_view name) {
     return base::Err(ENOTDIR);
   }
-  // Directories: creates `name` for open(O_CREAT). No filesystem here can
-  // create files yet, so the default is the read-only answer.
+  // Directories: creates the regular file `name` (owned by `creds`) for
+  // open(O_CREAT) and opens it as `path`; EEXIST if it appeared since the
+  // lookup. The default is the read-only answer.
   virtual base::Result<std::shared_ptr<FileDescription>> Create(
-      std::string_view name, int flags, mode_t mode) {
+      std::string_view name, int flags, mode_t mode, const Creds& creds,
+      const std::string& path) {
     return base::Err(EROFS);
+  }
+  // Directories: makes `name` with `mode` (S_IFDIR, S_IFREG or S_IFLNK
+  // with `target`), owned by `creds`; EEXIST if it exists.
+  virtual base::Result<void> MakeChild(std::string_view name, mode_t mode,
+                                       const Creds& creds,
+                                       std::string_view target) {
+    return base::Err(NotWritable());
+  }
+  // Directories: a new name for `target`; EXDEV if it is on another
+  // filesystem, ENOENT if it has been unlinked meanwhile.
+  virtual base::Result<void> Link(std::string_view name, Node& target) {
+    return base::Err(NotWritable());
+  }
+  // Directories: removes `name`, which must still be `child` (ENOENT
+  // otherwise); a directory must be empty (ENOTEMPTY).
+  virtual base::Result<void> Remove(std::string_view name, const Node& child) {
+    return base::Err(NotWritable());
+  }
+  // Directories: renameat2(2) of `name` to `new_name` in `new_dir` with
+  // `flags` 0, RENAME_NOREPLACE or RENAME_EXCHANGE; EXDEV if `new_dir` is
+  // on another filesystem. Re-checks the type rules (ENOTDIR, EISDIR,
+  // ENOTEMPTY, EINVAL for a directory moved below itself).
+  virtual base::Result<void> Rename(std::string_view name, Node& new_dir,
+                                    std::string_view new_name, unsigned flags) {
+    return base::Err(NotWritable());
+  }
+  // Applies an AttrChange the VFS has allowed; UTIME_NOW is resolved here.
+  // Any change also sets ctime.
+  virtual base::Result<void> SetAttr(const AttrChange& change) {
+    return base::Err(NotWritable());
+  }
+  // Regular files: fallocate(2) mode 0.
+  virtual base::Result<void> Allocate(uint64_t offset, uint64_t length) {
+    return base::Err(read_only() ? EROFS : EOPNOTSUPP);
+  }
+  // statfs(2) of the filesystem; ENOSYS lets the VFS answer by mount.
+  virtual base::Result<struct statfs> Statfs() const {
+    return base::Err(ENOSYS);
   }
   // Symlinks: the target, as readlink(2) shows it.
   virtual base::Result<std::string> Readlink() const {
@@ -61,6 +107,20 @@ class Node {
   // `flags` are the new description's flags, `path` its sandbox path.
   virtual base::Result<std::shared_ptr<FileDescription>> Open(
       int flags, const std::string& path) = 0;
+
+ private:
+  int NotWritable() const { return read_only() ? EROFS : EPERM; }
+};
+
+// Implemented by descriptions that know their node (tmpfs files, O_PATH
+// descriptions), so that the fd calls (fchmod, fchown, futimens,
+// ftruncate, fallocate, fstatfs) reach the file itself even after a
+// rename. Other descriptions are found again by path(), which is stable on
+// the filesystems that never rename (the host root, devfs, procfs).
+class NodeDescription {
+ public:
+  virtual ~NodeDescription() = default;
+  virtual std::shared_ptr<Node> node() const = 0;
 };
 
 class Filesystem {

@@ -4,6 +4,9 @@
 #include <utility>
 #include <vector>
 
+#include "sentry/vfs/permission.h"
+#include "sentry/vfs/tmpfs.h"
+
 namespace vfs {
 namespace {
 
@@ -72,6 +75,7 @@ class Walker {
       rest.pop_front();
       const bool last = rest.empty();
       if (name == ".") continue;
+      TRY(MaySearch(*top()));
       if (name == "..") {
         Pop();
         continue;
@@ -80,18 +84,30 @@ class Walker {
       auto child = LookupChild(name);
       if (!child.has_value()) {
         if (last && opts.allow_missing && child.error() == base::Errno(ENOENT))
-          return Resolved{nullptr, top(), name, ChildPath(name)};
+          return Resolved{.parent = top(),
+                          .name = name,
+                          .path = ChildPath(name),
+                          .fs = top_fs()};
         return std::unexpected(child.error());
       }
-      std::shared_ptr<Node> node = *std::move(child);
+      auto [node, node_fs] = *std::move(child);
       if (node->type() == S_IFLNK && (!last || opts.follow)) {
         if (++links > kMaxSymlinks) return base::Err(ELOOP);
         std::string target;
         if (auto desc = node->Jump()) {
           if (last) {
             std::string p = desc->path();
-            return Resolved{std::make_shared<DescriptionNode>(std::move(desc)),
-                            top(), name, std::move(p)};
+            std::shared_ptr<Node> landed;
+            if (auto* nd = dynamic_cast<NodeDescription*>(desc.get())) {
+              landed = nd->node();
+            } else {
+              landed = std::make_shared<DescriptionNode>(std::move(desc));
+            }
+            return Resolved{.node = std::move(landed),
+                            .parent = top(),
+                            .name = name,
+                            .path = std::move(p),
+                            .fs = top_fs()};
           }
           // Walking on through an fd link: only a directory with a
           // sandbox path can go on ("pipe:[3]/x" is ENOTDIR).
@@ -108,20 +124,33 @@ class Walker {
         continue;
       }
       if (!last && node->type() != S_IFDIR) return base::Err(ENOTDIR);
-      Push(name, std::move(node));
+      Push(name, std::move(node), node_fs);
     }
-    if (stack_.size() == 1) return Resolved{top(), top(), "", "/"};
-    return Resolved{top(), stack_[stack_.size() - 2].node,
-                    path_.substr(stack_.back().path_len + 1), path_};
+    if (stack_.size() == 1) {
+      return Resolved{.node = top(),
+                      .parent = top(),
+                      .path = "/",
+                      .fs = top_fs(),
+                      .node_fs = top_fs()};
+    }
+    const Entry& parent = stack_[stack_.size() - 2];
+    return Resolved{.node = top(),
+                    .parent = parent.node,
+                    .name = path_.substr(stack_.back().path_len + 1),
+                    .path = path_,
+                    .fs = parent.fs,
+                    .node_fs = top_fs()};
   }
 
  private:
   struct Entry {
     std::shared_ptr<Node> node;
     size_t path_len;  // length of path_ before this entry's "/name"
+    Filesystem* fs;   // the filesystem `node` belongs to
   };
 
   const std::shared_ptr<Node>& top() const { return stack_.back().node; }
+  Filesystem* top_fs() const { return stack_.back().fs; }
   std::string ChildPath(std::string_view name) const {
     return path_ + "/" + std::string(name);
   }
@@ -129,10 +158,10 @@ class Walker {
   void ResetToRoot() {
     stack_.clear();
     path_.clear();
-    stack_.push_back({mounts_.root->Root(ctx_), 0});
+    stack_.push_back({mounts_.root->Root(ctx_), 0, mounts_.root});
   }
-  void Push(std::string_view name, std::shared_ptr<Node> node) {
-    stack_.push_back({std::move(node), path_.size()});
+  void Push(std::string_view name, std::shared_ptr<Node> node, Filesystem* fs) {
+    stack_.push_back({std::move(node), path_.size(), fs});
     path_ += '/';
     path_ += name;
   }
@@ -142,13 +171,21 @@ class Walker {
     stack_.pop_back();
   }
 
+  // Looking a name up (".." too) needs search permission on the directory,
+  // checked on tmpfs so far (see README.md).
+  base::Result<void> MaySearch(Node& dir) {
+    if (!IsTmpfsNode(dir)) return {};
+    return CheckPermission(TRY(dir.Stat()), kMayExec, ctx_.creds);
+  }
+
   // A mount point hides whatever the parent filesystem has there.
-  base::Result<std::shared_ptr<Node>> LookupChild(std::string_view name) {
+  base::Result<std::pair<std::shared_ptr<Node>, Filesystem*>> LookupChild(
+      std::string_view name) {
     if (auto it = mounts_.mounts.find(ChildPath(name));
         it != mounts_.mounts.end()) {
-      return it->second->Root(ctx_);
+      return std::pair(it->second->Root(ctx_), it->second);
     }
-    return top()->Lookup(name);
+    return std::pair(TRY(top()->Lookup(name)), top_fs());
   }
 
   const MountTable& mounts_;

@@ -42,12 +42,20 @@ struct Resolved {
   std::shared_ptr<Node> parent;
   std::string name;  // the final component as looked up ("" for "/", ".")
   std::string path;  // canonical sandbox path of `node` (or of the name)
+  // The filesystem whose directory holds `name` (`parent`'s), and the one
+  // `node` belongs to: they differ at a mount point. node_fs is null where
+  // a magic link landed on an open file.
+  Filesystem* fs = nullptr;
+  Filesystem* node_fs = nullptr;
 };
 
 // Resolves `path` (absolute, or relative to ctx.start) with Linux's rules
 // and errors: ENOENT (also for ""), ENOTDIR, ELOOP after 40 links,
 // ENAMETOOLONG for a component over 255 bytes or a path of 4096 or more.
 // A trailing slash requires a directory and follows a final symlink.
+// A final magic link (/proc/self/fd/N) lands on the open file: on its node
+// if the description has one (NodeDescription: a later Open makes a new
+// description, as Linux reopens), else on the description itself.
 base::Result<Resolved> Walk(const MountTable& mounts, const PathContext& ctx,
                             std::string_view path, WalkOptions opts);
 

@@ -51,9 +51,9 @@ class ProcDir : public Node, public std::enable_shared_from_this<ProcDir> {
     return SyntheticStat(kProcfsMinor, ino_, S_IFDIR | perm_);
   }
   // Linux's procfs answers O_CREAT of a new name with ENOENT.
-  base::Result<std::shared_ptr<FileDescription>> Create(std::string_view name,
-                                                        int flags,
-                                                        mode_t mode) override {
+  base::Result<std::shared_ptr<FileDescription>> Create(
+      std::string_view name, int flags, mode_t mode, const Creds& creds,
+      const std::string& path) override {
     return base::Err(ENOENT);
   }
   base::Result<std::shared_ptr<FileDescription>> Open(

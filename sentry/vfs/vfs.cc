@@ -3,13 +3,12 @@
 // Linux makes in the VFS rather than in a filesystem.
 #include "sentry/vfs/vfs.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
-#include "sentry/vfs/devfs.h"
-#include "sentry/vfs/host_fs.h"
-#include "sentry/vfs/node.h"
-#include "sentry/vfs/path_walk.h"
-#include "sentry/vfs/procfs.h"
+#include "sentry/mm/memory_file.h"
+#include "sentry/vfs/permission.h"
+#include "sentry/vfs/vfs_impl.h"
 
 namespace vfs {
 namespace {
@@ -30,7 +29,7 @@ constexpr int kOpenOnlyFlags =
 // An O_PATH description: a place in the tree, good for fstat and as a
 // dirfd (through its path), nothing else; everything else is EBADF, as on
 // Linux.
-class PathDescription : public FileDescription {
+class PathDescription : public FileDescription, public NodeDescription {
  public:
   PathDescription(int flags, std::shared_ptr<Node> node, std::string path)
       : FileDescription(flags),
@@ -63,14 +62,27 @@ class PathDescription : public FileDescription {
   }
   base::Result<struct stat> Stat() override { return node_->Stat(); }
   std::string path() const override { return path_; }
+  std::shared_ptr<Node> node() const override { return node_; }
 
  private:
   const std::shared_ptr<Node> node_;
   const std::string path_;
 };
 
-// Linux's inode_permission for a caller with only uid and gid (no
-// supplementary groups), where uid 0 has CAP_DAC_OVERRIDE.
+// may_open's permission check for an existing file: read and write as the
+// access mode asks (O_TRUNC also needs write). Only tmpfs files are
+// checked so far (see README.md).
+base::Result<void> MayOpen(Node& node, int flags, const Creds& creds) {
+  if (!IsTmpfsNode(node)) return {};
+  int mask = 0;
+  const int acc = flags & O_ACCMODE;
+  if (acc != O_WRONLY) mask |= kMayRead;
+  if (acc != O_RDONLY || (flags & O_TRUNC)) mask |= kMayWrite;
+  return CheckPermission(TRY(node.Stat()), mask, creds);
+}
+
+// access(2): Linux's inode_permission for a caller with only uid and gid
+// (no supplementary groups), after the read-only mount check.
 base::Result<void> CheckAccess(const struct stat& st, int mode, uint32_t uid,
                                uint32_t gid, bool read_only) {
   if (mode == F_OK) return {};
@@ -80,130 +92,154 @@ base::Result<void> CheckAccess(const struct stat& st, int mode, uint32_t uid,
       (type == S_IFREG || type == S_IFDIR || type == S_IFLNK)) {
     return base::Err(EROFS);
   }
-  if (uid == 0) {
-    // Root may execute only what someone may execute; it may search any
-    // directory.
-    if ((mode & X_OK) && type != S_IFDIR && !(st.st_mode & 0111)) {
-      return base::Err(EACCES);
-    }
-    return {};
-  }
-  mode_t bits = st.st_mode;  // "other"
-  if (st.st_uid == uid) {
-    bits >>= 6;
-  } else if (st.st_gid == gid) {
-    bits >>= 3;
-  }
-  if ((bits & mode & 7) != static_cast<mode_t>(mode)) return base::Err(EACCES);
-  return {};
+  return CheckPermission(st, mode, Creds{.uid = uid, .gid = gid});
 }
 
-class VfsImpl : public Vfs {
- public:
-  explicit VfsImpl(std::unique_ptr<HostFs> host) : host_(std::move(host)) {
-    mounts_.root = host_.get();
-    mounts_.mounts.emplace("/dev", &devfs_);
-    mounts_.mounts.emplace("/proc", &procfs_);
+// No filesystem here makes unnamed files: EROFS where writes are refused
+// anyway, EOPNOTSUPP elsewhere (what Linux says for a filesystem without
+// O_TMPFILE support; tmpfs could, see README.md).
+base::Result<std::shared_ptr<FileDescription>> OpenTmpfile(
+    const MountTable& mounts, const PathContext& ctx, std::string_view path,
+    int flags) {
+  if ((flags & O_TMPFILE) != O_TMPFILE || (flags & O_ACCMODE) == O_RDONLY) {
+    return base::Err(EINVAL);
   }
-
-  base::Result<std::shared_ptr<FileDescription>> Open(const PathContext& ctx,
-                                                      std::string_view path,
-                                                      int flags,
-                                                      mode_t mode) override {
-    // As Linux's build_open_flags: O_PATH keeps only these.
-    if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-    if ((flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY)) {
-      return base::Err(EINVAL);  // since Linux 6.4
-    }
-    if (flags & kOTmpfileBit) return OpenTmpfile(ctx, path, flags);
-    const bool create = flags & O_CREAT;
-    if (create && !path.empty() && path.back() == '/') {
-      // "name/" with O_CREAT is EISDIR once the parent resolves.
-      while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-      TRY(Walk(mounts_, ctx, path, {.follow = false, .allow_missing = true}));
-      return base::Err(EISDIR);
-    }
-    // O_CREAT | O_EXCL never follows a final symlink: it exists, EEXIST.
-    const bool follow = !(flags & O_NOFOLLOW) && !(create && (flags & O_EXCL));
-    Resolved r = TRY(
-        Walk(mounts_, ctx, path, {.follow = follow, .allow_missing = create}));
-    const int desc_flags =
-        (flags & ~kOpenOnlyFlags) | ((flags & O_PATH) ? 0 : kOLargefile);
-    if (!r.node) return r.parent->Create(r.name, desc_flags, mode);
-    if (create && (flags & O_EXCL)) return base::Err(EEXIST);
-
-    const mode_t type = r.node->type();
-    if ((flags & O_DIRECTORY) && type != S_IFDIR) return base::Err(ENOTDIR);
-    if (flags & O_PATH) {
-      return std::make_shared<PathDescription>(desc_flags, std::move(r.node),
-                                               std::move(r.path));
-    }
-    if (type == S_IFLNK) return base::Err(ELOOP);  // O_NOFOLLOW
-    const int acc = flags & O_ACCMODE;
-    if (type == S_IFDIR && (acc != O_RDONLY || create || (flags & O_TRUNC))) {
-      return base::Err(EISDIR);
-    }
-    if (type == S_IFREG && r.node->read_only() &&
-        (acc != O_RDONLY || (flags & O_TRUNC))) {
-      return base::Err(EROFS);
-    }
-    return r.node->Open(desc_flags, r.path);
-  }
-
-  base::Result<struct stat> Stat(const PathContext& ctx, std::string_view path,
-                                 bool follow) override {
-    Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = follow}));
-    return r.node->Stat();
-  }
-
-  base::Result<std::string> Readlink(const PathContext& ctx,
-                                     std::string_view path) override {
-    Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = false}));
-    return r.node->Readlink();
-  }
-
-  base::Result<void> Access(const PathContext& ctx, std::string_view path,
-                            int mode, bool follow, uint32_t uid,
-                            uint32_t gid) override {
-    if (mode & ~(R_OK | W_OK | X_OK)) return base::Err(EINVAL);
-    Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = follow}));
-    const struct stat st = TRY(r.node->Stat());
-    return CheckAccess(st, mode, uid, gid, r.node->read_only());
-  }
-
-  base::Result<std::string> ResolveDirectory(const PathContext& ctx,
-                                             std::string_view path) override {
-    Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = true}));
-    if (r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
-    return std::move(r.path);
-  }
-
- private:
-  // No filesystem here makes unnamed files: EROFS where writes are
-  // refused anyway, EOPNOTSUPP elsewhere (what Linux says for a
-  // filesystem without O_TMPFILE support).
-  base::Result<std::shared_ptr<FileDescription>> OpenTmpfile(
-      const PathContext& ctx, std::string_view path, int flags) {
-    if ((flags & O_TMPFILE) != O_TMPFILE || (flags & O_ACCMODE) == O_RDONLY) {
-      return base::Err(EINVAL);
-    }
-    Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = true}));
-    if (r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
-    return base::Err(r.node->read_only() ? EROFS : EOPNOTSUPP);
-  }
-
-  const std::unique_ptr<HostFs> host_;
-  DevFs devfs_;
-  ProcFs procfs_;
-  // Fixed once constructed, so walks read it without a lock.
-  MountTable mounts_;
-};
+  Resolved r = TRY(Walk(mounts, ctx, path, {.follow = true}));
+  if (r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
+  return base::Err(r.node->read_only() ? EROFS : EOPNOTSUPP);
+}
 
 }  // namespace
 
+VfsImpl::VfsImpl(
+    std::unique_ptr<HostFs> host, base::UniqueFd host_root_fd,
+    std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs)
+    : host_(std::move(host)),
+      host_root_fd_(std::move(host_root_fd)),
+      tmpfs_(std::move(tmpfs)) {
+  mounts_.root = host_.get();
+  mounts_.mounts.emplace("/dev", &devfs_);
+  mounts_.mounts.emplace("/proc", &procfs_);
+  for (const auto& [path, fs] : tmpfs_) mounts_.mounts.emplace(path, fs.get());
+}
+
+bool VfsImpl::IsTmpfs(const Filesystem* fs) const {
+  for (const auto& [path, t] : tmpfs_) {
+    if (t.get() == fs) return true;
+  }
+  return false;
+}
+
+base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
+    const PathContext& ctx, std::string_view path, int flags, mode_t mode) {
+  // As Linux's build_open_flags: O_PATH keeps only these.
+  if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  if ((flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY)) {
+    return base::Err(EINVAL);  // since Linux 6.4
+  }
+  if (flags & kOTmpfileBit) return OpenTmpfile(mounts_, ctx, path, flags);
+  const bool create = flags & O_CREAT;
+  if (create && !path.empty() && path.back() == '/') {
+    // "name/" with O_CREAT is EISDIR once the parent resolves.
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    TRY(Walk(mounts_, ctx, path, {.follow = false, .allow_missing = true}));
+    return base::Err(EISDIR);
+  }
+  // O_CREAT | O_EXCL never follows a final symlink: it exists, EEXIST.
+  const bool follow = !(flags & O_NOFOLLOW) && !(create && (flags & O_EXCL));
+  const int desc_flags =
+      (flags & ~kOpenOnlyFlags) | ((flags & O_PATH) ? 0 : kOLargefile);
+  Resolved r;
+  // A name made by someone else between our lookup and our create is
+  // opened instead (without O_EXCL), as Linux's atomic lookup_open.
+  for (int attempt = 0;; ++attempt) {
+    r = TRY(
+        Walk(mounts_, ctx, path, {.follow = follow, .allow_missing = create}));
+    if (r.node) break;
+    if (r.parent->read_only()) return base::Err(EROFS);
+    TRY(MayCreate(TRY(r.parent->Stat()), ctx.creds));
+    auto made =
+        r.parent->Create(r.name, desc_flags, mode & 07777, ctx.creds, r.path);
+    if (made || made.error() != base::Errno(EEXIST) || (flags & O_EXCL) ||
+        attempt == 3) {
+      return made;
+    }
+  }
+  if (create && (flags & O_EXCL)) return base::Err(EEXIST);
+
+  const mode_t type = r.node->type();
+  if ((flags & O_DIRECTORY) && type != S_IFDIR) return base::Err(ENOTDIR);
+  if (flags & O_PATH) {
+    return std::make_shared<PathDescription>(desc_flags, std::move(r.node),
+                                             std::move(r.path));
+  }
+  if (type == S_IFLNK) return base::Err(ELOOP);  // O_NOFOLLOW
+  const int acc = flags & O_ACCMODE;
+  if (type == S_IFDIR && (acc != O_RDONLY || create || (flags & O_TRUNC))) {
+    return base::Err(EISDIR);
+  }
+  if (type == S_IFREG && r.node->read_only() &&
+      (acc != O_RDONLY || (flags & O_TRUNC))) {
+    return base::Err(EROFS);
+  }
+  TRY(MayOpen(*r.node, flags, ctx.creds));
+  auto file = TRY(r.node->Open(desc_flags, r.path));
+  if (type == S_IFREG && (flags & O_TRUNC) && IsTmpfsNode(*r.node)) {
+    TRY(r.node->SetAttr({.size = 0}));
+  }
+  return file;
+}
+
+base::Result<struct stat> VfsImpl::Stat(const PathContext& ctx,
+                                        std::string_view path, bool follow) {
+  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = follow}));
+  return r.node->Stat();
+}
+
+base::Result<std::string> VfsImpl::Readlink(const PathContext& ctx,
+                                            std::string_view path) {
+  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = false}));
+  return r.node->Readlink();
+}
+
+base::Result<void> VfsImpl::Access(const PathContext& ctx,
+                                   std::string_view path, int mode, bool follow,
+                                   uint32_t uid, uint32_t gid) {
+  if (mode & ~(R_OK | W_OK | X_OK)) return base::Err(EINVAL);
+  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = follow}));
+  const struct stat st = TRY(r.node->Stat());
+  return CheckAccess(st, mode, uid, gid, r.node->read_only());
+}
+
+base::Result<std::string> VfsImpl::ResolveDirectory(const PathContext& ctx,
+                                                    std::string_view path) {
+  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = true}));
+  if (r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
+  return std::move(r.path);
+}
+
 base::Result<std::unique_ptr<Vfs>> Vfs::Create(const Options& options) {
   std::unique_ptr<HostFs> host = TRY(HostFs::Create(options.host_root));
-  return std::unique_ptr<Vfs>(new VfsImpl(std::move(host)));
+  base::UniqueFd root_fd(
+      ::open(options.host_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return base::Err(errno);
+  std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs;
+  if (options.memory_file != nullptr) {
+    unsigned minor = kTmpfsFirstMinor;
+    for (const std::string& path : options.tmpfs_mounts) {
+      // Mount points are canonical: absolute, no "." or "..", no "//".
+      if (path.size() < 2 || path[0] != '/' || path.back() == '/' ||
+          path.find("//") != path.npos || path.find("/./") != path.npos ||
+          path.find("/../") != path.npos || path.ends_with("/.") ||
+          path.ends_with("/..")) {
+        return base::Err(EINVAL);
+      }
+      tmpfs.emplace_back(
+          path, Tmpfs::Create(*options.memory_file, {.dev_minor = minor++}));
+    }
+  }
+  return std::unique_ptr<Vfs>(
+      new VfsImpl(std::move(host), std::move(root_fd), std::move(tmpfs)));
 }
 
 }  // namespace vfs

@@ -10,12 +10,18 @@
 //   /dev   devfs in the sentry: null zero full random urandom, fd stdin
 //          stdout stderr symlinks
 //   /proc  a minimal procfs in the sentry: self, <pid>/exe, <pid>/fd/<n>
+//   /tmp   a writable tmpfs whose data lives in the memory file
+//          (Options.tmpfs_mounts)
 #ifndef SENTRY_VFS_VFS_H_
 #define SENTRY_VFS_VFS_H_
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +29,20 @@
 #include "base/result.h"
 #include "sentry/vfs/file_description.h"
 
+namespace mm {
+class MemoryFile;
+}
+
 namespace vfs {
+
+// Who is asking, for permission checks and the owner of new files: the
+// task's fsuid, fsgid and supplementary groups. uid 0 has the capabilities
+// Linux checks in the VFS (CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_CHOWN).
+struct Creds {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> groups;
+};
 
 // What /proc needs to know about the process that resolves a path, so that
 // the VFS does not depend on the kernel. Implemented by the kernel.
@@ -40,12 +59,33 @@ class ProcessView {
 struct PathContext {
   std::string start;  // absolute canonical directory ("/" or "/a/b")
   const ProcessView* process = nullptr;
+  // The kernel fills this from the task (Task::PathContextAt); the default
+  // (root) is for sentry-internal walks and tests.
+  Creds creds;
+};
+
+// What chmod/chown/utimensat/truncate change; unset fields stay. Times
+// take utimensat's encoding: tv_nsec UTIME_NOW means "now" (which needs
+// only write permission when both times are now), UTIME_OMIT leaves the
+// time as is.
+struct AttrChange {
+  std::optional<mode_t> mode;  // permission bits (07777)
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  std::optional<timespec> atime;
+  std::optional<timespec> mtime;
+  std::optional<uint64_t> size;  // truncate; at most INT64_MAX
 };
 
 class Vfs {
  public:
   struct Options {
     std::string host_root = "/";  // the host directory shown as "/"
+    // Writable tmpfs mounts (canonical absolute paths, each its own
+    // filesystem, "/tmp" mode 1777). Mounted only when `memory_file` is
+    // set: file data lives in its pages. Not owned; must outlive the Vfs.
+    std::vector<std::string> tmpfs_mounts = {"/tmp"};
+    mm::MemoryFile* memory_file = nullptr;
   };
   static base::Result<std::unique_ptr<Vfs>> Create(const Options& options);
   virtual ~Vfs() = default;
@@ -75,6 +115,64 @@ class Vfs {
   // chdir(2)): ENOTDIR if it is not one.
   virtual base::Result<std::string> ResolveDirectory(
       const PathContext& ctx, std::string_view path) = 0;
+
+  // The calls below change the tree. Each follows Linux's order of checks
+  // (path errors, EEXIST, EROFS on a read-only mount, permission with
+  // ctx.creds: write+search on the parent, the sticky bit) and errors;
+  // `mode` is already umasked by the caller. New files are owned by
+  // ctx.creds (the group of a set-group-ID parent instead).
+
+  // mkdir(2). A trailing slash is allowed.
+  virtual base::Result<void> Mkdir(const PathContext& ctx,
+                                   std::string_view path, mode_t mode) = 0;
+  // mknod(2): `mode` carries the type; S_IFREG (or 0) makes an empty
+  // regular file. Devices are EPERM; fifos and sockets EPERM for now.
+  virtual base::Result<void> Mknod(const PathContext& ctx,
+                                   std::string_view path, mode_t mode,
+                                   dev_t dev) = 0;
+  // symlink(2): `target` is stored as given (ENOENT if empty).
+  virtual base::Result<void> Symlink(const PathContext& ctx,
+                                     std::string_view target,
+                                     std::string_view path) = 0;
+  // link(2)/linkat(2); `follow` is AT_SYMLINK_FOLLOW. EXDEV across mounts,
+  // EPERM for a directory.
+  virtual base::Result<void> Link(const PathContext& old_ctx,
+                                  std::string_view old_path,
+                                  const PathContext& new_ctx,
+                                  std::string_view new_path, bool follow) = 0;
+  // unlink(2) (EISDIR for a directory) and rmdir(2) (ENOTEMPTY, EBUSY for
+  // a mount point, EINVAL for a final ".").
+  virtual base::Result<void> Unlink(const PathContext& ctx,
+                                    std::string_view path) = 0;
+  virtual base::Result<void> Rmdir(const PathContext& ctx,
+                                   std::string_view path) = 0;
+  // renameat2(2) with `flags` 0, RENAME_NOREPLACE or RENAME_EXCHANGE.
+  virtual base::Result<void> Rename(const PathContext& old_ctx,
+                                    std::string_view old_path,
+                                    const PathContext& new_ctx,
+                                    std::string_view new_path,
+                                    unsigned flags) = 0;
+
+  // chmod/chown/utimensat/truncate of a path (`follow`: the final symlink
+  // is followed) or of an open file. Only the owner (or root) may chmod or
+  // set explicit times; chown is root's, or the owner's to a group of
+  // their own; truncation needs write permission (path) or a writable
+  // description (the caller checks that, as ftruncate's EINVAL).
+  virtual base::Result<void> SetAttr(const PathContext& ctx,
+                                     std::string_view path, bool follow,
+                                     const AttrChange& change) = 0;
+  virtual base::Result<void> SetAttr(FileDescription& file, const Creds& creds,
+                                     const AttrChange& change) = 0;
+  // fallocate(2) mode 0 on a description open for writing.
+  virtual base::Result<void> Allocate(FileDescription& file, uint64_t offset,
+                                      uint64_t length) = 0;
+  // fsync(2)/fdatasync(2): nothing to write back; EINVAL for files that
+  // cannot be synced (devices, pipes), as Linux.
+  virtual base::Result<void> Sync(FileDescription& file) = 0;
+  // statfs(2) (follows symlinks) and fstatfs(2).
+  virtual base::Result<struct statfs> Statfs(const PathContext& ctx,
+                                             std::string_view path) = 0;
+  virtual base::Result<struct statfs> Statfs(FileDescription& file) = 0;
 };
 
 // A FileDescription for a host fd the sandbox was started with (stdin,

@@ -67,12 +67,13 @@ TEST(CliTest, NonElfIsRefusedClearly) {
   EXPECT_EQ(LeftoverProcesses(), 0);
 }
 
-TEST(CliTest, ScriptsAreRefusedClearly) {
-  // A #! script is not supported yet: the message must say so.
-  auto r = RunSandboxed({"/usr/bin/ldd"});
-  EXPECT_EQ(r.exit_code, 126);
-  EXPECT_THAT(r.err, HasSubstr("not supported"));
+TEST(CliTest, ScriptsRunThroughTheirInterpreter) {
+  // /usr/bin/ldd is a #!/bin/bash script on Debian.
+  auto r = RunSandboxed({"/usr/bin/ldd", "--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ldd"));
 }
+
 
 TEST(CliTest, DirectoryIsNotExecutable) {
   auto r = RunSandboxed({"/etc"});
@@ -90,6 +91,31 @@ TEST(CliTest, CrashesReportTheSignalLikeAShell) {
   EXPECT_EQ(RunSandboxed({CRASH_PATH, "segv"}).exit_code, 128 + SIGSEGV);
   EXPECT_EQ(RunSandboxed({CRASH_PATH, "ud2"}).exit_code, 128 + SIGILL);
   EXPECT_EQ(RunSandboxed({CRASH_PATH, "int3"}).exit_code, 128 + SIGTRAP);
+  EXPECT_EQ(LeftoverProcesses(), 0);
+}
+
+// Each mode ends the same way natively and sandboxed.
+TEST(CliTest, SignalsEndTheProcessAsOnLinux) {
+  const struct {
+    const char* mode;
+    int status;
+  } kCases[] = {
+      {"term", 128 + SIGTERM},
+      {"abort", 128 + SIGABRT},
+      {"ignored", 0},
+      {"segv-blocked", 128 + SIGSEGV},
+      {"segv-ignored", 128 + SIGSEGV},
+      {"segv-in-handler", 128 + SIGSEGV},
+      {"bad-stack", 128 + SIGSEGV},
+      {"sigpipe", 128 + SIGPIPE},
+      {"sigpipe-ignored", 0},
+  };
+  for (const auto& c : kCases) {
+    EXPECT_EQ(RunCommand({CRASH_PATH, c.mode}).exit_code, c.status)
+        << c.mode << " natively";
+    EXPECT_EQ(RunSandboxed({CRASH_PATH, c.mode}).exit_code, c.status)
+        << c.mode << " sandboxed";
+  }
   EXPECT_EQ(LeftoverProcesses(), 0);
 }
 

@@ -1,0 +1,128 @@
+// fork(2), vfork(2) and clone(2): making a new process.
+#include <linux/sched.h>
+#include <signal.h>
+
+#include "base/log.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+
+namespace kernel {
+
+using base::Err;
+using base::Result;
+
+namespace {
+
+constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS |
+                                     CLONE_NEWIPC | CLONE_NEWUSER |
+                                     CLONE_NEWPID | CLONE_NEWNET |
+                                     CLONE_NEWCGROUP | CLONE_NEWTIME;
+
+Result<void> CheckFlags(uint64_t flags) {
+  if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND)) return Err(EINVAL);
+  if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM)) return Err(EINVAL);
+  if ((flags & CLONE_FS) && (flags & CLONE_NEWNS)) return Err(EINVAL);
+  // Namespaces inside the sandbox are not supported: refuse as Linux does
+  // for a caller without CAP_SYS_ADMIN.
+  if (flags & kNamespaceFlags) return Err(EPERM);
+  return {};
+}
+
+}  // namespace
+
+Result<int> Task::Clone(const CloneArgs& a) {
+  TRY(CheckFlags(a.flags));
+  const bool vfork = a.flags & CLONE_VFORK;
+  const bool thread = a.flags & CLONE_THREAD;
+
+  // CLONE_VM shares the address space (threads, vfork); otherwise the
+  // child gets a copy.
+  std::shared_ptr<mm::MemoryManager> child_mm =
+      (a.flags & CLONE_VM) ? mm_ : TRY(mm_->Fork());
+  std::shared_ptr<FdTable> child_fds =
+      (a.flags & CLONE_FILES) ? fds_ : fds_->Fork();
+  std::shared_ptr<FsContext> child_fs = fs_;
+  if (!(a.flags & CLONE_FS)) {
+    child_fs = std::make_shared<FsContext>(fs_->cwd());
+    child_fs->set_umask(fs_->umask());
+  }
+  std::vector<uint8_t> fp_state;
+  bool have_fp = context_->GetFpState(&fp_state).has_value();
+
+  std::shared_ptr<ThreadGroup> tg;
+  int tid;
+  if (thread) {
+    tg = tg_;
+    tid = TRY(kernel_.processes().AddThread(kernel_.max_processes()));
+  } else {
+    ThreadGroup& parent_tg = *tg_;
+    tg = TRY(kernel_.processes().AddChild(
+        tg_->pid(), a.flags & CLONE_PARENT, a.exit_signal,
+        kernel_.max_processes(), [&](int pid, int ppid) {
+          auto child =
+              std::make_shared<ThreadGroup>(pid, ppid, parent_tg.creds());
+          child->CopyFrom(parent_tg);
+          return child;
+        }));
+    tid = tg->pid();
+  }
+
+  auto child = std::make_unique<Task>(kernel_, tg, tid, child_fds, child_fs);
+  child->mm_ = std::move(child_mm);
+  child->regs_ = regs_;
+  child->regs_.rax = 0;  // the child's return value
+  if (a.stack) child->regs_.rsp = a.stack;
+  if (a.flags & CLONE_SETTLS) child->regs_.fs_base = a.tls;
+  child->signal_mask = signal_mask;
+  child->signal_state().altstack = signal_state().altstack;
+  child->name = name;
+  child->dumpable = dumpable;
+  child->no_new_privs = no_new_privs;
+  if (a.flags & CLONE_CHILD_CLEARTID) child->clear_child_tid = a.child_tid;
+  if (a.flags & CLONE_CHILD_SETTID)
+    (void)child->mm_->CopyOutObj(mm::UserPtr<int32_t>(a.child_tid), tid);
+  if (a.flags & CLONE_PARENT_SETTID)
+    (void)mm_->CopyOutObj(mm::UserPtr<int32_t>(a.parent_tid), tid);
+  if (have_fp) (void)child->context_->SetFpState(fp_state);
+
+  std::shared_ptr<std::atomic<bool>> vfork_done;
+  if (vfork) {
+    vfork_done = std::make_shared<std::atomic<bool>>(false);
+    child->vfork_done = vfork_done;
+    child->vfork_parent = tid_;
+  }
+  const bool forked = !(a.flags & CLONE_VM);
+  tg->AddThread(child.get());
+  kernel_.StartTask(std::move(child), [forked](Task& c) -> Result<void> {
+    if (!forked) return {};  // the address space exists already
+    // A forked child's address space is new: populate it.
+    auto r = c.mm_->Attach(c.kernel_.platform());
+    if (!r) {
+      LOG(Warning) << "task " << c.tid_ << ": cannot map the forked address "
+                   << "space: " << base::ErrnoName(r.error().value);
+      c.ExitGroup(ExitStatus{.signal = SIGKILL});
+    }
+    return r;
+  });
+
+  if (vfork) {
+    // Like Linux, only a fatal signal ends this wait early; other signals
+    // wait until after it, so a pending one must not turn Block into a
+    // busy loop: then poll briefly instead (the child execs soon).
+    while (!vfork_done->load() && !exiting()) {
+      if (Block(absl::InfiniteFuture(), vfork_done.get()) ==
+          WakeReason::kInterrupted)
+        absl::SleepFor(absl::Microseconds(200));
+    }
+  }
+  return tid;
+}
+
+void Task::ReleaseVforkParent() {
+  if (!vfork_done) return;
+  vfork_done->store(true);
+  kernel_.WakeTask(vfork_parent);
+  vfork_done.reset();
+}
+
+}  // namespace kernel

@@ -1,0 +1,267 @@
+#include "sentry/pipe/pipe.h"
+
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <string>
+
+#include "sentry/kernel/task.h"
+
+namespace pipes {
+namespace {
+
+using base::Err;
+using base::Result;
+
+// pipefs's st_dev: an anonymous device (major 0), like devfs's 0:6.
+constexpr unsigned kPipefsMinor = 15;
+
+// Pipe inode numbers: unique per pipe for the sentry's life, as Linux's
+// get_next_ino().
+uint64_t NextIno() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+struct stat MakeStat(uint64_t ino, uint32_t uid, uint32_t gid) {
+  struct stat st {};
+  st.st_dev = makedev(0, kPipefsMinor);
+  st.st_ino = ino;
+  st.st_mode = S_IFIFO | 0600;
+  st.st_nlink = 1;
+  st.st_uid = uid;
+  st.st_gid = gid;
+  st.st_blksize = Pipe::kPageSize;
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  st.st_atim = st.st_mtim = st.st_ctim = now;
+  return st;
+}
+
+size_t TotalLength(std::span<const iovec> iov) {
+  size_t n = 0;
+  for (const iovec& v : iov) n += v.iov_len;
+  return n;
+}
+
+// Walks a list of iovecs front to back, copying to or from flat memory,
+// so a transfer can span slots and iovecs independently.
+class IovCursor {
+ public:
+  explicit IovCursor(std::span<const iovec> iov) : iov_(iov) {}
+  // From the iovecs into `p`.
+  void Gather(uint8_t* p, size_t n) { Move(p, n, false); }
+  // From `p` into the iovecs.
+  void Scatter(const uint8_t* p, size_t n) {
+    Move(const_cast<uint8_t*>(p), n, true);
+  }
+
+ private:
+  void Move(uint8_t* p, size_t n, bool to_iov) {
+    while (n > 0) {
+      const iovec& v = iov_[i_];
+      const size_t chunk = std::min(n, v.iov_len - off_);
+      uint8_t* base = static_cast<uint8_t*>(v.iov_base) + off_;
+      if (to_iov)
+        std::memcpy(base, p, chunk);
+      else
+        std::memcpy(p, base, chunk);
+      p += chunk;
+      n -= chunk;
+      off_ += chunk;
+      if (off_ == v.iov_len) {
+        ++i_;
+        off_ = 0;
+      }
+    }
+  }
+
+  std::span<const iovec> iov_;
+  size_t i_ = 0;
+  size_t off_ = 0;
+};
+
+// One end of a pipe (both, for a FIFO opened O_RDWR later).
+class PipeEnd final : public vfs::FileDescription {
+ public:
+  PipeEnd(std::shared_ptr<Pipe> pipe, int flags)
+      : FileDescription(flags),
+        pipe_(std::move(pipe)),
+        reader_((flags & O_ACCMODE) != O_WRONLY),
+        writer_((flags & O_ACCMODE) != O_RDONLY) {
+    pipe_->AddEnd(reader_, writer_);
+  }
+  ~PipeEnd() override { pipe_->RemoveEnd(reader_, writer_); }
+
+  Result<size_t> Read(std::span<const iovec> dst) override {
+    return pipe_->Read(dst);
+  }
+  Result<size_t> Write(std::span<const iovec> src) override {
+    // O_DIRECT is looked at per write, as Linux's is_packetized().
+    return pipe_->Write(src, flags() & O_DIRECT);
+  }
+  Result<struct stat> Stat() override { return pipe_->Stat(); }
+  Result<uint64_t> Ioctl(kernel::Task& task, uint32_t cmd,
+                         uint64_t arg) override {
+    if (cmd != FIONREAD) return Err(ENOTTY);
+    const int n = static_cast<int>(pipe_->QueuedBytes());
+    TRY(task.mm().CopyOut(arg, &n, sizeof n));
+    return 0;
+  }
+  uint64_t Readiness(uint64_t mask) override {
+    return pipe_->Readiness(reader_, writer_, mask);
+  }
+  void EventRegister(waiter::Entry* e) override { pipe_->queue().Register(e); }
+  void EventUnregister(waiter::Entry* e) override {
+    pipe_->queue().Unregister(e);
+  }
+  std::string path() const override {
+    return "pipe:[" + std::to_string(pipe_->ino()) + "]";
+  }
+
+ private:
+  const std::shared_ptr<Pipe> pipe_;
+  const bool reader_;
+  const bool writer_;
+};
+
+}  // namespace
+
+Pipe::Pipe(uint32_t uid, uint32_t gid)
+    : ino_(NextIno()), stat_(MakeStat(ino_, uid, gid)), slots_(kDefaultSlots) {}
+
+Result<size_t> Pipe::Read(std::span<const iovec> dst) {
+  const size_t want = TotalLength(dst);
+  if (want == 0) return 0;  // even on an empty pipe, as Linux
+  IovCursor out(dst);
+  size_t done = 0;
+  bool freed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    while (used_ > 0 && done < want) {
+      Slot& s = SlotLocked(0);
+      const size_t n = std::min(s.len, want - done);
+      out.Scatter(s.page.get() + s.offset, n);
+      done += n;
+      s.offset += n;
+      s.len -= n;
+      const bool packet = s.packet;
+      // A packet is read whole or its rest is dropped (pipe(7), O_DIRECT).
+      if (packet) s.len = 0;
+      if (s.len == 0) {
+        if (!spare_) spare_ = std::move(s.page);
+        s = Slot{};
+        head_ = (head_ + 1) % slots_.size();
+        --used_;
+        freed = true;
+      }
+      if (packet) break;
+    }
+    if (done == 0) {
+      if (writers_ == 0) return 0;  // EOF
+      return Err(EAGAIN);
+    }
+  }
+  // After the unlock: a waiter registers before it checks, so it either
+  // sees the new state or gets this notification (README.md).
+  if (freed) queue_.Notify(EPOLLOUT | EPOLLWRNORM);
+  return done;
+}
+
+Result<size_t> Pipe::Write(std::span<const iovec> src, bool packet) {
+  const size_t want = TotalLength(src);
+  if (want == 0) return 0;  // before the EPIPE check, as Linux
+  IovCursor in(src);
+  size_t done = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    // Linux also sends SIGPIPE here; having the task, the syscall layer
+    // does (syscalls/blocking.cc).
+    if (readers_ == 0) return Err(EPIPE);
+    // As Linux: the first want % page bytes may top up the last slot, but
+    // only whole; everything else goes into fresh slots a page at a time.
+    // So a write of <= PIPE_BUF bytes lands whole or not at all.
+    const size_t head_bytes = want % kPageSize;
+    if (!packet && used_ > 0 && head_bytes > 0) {
+      Slot& last = SlotLocked(used_ - 1);
+      if (!last.packet && last.offset + last.len + head_bytes <= kPageSize) {
+        in.Gather(last.page.get() + last.offset + last.len, head_bytes);
+        last.len += head_bytes;
+        done = head_bytes;
+      }
+    }
+    while (done < want && !FullLocked()) {
+      Slot& s = SlotLocked(used_);
+      s.page = spare_ ? std::move(spare_)
+                      : std::make_unique_for_overwrite<uint8_t[]>(kPageSize);
+      const size_t n = std::min(kPageSize, want - done);
+      in.Gather(s.page.get(), n);
+      s.offset = 0;
+      s.len = n;
+      s.packet = packet;
+      ++used_;
+      done += n;
+    }
+    if (done == 0) return Err(EAGAIN);
+  }
+  queue_.Notify(EPOLLIN | EPOLLRDNORM);
+  return done;
+}
+
+uint64_t Pipe::Readiness(bool reader, bool writer, uint64_t mask) {
+  absl::MutexLock lock(&mu_);
+  uint64_t ready = 0;
+  if (reader) {
+    if (used_ > 0) ready |= EPOLLIN | EPOLLRDNORM;
+    if (writers_ == 0) ready |= EPOLLHUP;
+  }
+  if (writer) {
+    if (!FullLocked()) ready |= EPOLLOUT | EPOLLWRNORM;
+    if (readers_ == 0) ready |= EPOLLERR;
+  }
+  return ready & mask;
+}
+
+size_t Pipe::QueuedBytes() {
+  absl::MutexLock lock(&mu_);
+  size_t n = 0;
+  for (size_t i = 0; i < used_; ++i) n += SlotLocked(i).len;
+  return n;
+}
+
+void Pipe::AddEnd(bool reader, bool writer) {
+  absl::MutexLock lock(&mu_);
+  readers_ += reader;
+  writers_ += writer;
+}
+
+void Pipe::RemoveEnd(bool reader, bool writer) {
+  uint64_t events = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (reader && --readers_ == 0) events |= EPOLLERR;  // writers: EPIPE now
+    if (writer && --writers_ == 0) events |= EPOLLHUP;  // readers: EOF now
+  }
+  if (events) queue_.Notify(events);
+}
+
+struct stat Pipe::Stat() const {
+  return stat_;
+}
+
+PipeEnds NewPipe(int flags, uint32_t uid, uint32_t gid) {
+  auto pipe = std::make_shared<Pipe>(uid, gid);
+  // Linux gives the read end O_NONBLOCK only: O_DIRECT matters to writers.
+  return PipeEnds{
+      .read = std::make_shared<PipeEnd>(pipe, O_RDONLY | (flags & O_NONBLOCK)),
+      .write = std::make_shared<PipeEnd>(
+          pipe, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT))),
+  };
+}
+
+}  // namespace pipes

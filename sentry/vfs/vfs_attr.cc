@@ -1,0 +1,150 @@
+// Attributes and whole-file calls: chmod, chown, utimes and truncate (by
+// path or open file), fallocate, fsync, statfs.
+#include <sys/statvfs.h>
+
+#include "sentry/vfs/permission.h"
+#include "sentry/vfs/vfs_impl.h"
+
+namespace vfs {
+namespace {
+
+constexpr long kProcSuperMagic = 0x9fa0;
+constexpr long kPipefsMagic = 0x50495045;
+constexpr long kSockfsMagic = 0x534f434b;
+constexpr long kAnonInodeFsMagic = 0x09041934;
+constexpr long kStValid = 0x20;  // ST_VALID: f_flags is meaningful
+
+// A filesystem with no capacity of its own (devfs, procfs, pipes).
+struct statfs SyntheticStatfs(long magic) {
+  struct statfs s {};
+  s.f_type = magic;
+  s.f_bsize = s.f_frsize = 4096;
+  s.f_namelen = 255;
+  s.f_flags = kStValid;
+  return s;
+}
+
+}  // namespace
+
+Filesystem* VfsImpl::MountOf(std::string_view path) const {
+  if (path.empty() || path[0] != '/') return nullptr;
+  Filesystem* fs = mounts_.root;
+  size_t best = 0;
+  for (const auto& [point, mounted] : mounts_.mounts) {
+    if (point.size() > best && path.starts_with(point) &&
+        (path.size() == point.size() || path[point.size()] == '/')) {
+      fs = mounted;
+      best = point.size();
+    }
+  }
+  return fs;
+}
+
+std::shared_ptr<Node> VfsImpl::NodeOf(FileDescription& file, Filesystem** fs) {
+  const std::string path = file.path();
+  *fs = MountOf(path);
+  if (auto* nd = dynamic_cast<NodeDescription*>(&file)) return nd->node();
+  // A tmpfs path may have been renamed; every tmpfs description is a
+  // NodeDescription, so a non-node one there is not a tmpfs file.
+  if (*fs == nullptr || IsTmpfs(*fs)) return nullptr;
+  auto r = Walk(mounts_, PathContext{.start = "/"}, path, {.follow = false});
+  return r ? std::move(r->node) : nullptr;
+}
+
+base::Result<void> VfsImpl::DoSetAttr(Node& node, const Creds& creds,
+                                      const AttrChange& change, bool by_path) {
+  const struct stat st = TRY(node.Stat());
+  if (change.size) {
+    // do_truncate's checks, in Linux's order.
+    if (S_ISDIR(st.st_mode)) return base::Err(EISDIR);
+    if (!S_ISREG(st.st_mode)) return base::Err(EINVAL);
+    if (node.read_only()) return base::Err(EROFS);
+    if (by_path) TRY(CheckPermission(st, kMayWrite, creds));
+    return node.SetAttr({.size = change.size});
+  }
+  if (node.read_only()) return base::Err(EROFS);
+  AttrChange apply = change;
+  apply.mode.reset();
+  TRY(MaySetAttr(st, change, creds, &apply.mode));
+  return node.SetAttr(apply);
+}
+
+base::Result<void> VfsImpl::SetAttr(const PathContext& ctx,
+                                    std::string_view path, bool follow,
+                                    const AttrChange& change) {
+  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = follow}));
+  return DoSetAttr(*r.node, ctx.creds, change, /*by_path=*/true);
+}
+
+base::Result<void> VfsImpl::SetAttr(FileDescription& file, const Creds& creds,
+                                    const AttrChange& change) {
+  Filesystem* fs;
+  std::shared_ptr<Node> node = NodeOf(file, &fs);
+  // Pipes, sockets and host stdio keep their attributes for now.
+  if (!node) return base::Err(change.size ? EINVAL : EPERM);
+  return DoSetAttr(*node, creds, change, /*by_path=*/false);
+}
+
+base::Result<void> VfsImpl::Allocate(FileDescription& file, uint64_t offset,
+                                     uint64_t length) {
+  const struct stat st = TRY(file.Stat());
+  if (S_ISFIFO(st.st_mode)) return base::Err(ESPIPE);
+  if (S_ISDIR(st.st_mode)) return base::Err(EISDIR);
+  if (!S_ISREG(st.st_mode)) return base::Err(ENODEV);
+  uint64_t end;
+  if (__builtin_add_overflow(offset, length, &end) || end > INT64_MAX) {
+    return base::Err(EFBIG);
+  }
+  Filesystem* fs;
+  std::shared_ptr<Node> node = NodeOf(file, &fs);
+  if (!node) return base::Err(EOPNOTSUPP);
+  return node->Allocate(offset, length);
+}
+
+base::Result<void> VfsImpl::Sync(FileDescription& file) {
+  // tmpfs has nothing to write back and the host root is read-only; what
+  // Linux cannot sync (devices, pipes, sockets) is EINVAL.
+  const struct stat st = TRY(file.Stat());
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return {};
+  return base::Err(EINVAL);
+}
+
+base::Result<struct statfs> VfsImpl::StatfsOf(const Node* node, Filesystem* fs,
+                                              std::string_view name) {
+  if (node != nullptr) {
+    auto own = node->Statfs();
+    if (own || own.error() != base::Errno(ENOSYS)) return own;
+  }
+  if (fs == host_.get()) {
+    // The host's numbers, marked read-only as the sandbox sees the root.
+    struct statfs s {};
+    if (::fstatfs(host_root_fd_.get(), &s) != 0) return base::Err(errno);
+    s.f_flags |= ST_RDONLY | kStValid;
+    return s;
+  }
+  if (fs == &devfs_) return SyntheticStatfs(kTmpfsMagic);  // as devtmpfs
+  if (fs == &procfs_) return SyntheticStatfs(kProcSuperMagic);
+  if (fs != nullptr) {
+    for (const auto& [path, t] : tmpfs_) {
+      if (t.get() == fs) return StatfsOf(t->Root({}).get(), nullptr, "");
+    }
+  }
+  if (name.starts_with("pipe:")) return SyntheticStatfs(kPipefsMagic);
+  if (name.starts_with("socket:")) return SyntheticStatfs(kSockfsMagic);
+  return SyntheticStatfs(kAnonInodeFsMagic);
+}
+
+base::Result<struct statfs> VfsImpl::Statfs(const PathContext& ctx,
+                                            std::string_view path) {
+  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = true}));
+  Filesystem* fs = r.node_fs ? r.node_fs : MountOf(r.path);
+  return StatfsOf(r.node.get(), fs, r.path);
+}
+
+base::Result<struct statfs> VfsImpl::Statfs(FileDescription& file) {
+  Filesystem* fs;
+  std::shared_ptr<Node> node = NodeOf(file, &fs);
+  return StatfsOf(node.get(), fs, file.path());
+}
+
+}  // namespace vfs

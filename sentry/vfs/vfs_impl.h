@@ -1,0 +1,118 @@
+// VfsImpl: the Vfs behind vfs.h. Its calls are spread by topic over
+// vfs.cc (mount table, open, stat, readlink, access, chdir),
+// vfs_namei.cc (mkdir, mknod, symlink, link, unlink, rmdir, rename) and
+// vfs_attr.cc (chmod, chown, utimes, truncate, fallocate, fsync, statfs).
+#ifndef SENTRY_VFS_VFS_IMPL_H_
+#define SENTRY_VFS_VFS_IMPL_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "sentry/vfs/devfs.h"
+#include "sentry/vfs/host_fs.h"
+#include "sentry/vfs/node.h"
+#include "sentry/vfs/path_walk.h"
+#include "sentry/vfs/procfs.h"
+#include "sentry/vfs/tmpfs.h"
+#include "sentry/vfs/vfs.h"
+
+namespace vfs {
+
+class VfsImpl : public Vfs {
+ public:
+  // `host_root_fd` (O_PATH) answers statfs of the host root.
+  VfsImpl(std::unique_ptr<HostFs> host, base::UniqueFd host_root_fd,
+          std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs);
+
+  base::Result<std::shared_ptr<FileDescription>> Open(const PathContext& ctx,
+                                                      std::string_view path,
+                                                      int flags,
+                                                      mode_t mode) override;
+  base::Result<struct stat> Stat(const PathContext& ctx, std::string_view path,
+                                 bool follow) override;
+  base::Result<std::string> Readlink(const PathContext& ctx,
+                                     std::string_view path) override;
+  base::Result<void> Access(const PathContext& ctx, std::string_view path,
+                            int mode, bool follow, uint32_t uid,
+                            uint32_t gid) override;
+  base::Result<std::string> ResolveDirectory(const PathContext& ctx,
+                                             std::string_view path) override;
+
+  base::Result<void> Mkdir(const PathContext& ctx, std::string_view path,
+                           mode_t mode) override;
+  base::Result<void> Mknod(const PathContext& ctx, std::string_view path,
+                           mode_t mode, dev_t dev) override;
+  base::Result<void> Symlink(const PathContext& ctx, std::string_view target,
+                             std::string_view path) override;
+  base::Result<void> Link(const PathContext& old_ctx, std::string_view old_path,
+                          const PathContext& new_ctx, std::string_view new_path,
+                          bool follow) override;
+  base::Result<void> Unlink(const PathContext& ctx,
+                            std::string_view path) override;
+  base::Result<void> Rmdir(const PathContext& ctx,
+                           std::string_view path) override;
+  base::Result<void> Rename(const PathContext& old_ctx,
+                            std::string_view old_path,
+                            const PathContext& new_ctx,
+                            std::string_view new_path, unsigned flags) override;
+
+  base::Result<void> SetAttr(const PathContext& ctx, std::string_view path,
+                             bool follow, const AttrChange& change) override;
+  base::Result<void> SetAttr(FileDescription& file, const Creds& creds,
+                             const AttrChange& change) override;
+  base::Result<void> Allocate(FileDescription& file, uint64_t offset,
+                              uint64_t length) override;
+  base::Result<void> Sync(FileDescription& file) override;
+  base::Result<struct statfs> Statfs(const PathContext& ctx,
+                                     std::string_view path) override;
+  base::Result<struct statfs> Statfs(FileDescription& file) override;
+
+ private:
+  // How a path given to a directory-changing call ends (Linux's
+  // LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT).
+  enum class Last { kNormal, kDot, kDotDot, kRoot };
+  struct Change {
+    Resolved r;  // r.node null if the name does not exist (kNormal only)
+    Last last;
+    bool trailing_slash;
+    Filesystem* dir_fs;  // the mount the changed directory is on
+  };
+  // Resolves `path` for mkdir/unlink/rename...: the final component is not
+  // followed and may be missing; "." / ".." / "/" at the end are reported
+  // in `last` (their directory is then resolved in r.node).
+  base::Result<Change> WalkForChange(const PathContext& ctx,
+                                     std::string_view path);
+  // The checks shared by mkdir, mknod and symlink, up to the permission to
+  // create: EEXIST, ENOENT (trailing slash on a non-directory), EROFS,
+  // EACCES.
+  base::Result<Change> PrepareCreate(const PathContext& ctx,
+                                     std::string_view path, bool dir);
+  // The mount a canonical path is on (null if `path` is not absolute).
+  Filesystem* MountOf(std::string_view path) const;
+  // The node behind an open file: its own (NodeDescription), else found
+  // again by its path on a filesystem that never renames; null if neither.
+  // *fs is the file's mount (null if unknown).
+  std::shared_ptr<Node> NodeOf(FileDescription& file, Filesystem** fs);
+  base::Result<void> DoSetAttr(Node& node, const Creds& creds,
+                               const AttrChange& change, bool by_path);
+  // Asks the node (tmpfs), else answers for the mount; `name` picks the
+  // kind of an unmounted file (pipe:[...], socket:[...]).
+  base::Result<struct statfs> StatfsOf(const Node* node, Filesystem* fs,
+                                       std::string_view name);
+  bool IsTmpfs(const Filesystem* fs) const;
+
+  const std::unique_ptr<HostFs> host_;
+  const base::UniqueFd host_root_fd_;
+  DevFs devfs_;
+  ProcFs procfs_;
+  const std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs_;
+  // Fixed once constructed, so walks read it without a lock.
+  MountTable mounts_;
+};
+
+}  // namespace vfs
+
+#endif  // SENTRY_VFS_VFS_IMPL_H_

@@ -1,0 +1,118 @@
+#include "syscalls/blocking.h"
+
+#include <sys/epoll.h>
+
+#include <vector>
+
+namespace syscalls {
+namespace {
+
+// What wakes a blocked reader or writer. Errors and hangups too: the retry
+// then reports them (EOF, EPIPE).
+constexpr uint64_t kReadEvents =
+    EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+constexpr uint64_t kWriteEvents = EPOLLOUT | EPOLLWRNORM | EPOLLHUP | EPOLLERR;
+
+// A task's wait on one file, registered on the first Wait and unregistered
+// when it goes out of scope.
+class FileWaiter {
+ public:
+  FileWaiter(Task& t, vfs::FileDescription& f, uint64_t events)
+      : task_(t), file_(f), entry_(t, events) {}
+  ~FileWaiter() {
+    if (registered_) file_.EventUnregister(&entry_);
+  }
+
+  // The first call only registers and returns, so the caller tries again
+  // before sleeping: a wakeup between its failed try and the registration
+  // would otherwise be lost. Later calls sleep until notified.
+  Result<void> Wait() {
+    if (!registered_) {
+      file_.EventRegister(&entry_);
+      registered_ = true;
+      return {};
+    }
+    Task::WakeReason why = task_.Block(absl::InfiniteFuture(), &entry_.ready);
+    // Cleared before the next try, so a notification after it is kept.
+    entry_.ready.store(false);
+    if (why == Task::WakeReason::kInterrupted) return Err(base::kERESTARTSYS);
+    return {};
+  }
+
+ private:
+  Task& task_;
+  vfs::FileDescription& file_;
+  Task::WaitEntry entry_;
+  bool registered_ = false;
+};
+
+bool WouldBlock(const Result<size_t>& r) {
+  return !r && r.error().value == EAGAIN;
+}
+
+bool Nonblocking(const vfs::FileDescription& f) {
+  return f.flags() & O_NONBLOCK;
+}
+
+// `iov` without its first `n` bytes.
+std::vector<iovec> DropFront(std::span<const iovec> iov, size_t n) {
+  std::vector<iovec> out;
+  for (const iovec& v : iov) {
+    if (n >= v.iov_len) {
+      n -= v.iov_len;
+      continue;
+    }
+    out.push_back({static_cast<uint8_t*>(v.iov_base) + n, v.iov_len - n});
+    n = 0;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
+                            std::span<const iovec> dst, IoAttempt attempt) {
+  FileWaiter waiter(t, f, kReadEvents);
+  for (;;) {
+    Result<size_t> r = attempt(dst, 0);
+    if (!WouldBlock(r) || Nonblocking(f)) return r;
+    TRY(waiter.Wait());
+  }
+}
+
+Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
+                             std::span<const iovec> src, IoAttempt attempt) {
+  size_t total = 0;
+  for (const iovec& v : src) total += v.iov_len;
+  std::vector<iovec> rest;  // what is left after a short write
+  std::span<const iovec> left = src;
+  size_t done = 0;
+  FileWaiter waiter(t, f, kWriteEvents);
+  for (;;) {
+    Result<size_t> r = attempt(left, done);
+    if (r) {
+      done += *r;
+      // A short write to a blocking file goes on with the rest: a pipe
+      // takes a large write a page at a time as its reader drains it.
+      // Where a short write means an error (a full disk), the next try
+      // reports it and we return the count.
+      if (done >= total || *r == 0 || Nonblocking(f)) return done;
+      rest = DropFront(left, *r);
+      left = rest;
+      continue;
+    }
+    // SIGPIPE, as Linux's pipe_write sends it (even after a partial write;
+    // sockets unless MSG_NOSIGNAL).
+    if (r.error().value == EPIPE) kernel::SendSigpipe(t);
+    if (!WouldBlock(r) || Nonblocking(f)) {
+      if (done > 0) return done;
+      return r;
+    }
+    if (auto w = waiter.Wait(); !w) {
+      if (done > 0) return done;  // interrupted part way: what was written
+      return std::unexpected(w.error());
+    }
+  }
+}
+
+}  // namespace syscalls

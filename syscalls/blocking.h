@@ -1,0 +1,39 @@
+// Blocking I/O, done in the syscall layer.
+//
+// Files never sleep (their Read/Write have no Task): one that cannot make
+// progress answers EAGAIN. For a description without O_NONBLOCK these
+// helpers then wait on the file's readiness, interruptibly (a signal or
+// exit ends the wait with ERESTARTSYS), and try again, as gVisor's
+// read/write syscalls do. Files that never say EAGAIN pass straight
+// through, at the cost of one flags() load.
+#ifndef SYSCALLS_BLOCKING_H_
+#define SYSCALLS_BLOCKING_H_
+
+#include <sys/uio.h>
+
+#include <span>
+
+#include "absl/functional/function_ref.h"
+#include "syscalls/common.h"
+
+namespace syscalls {
+
+// One attempt at the transfer: `iov` is what is left of it, `done` the
+// bytes moved so far (for positional I/O: offset + done).
+using IoAttempt =
+    absl::FunctionRef<Result<size_t>(std::span<const iovec> iov, size_t done)>;
+
+// read(2) semantics: returns as soon as one attempt moves anything (or
+// fails otherwise than EAGAIN).
+Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
+                            std::span<const iovec> dst, IoAttempt attempt);
+
+// write(2) semantics: a blocking write goes on until everything is written
+// (a pipe write of more than PIPE_BUF bytes may take several attempts);
+// interrupted or failing part way, it reports what was written.
+Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
+                             std::span<const iovec> src, IoAttempt attempt);
+
+}  // namespace syscalls
+
+#endif  // SYSCALLS_BLOCKING_H_

@@ -1,0 +1,131 @@
+// Waiting for children: wait4(2), waitid(2).
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <climits>
+#include <cstring>
+
+#include "syscalls/common.h"
+
+namespace syscalls {
+namespace {
+
+using kernel::WaitEvent;
+using kernel::WaitOptions;
+
+// One wait: returns the event, nullopt for WNOHANG with nothing ready.
+Result<std::optional<WaitEvent>> Wait(Task& t, const WaitOptions& opts,
+                                      bool nohang) {
+  auto& tree = t.kernel().processes();
+  const int self = t.thread_group().pid();
+  auto events = tree.ChildEvents(self);
+  for (;;) {
+    // Register before looking, so that an exit in between still wakes us.
+    Task::WaitEntry entry(t, ~0ull);
+    events->Register(&entry);
+    auto r = tree.TryWait(self, opts);
+    if (!r || r->has_value() || nohang) {
+      events->Unregister(&entry);
+      if (r && r->has_value() && opts.consume &&
+          (*r)->kind == WaitEvent::Kind::kExited)
+        t.kernel().ReleaseProcess((*r)->pid);
+      return r;
+    }
+    Task::WakeReason why = t.Block(absl::InfiniteFuture(), &entry.ready);
+    events->Unregister(&entry);
+    if (why == Task::WakeReason::kInterrupted) return Err(base::kERESTARTSYS);
+  }
+}
+
+Result<void> ZeroRusage(Task& t, UserPtr<struct rusage> ru) {
+  if (ru.IsNull()) return {};
+  // TODO(issue 3): per-process CPU accounting.
+  return t.mm().CopyOutObj(ru, rusage{});
+}
+
+// Wait4 implements Linux syscall wait4(2).
+Result<int> Wait4(Task& t, int pid, UserPtr<int> wstatus, int options,
+                  UserPtr<struct rusage> ru) {
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE |
+                  __WALL))
+    return Err(EINVAL);
+  if (pid == INT_MIN) return Err(ESRCH);
+  WaitOptions opts{.selector = pid,
+                   .stopped = (options & WUNTRACED) != 0,
+                   .continued = (options & WCONTINUED) != 0};
+  auto ev = TRY(Wait(t, opts, options & WNOHANG));
+  if (!ev) return 0;
+  if (!wstatus.IsNull()) TRY(t.mm().CopyOutObj(wstatus, ev->WaitStatus()));
+  TRY(ZeroRusage(t, ru));
+  return ev->pid;
+}
+
+// Waitid implements Linux syscall waitid(2).
+Result<void> Waitid(Task& t, int idtype, int id, UserPtr<siginfo_t> infop,
+                    int options, UserPtr<struct rusage> ru) {
+  if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT |
+                  __WNOTHREAD | __WCLONE | __WALL))
+    return Err(EINVAL);
+  if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) return Err(EINVAL);
+  WaitOptions opts{.exited = (options & WEXITED) != 0,
+                   .stopped = (options & WSTOPPED) != 0,
+                   .continued = (options & WCONTINUED) != 0,
+                   .consume = !(options & WNOWAIT)};
+  switch (idtype) {
+    case P_ALL:
+      opts.selector = -1;
+      break;
+    case P_PID:
+      if (id <= 0) return Err(EINVAL);
+      opts.selector = id;
+      break;
+    case P_PGID:
+      if (id < 0) return Err(EINVAL);
+      opts.selector = id == 0 ? 0 : -id;
+      break;
+    default:
+      return Err(EINVAL);  // TODO(issue 3): P_PIDFD
+  }
+  auto ev = TRY(Wait(t, opts, options & WNOHANG));
+  siginfo_t info;
+  memset(&info, 0, sizeof(info));
+  if (ev) {
+    info.si_signo = SIGCHLD;
+    info.si_pid = ev->pid;
+    info.si_uid = ev->uid;
+    switch (ev->kind) {
+      case WaitEvent::Kind::kExited:
+        if (ev->status.signal) {
+          info.si_code = ev->status.core_dumped ? CLD_DUMPED : CLD_KILLED;
+          info.si_status = ev->status.signal;
+        } else {
+          info.si_code = CLD_EXITED;
+          info.si_status = ev->status.code;
+        }
+        break;
+      case WaitEvent::Kind::kStopped:
+        info.si_code = CLD_STOPPED;
+        info.si_status = ev->status.signal;
+        break;
+      case WaitEvent::Kind::kContinued:
+        info.si_code = CLD_CONTINUED;
+        info.si_status = SIGCONT;
+        break;
+    }
+  }
+  if (!infop.IsNull()) TRY(t.mm().CopyOutObj(infop, info));
+  TRY(ZeroRusage(t, ru));
+  return {};
+}
+
+}  // namespace
+
+void RegisterWait(Registrar& r) {
+  const char* kNoRusage = "rusage is reported as zero";
+  r.Partial<&Wait4>(SYS_wait4, kNoRusage);
+  r.Partial<&Waitid>(SYS_waitid, "no P_PIDFD; rusage is reported as zero");
+}
+
+}  // namespace syscalls
