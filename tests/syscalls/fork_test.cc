@@ -101,13 +101,19 @@ TEST(WaitTest, NoChildrenIsEchild) {
 }
 
 TEST(WaitTest, NohangWhileChildRuns) {
+  int hold[2];
+  ASSERT_THAT(pipe(hold), SyscallSucceeds());
   pid_t pid = fork();
   ASSERT_THAT(pid, SyscallSucceeds());
   if (pid == 0) {
-    usleep(300 * 1000);
-    _exit(0);
+    // Runs until the parent closes its end: EOF.
+    char c;
+    close(hold[1]);
+    _exit(read(hold[0], &c, 1) == 0 ? 0 : 1);
   }
+  close(hold[0]);
   EXPECT_THAT(waitpid(pid, nullptr, WNOHANG), SyscallSucceedsWithValue(0));
+  close(hold[1]);
   EXPECT_EQ(WEXITSTATUS(WaitFor(pid)), 0);
 }
 
@@ -172,14 +178,22 @@ TEST(ProcessGroupTest, SetpgidAndSetsid) {
 }
 
 TEST(ProcessGroupTest, ParentMovesChildToItsOwnGroup) {
+  int go[2];
+  ASSERT_THAT(pipe(go), SyscallSucceeds());
   pid_t pid = fork();
   ASSERT_THAT(pid, SyscallSucceeds());
   if (pid == 0) {
-    usleep(200 * 1000);
+    // Wait until the parent has moved us, however slow it is.
+    char c;
+    close(go[1]);
+    if (read(go[0], &c, 1) != 1) _exit(2);
     _exit(getpgrp() == getpid() ? 0 : 1);
   }
+  close(go[0]);
   EXPECT_THAT(setpgid(pid, pid), SyscallSucceeds());
   EXPECT_EQ(getpgid(pid), pid);
+  ASSERT_THAT(write(go[1], "x", 1), SyscallSucceedsWithValue(1));
+  close(go[1]);
   EXPECT_EQ(WEXITSTATUS(WaitFor(pid)), 0);
 }
 
