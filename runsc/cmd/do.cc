@@ -1,7 +1,11 @@
 // runsc do [flags] -- CMD ARGS...: run a command in a new sandbox with the
 // host's root filesystem visible read-only.
 #include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "runsc/cmd/commands.h"
 #include "runsc/flags.h"
@@ -35,6 +39,21 @@ int Do(const std::vector<std::string>& args) {
   for (char** e = environ; *e; ++e) config.env.emplace_back(*e);
   char cwd[PATH_MAX];
   if (getcwd(cwd, sizeof(cwd))) config.cwd = cwd;
+  // The sandbox's /tmp is its own tmpfs, which would hide a project the
+  // user works on under the host's /tmp: keep the top directory under /tmp
+  // that holds the cwd or the program visible (read-only).
+  char exe[PATH_MAX];
+  for (const char* p : {config.cwd.c_str(),
+                        realpath(config.argv[0].c_str(), exe) ? exe : ""}) {
+    std::string path = p;
+    if (!path.starts_with("/tmp/")) continue;
+    std::string top = path.substr(0, path.find('/', 5));
+    struct stat st;
+    if (stat(top.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (std::find(config.visible.begin(), config.visible.end(), top) ==
+        config.visible.end())
+      config.visible.push_back(top);
+  }
   config.uid = getuid();
   config.gid = getgid();
 

@@ -82,6 +82,7 @@ int Run(const Config& config) {
       .strace = config.strace,
       .hostname = config.hostname,
       .host_root = config.root,
+      .host_mounts = config.visible,
   };
   auto k = kernel::Kernel::Create(options, &why);
   if (!k) {

@@ -17,6 +17,9 @@ struct Config {
   std::string root = "/";  // host directory shown as the sandbox's "/"
   std::string hostname = "runsc";
   bool strace = false;
+  // Host directories under /tmp that stay visible over the sandbox's own
+  // /tmp (read-only): where the user runs from.
+  std::vector<std::string> visible;
   uint32_t uid = 0, gid = 0;
 };
 

@@ -9,6 +9,7 @@ std::string ConfigToJson(const Config& c) {
       {"argv", c.argv},         {"env", c.env},   {"cwd", c.cwd},
       {"platform", c.platform}, {"root", c.root}, {"hostname", c.hostname},
       {"strace", c.strace},     {"uid", c.uid},   {"gid", c.gid},
+      {"visible", c.visible},
   };
   return j.dump();
 }
@@ -27,6 +28,7 @@ bool ConfigFromJson(const std::string& json, Config* c, std::string* why) {
     c->root = j.value("root", std::string("/"));
     c->hostname = j.value("hostname", std::string("runsc"));
     c->strace = j.value("strace", false);
+    c->visible = j.value("visible", std::vector<std::string>{});
     c->uid = j.value("uid", 0u);
     c->gid = j.value("gid", 0u);
   } catch (const nlohmann::json::exception& e) {

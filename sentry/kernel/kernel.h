@@ -38,6 +38,8 @@ class Kernel {
     bool strace = false;
     std::string hostname = "runsc";
     std::string host_root = "/";
+    // Host directories kept visible (read-only) over the /tmp tmpfs.
+    std::vector<std::string> host_mounts;
     size_t max_processes = 4096;
   };
   // Must be called while the process is single-threaded (the platform

@@ -113,14 +113,18 @@ base::Result<std::shared_ptr<FileDescription>> OpenTmpfile(
 
 VfsImpl::VfsImpl(
     std::unique_ptr<HostFs> host, base::UniqueFd host_root_fd,
-    std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs)
+    std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs,
+    std::vector<std::pair<std::string, std::unique_ptr<HostFs>>> host_mounts)
     : host_(std::move(host)),
+      host_mounts_(std::move(host_mounts)),
       host_root_fd_(std::move(host_root_fd)),
       tmpfs_(std::move(tmpfs)) {
   mounts_.root = host_.get();
   mounts_.mounts.emplace("/dev", &devfs_);
   mounts_.mounts.emplace("/proc", &procfs_);
   for (const auto& [path, fs] : tmpfs_) mounts_.mounts.emplace(path, fs.get());
+  for (const auto& [path, fs] : host_mounts_)
+    mounts_.mounts.emplace(path, fs.get());
 }
 
 bool VfsImpl::IsTmpfs(const Filesystem* fs) const {
@@ -238,8 +242,14 @@ base::Result<std::unique_ptr<Vfs>> Vfs::Create(const Options& options) {
           path, Tmpfs::Create(*options.memory_file, {.dev_minor = minor++}));
     }
   }
-  return std::unique_ptr<Vfs>(
-      new VfsImpl(std::move(host), std::move(root_fd), std::move(tmpfs)));
+  std::vector<std::pair<std::string, std::unique_ptr<HostFs>>> host_mounts;
+  for (const std::string& path : options.host_mounts) {
+    if (path.size() < 2 || path[0] != '/') return base::Err(EINVAL);
+    host_mounts.emplace_back(path, TRY(HostFs::Create(path)));
+  }
+  return std::unique_ptr<Vfs>(new VfsImpl(std::move(host), std::move(root_fd),
+                                          std::move(tmpfs),
+                                          std::move(host_mounts)));
 }
 
 }  // namespace vfs

@@ -85,6 +85,9 @@ class Vfs {
     // filesystem, "/tmp" mode 1777). Mounted only when `memory_file` is
     // set: file data lives in its pages. Not owned; must outlive the Vfs.
     std::vector<std::string> tmpfs_mounts = {"/tmp"};
+    // Host directories shown read-only at the same path, over a tmpfs
+    // (runsc do keeps the user's directory under /tmp visible this way).
+    std::vector<std::string> host_mounts;
     mm::MemoryFile* memory_file = nullptr;
   };
   static base::Result<std::unique_ptr<Vfs>> Create(const Options& options);

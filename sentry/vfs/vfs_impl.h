@@ -25,7 +25,9 @@ class VfsImpl : public Vfs {
  public:
   // `host_root_fd` (O_PATH) answers statfs of the host root.
   VfsImpl(std::unique_ptr<HostFs> host, base::UniqueFd host_root_fd,
-          std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs);
+          std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs,
+          std::vector<std::pair<std::string, std::unique_ptr<HostFs>>>
+              host_mounts);
 
   base::Result<std::shared_ptr<FileDescription>> Open(const PathContext& ctx,
                                                       std::string_view path,
@@ -105,6 +107,8 @@ class VfsImpl : public Vfs {
   bool IsTmpfs(const Filesystem* fs) const;
 
   const std::unique_ptr<HostFs> host_;
+  const std::vector<std::pair<std::string, std::unique_ptr<HostFs>>>
+      host_mounts_;
   const base::UniqueFd host_root_fd_;
   DevFs devfs_;
   ProcFs procfs_;

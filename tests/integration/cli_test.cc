@@ -163,3 +163,23 @@ TEST(CliTest, DebugLogReceivesStrace) {
 }
 
 }  // namespace
+
+namespace {
+
+// The sandbox's /tmp is its own tmpfs, but a project under the host's
+// /tmp (where CI may clone us) stays visible, read-only.
+TEST(CliTest, WorkingDirectoryUnderTmpStaysVisible) {
+  char dir[] = "/tmp/runsc-visible-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string marker = std::string(dir) + "/marker";
+  { std::ofstream(marker) << "seen\n"; }
+  auto r = RunSandboxed({"/bin/busybox", "sh", "-c",
+                         "cat " + marker + " && ! echo x > " + marker +
+                             " && echo w > /tmp/own && cat /tmp/own"});
+  unlink(marker.c_str());
+  rmdir(dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "seen\nw\n");
+}
+
+}  // namespace
