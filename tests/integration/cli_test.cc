@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <climits>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -173,9 +174,13 @@ TEST(CliTest, WorkingDirectoryUnderTmpStaysVisible) {
   ASSERT_NE(mkdtemp(dir), nullptr);
   std::string marker = std::string(dir) + "/marker";
   { std::ofstream(marker) << "seen\n"; }
+  char old_cwd[PATH_MAX];
+  ASSERT_NE(getcwd(old_cwd, sizeof(old_cwd)), nullptr);
+  ASSERT_EQ(chdir(dir), 0);  // runsc do runs from inside it
   auto r = RunSandboxed({"/bin/busybox", "sh", "-c",
-                         "cat " + marker + " && ! echo x > " + marker +
-                             " && echo w > /tmp/own && cat /tmp/own"});
+                         "cat marker && ! echo x > marker && "
+                         "echo w > /tmp/own && cat /tmp/own"});
+  ASSERT_EQ(chdir(old_cwd), 0);
   unlink(marker.c_str());
   rmdir(dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
