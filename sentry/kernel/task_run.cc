@@ -35,10 +35,16 @@ void Task::Run() {
   tg_->signals().RemoveTask(this);  // signals
 }
 
-// Every mapping the app may touch is already mapped in the stub, so a fault
-// is always the app's own error: it becomes a synchronous signal with the
-// CPU's siginfo (si_addr, SEGV_MAPERR ...), which a handler may catch.
+// Every mapping the app may touch is already mapped in the stub, except for
+// writes to memory fork shares copy-on-write, which the memory manager
+// resolves (the app then retries the access). Any other fault is the app's
+// own error: it becomes a synchronous signal with the CPU's siginfo
+// (si_addr, SEGV_MAPERR ...), which a handler may catch.
 void Task::HandleFault(const platform::Trap& trap) {
+  if (trap.kind == platform::Trap::Kind::kPageFault &&
+      trap.info.si_signo == SIGSEGV &&
+      mm_->HandleFault(reinterpret_cast<uint64_t>(trap.info.si_addr)))
+    return;
   siginfo_t info = trap.info;
   if (info.si_signo == 0) info = MakeSigInfo(SIGSEGV, SI_KERNEL);
   ForceSignal(info);

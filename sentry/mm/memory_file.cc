@@ -155,6 +155,17 @@ void MemoryFile::ReleaseLocked(uint64_t offset, uint64_t len) {
   free_.emplace(offset, len);
 }
 
+bool MemoryFile::Exclusive(uint64_t offset, uint64_t len) const {
+  const uint64_t end = offset + len;
+  absl::MutexLock lock(&mu_);
+  // The shared_ segment that starts last before `end` is the only
+  // candidate that could reach into the range from below.
+  auto it = shared_.lower_bound(end);
+  if (it == shared_.begin()) return true;
+  --it;
+  return it->second.end <= offset;
+}
+
 uint64_t MemoryFile::allocated() const {
   absl::MutexLock lock(&mu_);
   return allocated_;

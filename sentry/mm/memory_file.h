@@ -41,8 +41,13 @@ class MemoryFile {
   // zero when reused.
   void Free(uint64_t offset, uint64_t len);
   // Adds a reference to an allocated range: a shared mapping inherited by
-  // fork, or (later) copy-on-write pages. Each IncRef needs one more Free.
+  // fork, or private pages fork shares copy-on-write. Each IncRef needs one
+  // more Free.
   void IncRef(uint64_t offset, uint64_t len);
+
+  // True if nobody but the caller references any page of the range (no
+  // IncRef is outstanding on it): copy-on-write may then write in place.
+  bool Exclusive(uint64_t offset, uint64_t len) const;
 
   // Bytes currently allocated (for accounting and tests).
   uint64_t allocated() const;

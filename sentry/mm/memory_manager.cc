@@ -179,11 +179,29 @@ base::Result<void> MemoryManager::BackLocked(uint64_t start, Vma& vma) {
     return r;
   }
   vma.backed = true;
+  vma.cow = false;
   vma.file_offset = offset;
   return {};
 }
 
+base::Result<void> MemoryManager::RebackLocked(uint64_t start, Vma& vma) {
+  CHECK(vma.backed);
+  const uint64_t old = vma.file_offset;
+  vma.backed = false;
+  if (auto r = BackLocked(start, vma); !r) {
+    // The old backing stays the VMA's (MapFile fails only when the stub is
+    // gone, so the stub having lost the range does not matter).
+    vma.backed = true;
+    vma.file_offset = old;
+    return r;
+  }
+  // MapFile replaced the old pages in the stub.
+  file_.Free(old, vma.end - start);
+  return {};
+}
+
 base::Result<void> MemoryManager::InsertLocked(uint64_t start, Vma vma) {
+  CHECK(!vma.backed);
   auto [it, inserted] = vmas_.emplace(start, std::move(vma));
   CHECK(inserted);
   // PROT_NONE file mappings are backed too: a later mprotect must show the
@@ -227,6 +245,7 @@ uint64_t MemoryManager::Brk(uint64_t addr) {
              .shared = false,
              .grows_down = false,
              .backed = false,
+             .cow = false,
              .file_offset = 0,
              .name = "[heap]",
              .max_prot = internal::kProtMask,
@@ -241,6 +260,17 @@ uint64_t MemoryManager::Brk(uint64_t addr) {
 void MemoryManager::SetMmapBase(uint64_t addr) {
   absl::MutexLock lock(&mu_);
   mmap_base_ = std::clamp(PageDown(addr), kMinUserAddress, max_address_);
+}
+
+std::optional<uint64_t> MemoryManager::SharedBackingOffset(
+    uint64_t addr) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = vmas_.upper_bound(addr);
+  if (it == vmas_.begin()) return std::nullopt;
+  --it;
+  const Vma& vma = it->second;
+  if (addr >= vma.end || !vma.shared || !vma.backed) return std::nullopt;
+  return vma.file_offset + (addr - it->first);
 }
 
 std::vector<VmaInfo> MemoryManager::Vmas() const {

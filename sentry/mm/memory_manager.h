@@ -8,17 +8,21 @@
 // protection other than PROT_NONE, or mprotect of a never-backed range) and
 // is mapped into the stub at once, so ordinary accesses never fault.
 // Private file mappings copy the file's bytes into their backing at mmap
-// time. Copy-on-write (fork) is a later issue.
+// time. fork shares private backing copy-on-write: such VMAs are mapped
+// without PROT_WRITE in the stub, and the first write (an app fault, or a
+// sentry copy into the range) gives the written chunk its own backing.
 //
 // Lock order: MemoryManager::mu_ before MemoryFile::mu_.
 #ifndef SENTRY_MM_MEMORY_MANAGER_H_
 #define SENTRY_MM_MEMORY_MANAGER_H_
 
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -73,13 +77,23 @@ class MemoryManager {
   // before Attach).
   platform::AddressSpace& address_space() { return *as_; }
 
-  // fork(2): a copy of this address space for a child process. Private
-  // memory is copied (only the pages that hold data; TODO(issue 3):
-  // copy-on-write instead), shared memory is shared. The copy has no
-  // platform address space yet: the child's own thread calls Attach, which
-  // creates it and maps every backed VMA.
+  // fork(2): a copy of this address space for a child process. Shared
+  // memory is shared; private memory is shared copy-on-write by both (no
+  // page is copied here). The copy has no platform address space yet: the
+  // child's own thread calls Attach, which creates it and maps every
+  // backed VMA.
   base::Result<std::unique_ptr<MemoryManager>> Fork();
   base::Result<void> Attach(platform::Platform& platform);
+
+  // A page fault the platform reported at `addr`. Returns true when it was
+  // a write to copy-on-write memory and is now resolved (the app retries
+  // the access); false when the fault is the app's own error. The
+  // platform does not say whether the access was a write; any fault on a
+  // copy-on-write page of a writable VMA is taken as one (reads and
+  // executes cannot fault there), and breaking COW early is harmless.
+  bool HandleFault(uint64_t addr);
+  // Tests: whether the page at `addr` is still shared copy-on-write.
+  bool IsCopyOnWrite(uint64_t addr) const;
   uint64_t max_address() const { return max_address_; }
 
   // mmap(2), munmap(2), mprotect(2), mremap(2), madvise(2) with Linux's
@@ -132,6 +146,13 @@ class MemoryManager {
 
   std::vector<VmaInfo> Vmas() const;
 
+  // Shared futexes: the memory-file offset backing `addr` when it lies in a
+  // backed MAP_SHARED VMA (the same offset in every process mapping those
+  // pages), nullopt for private or unbacked memory (keyed by address space
+  // and address instead, as Linux keys private anonymous memory). Shared
+  // backing never changes while mapped, so the key is stable.
+  std::optional<uint64_t> SharedBackingOffset(uint64_t addr) const;
+
  private:
   struct Vma {
     uint64_t end;
@@ -139,6 +160,10 @@ class MemoryManager {
     bool shared;
     bool grows_down;
     bool backed;           // has memory file backing at file_offset
+    // Private backing that another address space (fork) may still share:
+    // mapped without PROT_WRITE in the stub; written only after
+    // BreakCowLocked gives the range backing of its own.
+    bool cow;
     uint64_t file_offset;  // backing of `start` (the map key)
     std::string name;
     // Protections mprotect may grant: PROT_WRITE is missing for a shared
@@ -187,12 +212,35 @@ class MemoryManager {
   // it into the stub.
   base::Result<void> BackLocked(uint64_t start, Vma& vma)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replaces a backed VMA's backing with fresh backing (zero, or its
+  // file's bytes), mapped into the stub, and drops the old backing.
+  base::Result<void> RebackLocked(uint64_t start, Vma& vma)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds a VMA over a free range, backed unless it is anonymous PROT_NONE.
   base::Result<void> InsertLocked(uint64_t start, Vma vma)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The protection the stub maps a VMA with: copy-on-write memory is
+  // read-only there until written.
+  static int StubProt(const Vma& vma) {
+    return vma.cow ? vma.prot & ~PROT_WRITE : vma.prot;
+  }
+  // memory_manager_fork.cc: gives every copy-on-write VMA in [start, end)
+  // (page aligned; only writable ones if `writable_only`) backing of its
+  // own, writable in the stub: a copy, or the same pages when no other
+  // address space references them any more.
+  base::Result<void> BreakCowLocked(uint64_t start, uint64_t end,
+                                    bool writable_only)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool AnyCowLocked(uint64_t start, uint64_t end, bool writable_only)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Runs a copy that writes to [addr, addr+n) under mu_, first breaking
+  // copy-on-write in the range (which needs mu_ exclusively).
+  uint64_t WriteWalk(uint64_t addr, uint64_t n, Need need,
+                     absl::FunctionRef<bool(uint8_t*, uint64_t)> fn);
   // memory_manager_copy.cc: calls fn on the sentry view of each accessible
   // block of [addr, addr+n) in order until fn returns false or a byte is
-  // not accessible; returns the number of bytes handed to fn.
+  // not accessible; returns the number of bytes handed to fn. Copy-on-write
+  // VMAs are not accessible for kWrite or kAny: writers use WriteWalk.
   uint64_t WalkLocked(uint64_t addr, uint64_t n, Need need,
                       absl::FunctionRef<bool(uint8_t*, uint64_t)> fn)
       ABSL_SHARED_LOCKS_REQUIRED(mu_);

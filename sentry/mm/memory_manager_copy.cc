@@ -2,7 +2,11 @@
 //
 // Every copy is a memcpy through the sentry's mapping of the memory file,
 // done under mu_ (shared) so that no munmap can free the pages meanwhile.
+// Writes first break copy-on-write in their range (WriteWalk): the sentry
+// must never write pages another process still shares.
 #include <cstring>
+
+#include "base/log.h"
 
 #include "sentry/mm/internal.h"
 #include "sentry/mm/memory_manager.h"
@@ -22,6 +26,9 @@ uint64_t MemoryManager::WalkLocked(
     bool ok = vma.backed;
     if (need == Need::kRead) ok = ok && internal::Readable(vma.prot);
     if (need == Need::kWrite) ok = ok && (vma.prot & PROT_WRITE);
+    // Writers break copy-on-write first; stopping here keeps a caller that
+    // did not from writing another process's pages.
+    if (need != Need::kRead) ok = ok && !vma.cow;
     if (!ok) break;
     const uint64_t len = std::min(vma.end - a, n - done);
     uint8_t* p = file_.base() + vma.file_offset + (a - it->first);
@@ -30,6 +37,27 @@ uint64_t MemoryManager::WalkLocked(
     ++it;
   }
   return done;
+}
+
+uint64_t MemoryManager::WriteWalk(
+    uint64_t addr, uint64_t n, Need need,
+    absl::FunctionRef<bool(uint8_t*, uint64_t)> fn) {
+  const uint64_t start = internal::PageDown(addr);
+  uint64_t end;
+  if (!internal::PageUp(addr + n, &end)) end = internal::PageDown(addr + n);
+  // kWrite needs PROT_WRITE anyway: never copy pages it would refuse.
+  const bool writable_only = need != Need::kAny;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (!AnyCowLocked(start, end, writable_only))
+      return WalkLocked(addr, n, need, fn);
+  }
+  absl::MutexLock lock(&mu_);
+  // Breaking may fail (ENOMEM); the walk then stops at the first page that
+  // is still copy-on-write, which the caller reports as EFAULT.
+  if (auto r = BreakCowLocked(start, end, writable_only); !r)
+    LOG(Warning) << "mm: breaking copy-on-write failed: " << r.error().value;
+  return WalkLocked(addr, n, need, fn);
 }
 
 base::Result<void> MemoryManager::CopyIn(uint64_t addr, void* dst, size_t n) {
@@ -53,10 +81,9 @@ base::Result<void> MemoryManager::CopyOut(uint64_t addr, const void* src,
   if (n == 0) return {};
   uint64_t end;
   if (__builtin_add_overflow(addr, n, &end)) return base::Err(EFAULT);
-  absl::ReaderMutexLock lock(&mu_);
   auto* in = static_cast<const uint8_t*>(src);
   uint64_t done =
-      WalkLocked(addr, n, Need::kWrite, [&](uint8_t* p, uint64_t len) {
+      WriteWalk(addr, n, Need::kWrite, [&](uint8_t* p, uint64_t len) {
         memcpy(p, in, len);
         in += len;
         return true;
@@ -71,10 +98,9 @@ base::Result<void> MemoryManager::WriteForce(uint64_t addr, const void* src,
   if (n == 0) return {};
   uint64_t end;
   if (__builtin_add_overflow(addr, n, &end)) return base::Err(EFAULT);
-  absl::ReaderMutexLock lock(&mu_);
   auto* in = static_cast<const uint8_t*>(src);
   uint64_t done =
-      WalkLocked(addr, n, Need::kAny, [&](uint8_t* p, uint64_t len) {
+      WriteWalk(addr, n, Need::kAny, [&](uint8_t* p, uint64_t len) {
         memcpy(p, in, len);
         in += len;
         return true;
@@ -118,16 +144,20 @@ base::Result<std::vector<iovec>> MemoryManager::IoBlocks(uint64_t addr,
   if (__builtin_add_overflow(addr, len, &end)) return base::Err(EFAULT);
   // kRead: the sentry reads the application's memory (write(2)); kWrite:
   // the sentry fills it (read(2)).
-  Need need = access == Access::kRead ? Need::kRead : Need::kWrite;
-  absl::ReaderMutexLock lock(&mu_);
-  WalkLocked(addr, len, need, [&](uint8_t* p, uint64_t n) {
+  auto add = [&](uint8_t* p, uint64_t n) {
     if (!out.empty() &&
         static_cast<uint8_t*>(out.back().iov_base) + out.back().iov_len == p)
       out.back().iov_len += n;
     else
       out.push_back({p, n});
     return true;
-  });
+  };
+  if (access == Access::kRead) {
+    absl::ReaderMutexLock lock(&mu_);
+    WalkLocked(addr, len, Need::kRead, add);
+  } else {
+    WriteWalk(addr, len, Need::kWrite, add);
+  }
   if (out.empty()) return base::Err(EFAULT);
   return out;
 }

@@ -89,6 +89,7 @@ base::Result<uint64_t> MemoryManager::Mmap(const MmapOpts& opts) {
           .shared = opts.shared,
           .grows_down = opts.grows_down,
           .backed = false,
+          .cow = false,
           .file_offset = 0,
           .name = std::move(name),
           .max_prot = max_prot,
@@ -152,12 +153,14 @@ base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
 
   SplitLocked(start);
   SplitLocked(end);
-  // Adjacent backed VMAs take one Protect call: with ptrace every platform
-  // call is a round trip to the stub.
+  // Adjacent backed VMAs take one Protect call when the stub gets the same
+  // protection for them: with ptrace every platform call is a round trip
+  // to the stub.
   uint64_t run_start = 0, run_end = 0;
+  int run_prot = 0;
   auto flush = [&]() -> base::Result<void> {
     if (run_end > run_start)
-      TRY(as_->Protect(run_start, run_end - run_start, prot));
+      TRY(as_->Protect(run_start, run_end - run_start, run_prot));
     run_start = run_end = 0;
     return {};
   };
@@ -166,9 +169,10 @@ base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
     Vma& vma = it->second;
     if (vma.backed) {
       vma.prot = prot;
-      if (run_end != it->first) {
+      if (run_end != it->first || run_prot != StubProt(vma)) {
         TRY(flush());
         run_start = it->first;
+        run_prot = StubProt(vma);
       }
       run_end = vma.end;
     } else if (prot != PROT_NONE) {
@@ -225,6 +229,11 @@ base::Result<void> MemoryManager::Madvise(uint64_t addr, uint64_t length,
   if (len == 0) return {};
 
   absl::MutexLock lock(&mu_);
+  // Zapping copy-on-write memory gives whole VMAs fresh backing.
+  if (zap) {
+    SplitLocked(addr);
+    SplitLocked(end);
+  }
   // Like Linux: act on the mapped parts, then report ENOMEM for any hole.
   bool hole = false;
   auto it = vmas_.upper_bound(addr);
@@ -236,7 +245,7 @@ base::Result<void> MemoryManager::Madvise(uint64_t addr, uint64_t length,
     }
     if (it->first > a) hole = true;
     const uint64_t start = it->first;
-    const Vma& vma = it->second;
+    Vma& vma = it->second;
     const uint64_t s = std::max(a, start), e = std::min(end, vma.end);
     a = e;
     if (!zap) continue;
@@ -246,6 +255,12 @@ base::Result<void> MemoryManager::Madvise(uint64_t addr, uint64_t length,
     // Shared memory keeps its contents (they live in the shmem object or
     // the page cache, not in the page tables DONTNEED drops).
     if (!vma.backed || vma.shared) continue;
+    if (vma.cow) {
+      // The pages may still be another process's: never punch them. Drop
+      // this VMA's reference and start again from fresh (zero) backing.
+      TRY(RebackLocked(start, vma));
+      continue;
+    }
     const uint64_t offset = vma.file_offset + (s - start);
     uint8_t* p = file_.base() + offset;
     if (fallocate(file_.fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,

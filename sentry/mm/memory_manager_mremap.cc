@@ -28,6 +28,7 @@ base::Result<void> MemoryManager::ExtendLocked(VmaMap::iterator last,
   Vma vma = last->second;
   vma.end = end;
   vma.backed = false;
+  vma.cow = false;
   vma.file_offset = 0;
   // A file mapping goes on with the next bytes of the file; an offset
   // beyond any file just reads as zero.
@@ -61,7 +62,8 @@ base::Result<uint64_t> MemoryManager::MoveLocked(uint64_t old_addr,
     if (!moved.backed) continue;
     any_backed = true;
     // The same memory file pages, now at the new address: no copy.
-    TRY(as_->MapFile(at, moved.end - at, moved.file_offset, moved.prot));
+    TRY(as_->MapFile(at, moved.end - at, moved.file_offset,
+                     StubProt(moved)));
   }
   // The backing now belongs to the new VMAs: unmap, but do not free.
   if (any_backed) TRY(as_->Unmap(old_addr, old_len));
