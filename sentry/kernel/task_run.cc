@@ -1,5 +1,6 @@
 // The task loop: run app code, handle why it stopped, repeat.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include "base/log.h"
 #include "sentry/kernel/kernel.h"
@@ -36,14 +37,15 @@ void Task::Run() {
 }
 
 // Every mapping the app may touch is already mapped in the stub, except for
-// writes to memory fork shares copy-on-write, which the memory manager
-// resolves (the app then retries the access). Any other fault is the app's
-// own error: it becomes a synchronous signal with the CPU's siginfo
-// (si_addr, SEGV_MAPERR ...), which a handler may catch.
+// writes to memory fork shares copy-on-write and stacks growing down,
+// which the memory manager resolves (the app then retries the access). Any
+// other fault is the app's own error: it becomes a synchronous signal with
+// the CPU's siginfo (si_addr, SEGV_MAPERR ...), which a handler may catch.
 void Task::HandleFault(const platform::Trap& trap) {
   if (trap.kind == platform::Trap::Kind::kPageFault &&
       trap.info.si_signo == SIGSEGV &&
-      mm_->HandleFault(reinterpret_cast<uint64_t>(trap.info.si_addr)))
+      mm_->HandleFault(reinterpret_cast<uint64_t>(trap.info.si_addr),
+                       tg_->GetRlimit(RLIMIT_STACK).rlim_cur))
     return;
   siginfo_t info = trap.info;
   if (info.si_signo == 0) info = MakeSigInfo(SIGSEGV, SI_KERNEL);

@@ -214,6 +214,37 @@ base::Result<void> MemoryManager::InsertLocked(uint64_t start, Vma vma) {
   return {};
 }
 
+bool MemoryManager::GrowDownLocked(VmaMap::iterator stack, uint64_t addr,
+                                   uint64_t stack_limit) {
+  const uint64_t start = PageDown(addr);
+  const Vma& top = stack->second;
+  // A file-backed grows-down mapping has no bytes to show below its start.
+  if (start < kMinUserAddress || top.source) return false;
+  // Linux keeps the guard gap above an accessible VMA that is not itself a
+  // stack.
+  if (stack != vmas_.begin()) {
+    const Vma& below = std::prev(stack)->second;
+    if (!below.grows_down && below.prot != PROT_NONE &&
+        start - below.end < internal::kStackGuardGap)
+      return false;
+  }
+  // RLIMIT_STACK bounds the whole stack: this VMA and the adjacent
+  // grows-down VMAs above it (ours are split where Linux's are not).
+  uint64_t stack_end = top.end;
+  for (auto it = std::next(stack); it != vmas_.end() &&
+                                   it->first == stack_end &&
+                                   it->second.grows_down;
+       ++it)
+    stack_end = it->second.end;
+  if (stack_end - start > stack_limit) return false;
+  Vma grown = top;
+  grown.end = stack->first;
+  grown.backed = false;
+  grown.cow = false;
+  grown.file_offset = 0;
+  return InsertLocked(start, std::move(grown)).has_value();
+}
+
 void MemoryManager::SetBrkBase(uint64_t addr) {
   absl::MutexLock lock(&mu_);
   uint64_t base;

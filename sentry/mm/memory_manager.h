@@ -85,13 +85,16 @@ class MemoryManager {
   base::Result<std::unique_ptr<MemoryManager>> Fork();
   base::Result<void> Attach(platform::Platform& platform);
 
-  // A page fault the platform reported at `addr`. Returns true when it was
-  // a write to copy-on-write memory and is now resolved (the app retries
-  // the access); false when the fault is the app's own error. The
-  // platform does not say whether the access was a write; any fault on a
-  // copy-on-write page of a writable VMA is taken as one (reads and
-  // executes cannot fault there), and breaking COW early is harmless.
-  bool HandleFault(uint64_t addr);
+  // A page fault the platform reported at `addr`. Returns true when it is
+  // resolved and the app should retry the access: a write to
+  // copy-on-write memory (now copied), or an access below a MAP_GROWSDOWN
+  // VMA that may grow down to it (within `stack_limit` bytes, the
+  // process's RLIMIT_STACK, and Linux's guard gap above the next VMA
+  // down). False when the fault is the app's own error. The platform does
+  // not say whether the access was a write; any fault on a copy-on-write
+  // page of a writable VMA is taken as one (reads and executes cannot
+  // fault there), and breaking COW early is harmless.
+  bool HandleFault(uint64_t addr, uint64_t stack_limit);
   // Tests: whether the page at `addr` is still shared copy-on-write.
   bool IsCopyOnWrite(uint64_t addr) const;
   uint64_t max_address() const { return max_address_; }
@@ -224,6 +227,10 @@ class MemoryManager {
   static int StubProt(const Vma& vma) {
     return vma.cow ? vma.prot & ~PROT_WRITE : vma.prot;
   }
+  // Grows the MAP_GROWSDOWN VMA at `stack` down to the page of `addr`, as
+  // Linux's expand_downwards; false if Linux would refuse.
+  bool GrowDownLocked(VmaMap::iterator stack, uint64_t addr,
+                      uint64_t stack_limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // memory_manager_fork.cc: gives every copy-on-write VMA in [start, end)
   // (page aligned; only writable ones if `writable_only`) backing of its
   // own, writable in the stub: a copy, or the same pages when no other

@@ -163,10 +163,14 @@ base::Result<void> MemoryManager::BreakCowLocked(uint64_t start, uint64_t end,
   return {};
 }
 
-bool MemoryManager::HandleFault(uint64_t addr) {
+bool MemoryManager::HandleFault(uint64_t addr, uint64_t stack_limit) {
   absl::MutexLock lock(&mu_);
   auto it = FindLocked(addr);
-  if (it == vmas_.end()) return false;
+  if (it == vmas_.end()) {
+    auto above = vmas_.upper_bound(addr);
+    return above != vmas_.end() && above->second.grows_down &&
+           GrowDownLocked(above, addr, stack_limit);
+  }
   const Vma& vma = it->second;
   if (!vma.cow || !(vma.prot & PROT_WRITE)) return false;
   const uint64_t chunk = addr & ~(kCowChunk - 1);

@@ -85,7 +85,7 @@ TEST_F(ForkTest, ForkCopiesNothingUpFront) {
   auto child = Fork();
   EXPECT_EQ(file_->allocated(), before);
   // A write fault copies one 64 KiB chunk, not the mapping.
-  EXPECT_TRUE(child->mm->HandleFault(big + 100 * P + 7));
+  EXPECT_TRUE(child->mm->HandleFault(big + 100 * P + 7, kNoStackLimit));
   EXPECT_EQ(file_->allocated(), before + 16 * P);
   EXPECT_FALSE(child->mm->IsCopyOnWrite(big + 96 * P));
   EXPECT_FALSE(child->mm->IsCopyOnWrite(big + 111 * P));
@@ -101,14 +101,14 @@ TEST_F(ForkTest, ForkCopiesNothingUpFront) {
 TEST_F(ForkTest, FaultsThatAreNotCopyOnWriteAreTheAppsError) {
   uint64_t ro = *mm_->Mmap(Anon(P, PROT_READ));
   uint64_t rw = *mm_->Mmap(Anon(P));
-  EXPECT_FALSE(mm_->HandleFault(rw));  // not shared with anyone
-  EXPECT_FALSE(mm_->HandleFault(ro));
-  EXPECT_FALSE(mm_->HandleFault(0x1000));  // unmapped
+  EXPECT_FALSE(mm_->HandleFault(rw, kNoStackLimit));  // not shared with anyone
+  EXPECT_FALSE(mm_->HandleFault(ro, kNoStackLimit));
+  EXPECT_FALSE(mm_->HandleFault(0x1000, kNoStackLimit));  // unmapped
   auto child = Fork();
-  EXPECT_FALSE(child->mm->HandleFault(ro));  // a write to read-only memory
+  EXPECT_FALSE(child->mm->HandleFault(ro, kNoStackLimit));  // a write to read-only memory
   EXPECT_TRUE(child->mm->IsCopyOnWrite(ro));
-  EXPECT_TRUE(child->mm->HandleFault(rw));
-  EXPECT_FALSE(child->mm->HandleFault(rw));  // resolved: a second fault is real
+  EXPECT_TRUE(child->mm->HandleFault(rw, kNoStackLimit));
+  EXPECT_FALSE(child->mm->HandleFault(rw, kNoStackLimit));  // resolved: a second fault is real
 }
 
 TEST_F(ForkTest, SentryWritesNeverReachTheOtherSide) {

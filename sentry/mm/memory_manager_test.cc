@@ -1,4 +1,5 @@
 // mmap, munmap, mprotect, brk and the copy functions.
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -421,6 +422,31 @@ TEST_F(MmTest, ConcurrentUseIsSafe) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(file_->allocated(), 0u);
+}
+
+TEST_F(MmTest, GrowsDownVmaGrowsOnAFaultBelowIt) {
+  // A free area with the stack at its top.
+  const uint64_t base = *mm_->Mmap(Anon(1024 * P, PROT_NONE));
+  ASSERT_TRUE(mm_->Munmap(base, 1024 * P).has_value());
+  MmapOpts o = Anon(P, RW, base + 1023 * P, /*fixed=*/true);
+  o.grows_down = true;
+  const uint64_t stack = *mm_->Mmap(o);
+  // Down to 100 pages below: within an RLIMIT_STACK of 200 pages.
+  EXPECT_TRUE(mm_->HandleFault(stack - 100 * P + 5, 200 * P));
+  Fill(stack - 100 * P, P, 0x12);
+  EXPECT_EQ(Read(stack - 100 * P, 1)[0], 0x12);
+  EXPECT_EQ(Read(stack - 50 * P, 1)[0], 0);  // all of it is there, zero
+  auto vmas = mm_->Vmas();
+  EXPECT_TRUE(std::any_of(vmas.begin(), vmas.end(), [&](const VmaInfo& v) {
+    return v.start == stack - 100 * P && v.end == stack + P;
+  }));
+  // Not beyond the limit, counted from the top of the whole stack.
+  EXPECT_FALSE(mm_->HandleFault(stack - 300 * P, 200 * P));
+  // Nor closer than the guard gap to an accessible VMA below.
+  uint64_t low = *mm_->Mmap(Anon(P, RW, base, /*fixed=*/true));
+  EXPECT_FALSE(mm_->HandleFault(low + 2 * P, kNoStackLimit));
+  // An ordinary VMA does not grow.
+  EXPECT_FALSE(mm_->HandleFault(low - P, kNoStackLimit));
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ namespace mm::testing {
 
 inline constexpr uint64_t P = kPageSize;
 inline constexpr int RW = PROT_READ | PROT_WRITE;
+// HandleFault without an RLIMIT_STACK.
+inline constexpr uint64_t kNoStackLimit = ~uint64_t{0};
 
 inline MmapOpts Anon(uint64_t len, int prot = RW, uint64_t addr = 0,
                      bool fixed = false) {
