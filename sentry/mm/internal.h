@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "base/result.h"
+#include "platform/platform.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/vfs/file_description.h"
 
@@ -27,6 +28,33 @@ inline bool PageUp(uint64_t x, uint64_t* out) {
 
 // On x86 every accessible page is readable.
 inline bool Readable(int prot) { return (prot & kProtMask) != 0; }
+
+// Gathers Protect calls for consecutive ranges that get the same
+// protection into one: with ptrace every platform call is a round trip to
+// the stub.
+class ProtectBatch {
+ public:
+  explicit ProtectBatch(platform::AddressSpace& as) : as_(as) {}
+  base::Result<void> Add(uint64_t start, uint64_t end, int prot) {
+    if (end_ != start || prot_ != prot) {
+      TRY(Flush());
+      start_ = start;
+      prot_ = prot;
+    }
+    end_ = end;
+    return {};
+  }
+  base::Result<void> Flush() {
+    if (end_ > start_) TRY(as_.Protect(start_, end_ - start_, prot_));
+    start_ = end_ = 0;
+    return {};
+  }
+
+ private:
+  platform::AddressSpace& as_;
+  uint64_t start_ = 0, end_ = 0;
+  int prot_ = 0;
+};
 
 // Copies [pos, pos+len) of `file` to `dst`; bytes past EOF stay as they
 // are (zero in fresh backing).

@@ -67,26 +67,38 @@ void MemoryFile::SplitSharedLocked(uint64_t at) {
   }
 }
 
-void MemoryFile::IncRef(uint64_t offset, uint64_t len) {
-  if (len == 0) return;
-  CHECK(offset % kPageSize == 0 && len % kPageSize == 0);
-  const uint64_t end = offset + len;
-  absl::MutexLock lock(&mu_);
+template <class SharedFn, class GapFn>
+void MemoryFile::WalkLocked(uint64_t offset, uint64_t end, SharedFn on_shared,
+                            GapFn on_gap) {
   SplitSharedLocked(offset);
   SplitSharedLocked(end);
   uint64_t pos = offset;
   auto it = shared_.lower_bound(offset);
   while (pos < end) {
     if (it != shared_.end() && it->first == pos) {
-      ++it->second.extra;
       pos = it->second.end;
-      ++it;
+      it = on_shared(it);
       continue;
     }
     uint64_t gap_end = (it != shared_.end() && it->first < end) ? it->first : end;
-    shared_.emplace(pos, Shared{gap_end, 1});
+    on_gap(pos, gap_end);
     pos = gap_end;
   }
+}
+
+void MemoryFile::IncRef(uint64_t offset, uint64_t len) {
+  if (len == 0) return;
+  CHECK(offset % kPageSize == 0 && len % kPageSize == 0);
+  absl::MutexLock lock(&mu_);
+  WalkLocked(
+      offset, offset + len,
+      [](auto it) {
+        ++it->second.extra;
+        return std::next(it);
+      },
+      [&](uint64_t pos, uint64_t gap_end) {
+        shared_.emplace(pos, Shared{gap_end, 1});
+      });
 }
 
 void MemoryFile::Free(uint64_t offset, uint64_t len) {
@@ -100,20 +112,12 @@ void MemoryFile::Free(uint64_t offset, uint64_t len) {
     return;
   }
   // Shared parts lose a reference; the parts in between had one owner.
-  SplitSharedLocked(offset);
-  SplitSharedLocked(end);
-  uint64_t pos = offset;
-  auto it = shared_.lower_bound(offset);
-  while (pos < end) {
-    if (it != shared_.end() && it->first == pos) {
-      pos = it->second.end;
-      it = --it->second.extra == 0 ? shared_.erase(it) : std::next(it);
-      continue;
-    }
-    uint64_t gap_end = (it != shared_.end() && it->first < end) ? it->first : end;
-    ReleaseLocked(pos, gap_end - pos);
-    pos = gap_end;
-  }
+  WalkLocked(
+      offset, end,
+      [&](auto it) {
+        return --it->second.extra == 0 ? shared_.erase(it) : std::next(it);
+      },
+      [&](uint64_t pos, uint64_t gap_end) { ReleaseLocked(pos, gap_end - pos); });
 }
 
 void MemoryFile::ReleaseLocked(uint64_t offset, uint64_t len) {

@@ -76,6 +76,12 @@ class MemoryFile {
   std::map<uint64_t, Shared> shared_ ABSL_GUARDED_BY(mu_);
   // Splits the shared_ segment containing `at`, if any, so one starts there.
   void SplitSharedLocked(uint64_t at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Splits shared_ at offset and end, then calls on_shared(it) for each
+  // shared_ segment in [offset, end) (it returns the iterator to go on
+  // from) and on_gap(pos, gap_end) for each stretch with a single owner.
+  template <class SharedFn, class GapFn>
+  void WalkLocked(uint64_t offset, uint64_t end, SharedFn on_shared,
+                  GapFn on_gap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns pages to the host and the free list (one owner left: none).
   void ReleaseLocked(uint64_t offset, uint64_t len)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

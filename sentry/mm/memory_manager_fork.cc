@@ -70,30 +70,17 @@ base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Fork() {
   absl::MutexLock lock(&mu_);
   // First make the parent's private memory read-only in its stub (its other
   // threads may be running), so that no write lands in pages the child
-  // shares from here on. Adjacent VMAs take one Protect call.
-  uint64_t run_start = 0, run_end = 0;
-  int run_prot = 0;
-  auto flush = [&]() -> base::Result<void> {
-    if (run_end > run_start)
-      TRY(as_->Protect(run_start, run_end - run_start, run_prot));
-    run_start = run_end = 0;
-    return {};
-  };
+  // shares from here on.
+  internal::ProtectBatch batch(*as_);
   for (auto& [start, vma] : vmas_) {
     if (!vma.backed || vma.shared || vma.cow) continue;
     vma.cow = true;
     // Unchanged in the stub unless the VMA was writable.
-    if (!(vma.prot & PROT_WRITE)) continue;
-    if (run_end != start || run_prot != StubProt(vma)) {
-      TRY(flush());
-      run_start = start;
-      run_prot = StubProt(vma);
-    }
-    run_end = vma.end;
+    if (vma.prot & PROT_WRITE) TRY(batch.Add(start, vma.end, StubProt(vma)));
   }
   // On failure the parent keeps `cow` VMAs that nobody else references:
   // harmless, its next write to each just makes it writable again.
-  TRY(flush());
+  TRY(batch.Flush());
 
   absl::MutexLock child_lock(&child->mu_);
   child->brk_base_ = brk_base_;

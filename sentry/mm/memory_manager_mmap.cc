@@ -153,31 +153,16 @@ base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
 
   SplitLocked(start);
   SplitLocked(end);
-  // Adjacent backed VMAs take one Protect call when the stub gets the same
-  // protection for them: with ptrace every platform call is a round trip
-  // to the stub.
-  uint64_t run_start = 0, run_end = 0;
-  int run_prot = 0;
-  auto flush = [&]() -> base::Result<void> {
-    if (run_end > run_start)
-      TRY(as_->Protect(run_start, run_end - run_start, run_prot));
-    run_start = run_end = 0;
-    return {};
-  };
+  internal::ProtectBatch batch(*as_);
   for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->first < end;
        ++it) {
     Vma& vma = it->second;
     if (vma.backed) {
       vma.prot = prot;
-      if (run_end != it->first || run_prot != StubProt(vma)) {
-        TRY(flush());
-        run_start = it->first;
-        run_prot = StubProt(vma);
-      }
-      run_end = vma.end;
+      TRY(batch.Add(it->first, vma.end, StubProt(vma)));
     } else if (prot != PROT_NONE) {
       // A PROT_NONE reservation becomes usable: back it now.
-      TRY(flush());
+      TRY(batch.Flush());
       vma.prot = prot;
       if (auto r = BackLocked(it->first, vma); !r) {
         vma.prot = PROT_NONE;
@@ -185,7 +170,7 @@ base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
       }
     }
   }
-  return flush();
+  return batch.Flush();
 }
 
 base::Result<void> MemoryManager::Madvise(uint64_t addr, uint64_t length,
