@@ -155,6 +155,11 @@ class Task {
   void HandleSyscall();            // task_syscall.cc
   void KillOtherThreads();         // task_exec.cc
   void HandleFault(const platform::Trap& trap);
+  // The last fault retried as possibly stale (another thread resolved it
+  // first): its address and the memory manager's change count then. The
+  // same fault again with no change in between is real.
+  uint64_t stale_fault_addr_ = 0;
+  uint64_t stale_fault_changes_ = 0;
   // Signals: delivery before each Switch (task_signals.cc), and Linux's
   // syscall restart rules for the handler `act` (null: none runs) in
   // task_syscall.cc.

@@ -43,10 +43,27 @@ void Task::Run() {
 // the CPU's siginfo (si_addr, SEGV_MAPERR ...), which a handler may catch.
 void Task::HandleFault(const platform::Trap& trap) {
   if (trap.kind == platform::Trap::Kind::kPageFault &&
-      trap.info.si_signo == SIGSEGV &&
-      mm_->HandleFault(reinterpret_cast<uint64_t>(trap.info.si_addr),
-                       tg_->GetRlimit(RLIMIT_STACK).rlim_cur))
-    return;
+      trap.info.si_signo == SIGSEGV) {
+    const auto addr = reinterpret_cast<uint64_t>(trap.info.si_addr);
+    using Fault = mm::MemoryManager::Fault;
+    uint64_t changes;
+    switch (mm_->HandleFault(addr, tg_->GetRlimit(RLIMIT_STACK).rlim_cur,
+                             &changes)) {
+      case Fault::kResolved:
+        stale_fault_addr_ = 0;
+        return;
+      case Fault::kMaybeStale:
+        if (stale_fault_addr_ != addr || stale_fault_changes_ != changes) {
+          stale_fault_addr_ = addr;
+          stale_fault_changes_ = changes;
+          return;
+        }
+        break;
+      case Fault::kAppError:
+        break;
+    }
+  }
+  stale_fault_addr_ = 0;
   siginfo_t info = trap.info;
   if (info.si_signo == 0) info = MakeSigInfo(SIGSEGV, SI_KERNEL);
   ForceSignal(info);

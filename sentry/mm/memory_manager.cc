@@ -253,7 +253,7 @@ void MemoryManager::SetBrkBase(uint64_t addr) {
 }
 
 uint64_t MemoryManager::Brk(uint64_t addr) {
-  absl::MutexLock lock(&mu_);
+  ChangeLock lock(this);
   // Linux: a break below the start (brk(0) asks) returns the current one.
   if (brk_base_ == 0 || addr < brk_base_) return brk_;
   uint64_t old_top, new_top;

@@ -44,7 +44,7 @@ inline constexpr uint64_t kMinUserAddress = 0x10000;
 struct MmapOpts {
   uint64_t addr = 0;  // hint, or the address with fixed/fixed_noreplace
   uint64_t length = 0;
-  int prot = 0;  // PROT_*
+  int prot = 0;                  // PROT_*
   bool fixed = false;            // MAP_FIXED: replaces existing mappings
   bool fixed_noreplace = false;  // MAP_FIXED_NOREPLACE: EEXIST on overlap
   bool shared = false;           // MAP_SHARED
@@ -85,16 +85,25 @@ class MemoryManager {
   base::Result<std::unique_ptr<MemoryManager>> Fork();
   base::Result<void> Attach(platform::Platform& platform);
 
-  // A page fault the platform reported at `addr`. Returns true when it is
-  // resolved and the app should retry the access: a write to
-  // copy-on-write memory (now copied), or an access below a MAP_GROWSDOWN
-  // VMA that may grow down to it (within `stack_limit` bytes, the
-  // process's RLIMIT_STACK, and Linux's guard gap above the next VMA
-  // down). False when the fault is the app's own error. The platform does
-  // not say whether the access was a write; any fault on a copy-on-write
-  // page of a writable VMA is taken as one (reads and executes cannot
-  // fault there), and breaking COW early is harmless.
-  bool HandleFault(uint64_t addr, uint64_t stack_limit);
+  // A page fault the platform reported at `addr`:
+  //   kResolved: a write to copy-on-write memory (now copied), or an access
+  //     below a MAP_GROWSDOWN VMA that may grow down to it (within
+  //     `stack_limit` bytes, the process's RLIMIT_STACK, and Linux's guard
+  //     gap above the next VMA down). The app retries the access.
+  //   kMaybeStale: the page is mapped and accessible now; another thread
+  //     may have resolved the same fault first. Retry once; the same fault
+  //     again is the app's (an instruction fetch from a page without
+  //     PROT_EXEC, say).
+  //   kAppError: the app's own error.
+  // The platform does not say whether the access was a write; any fault on
+  // a copy-on-write page of a writable VMA is taken as one (reads and
+  // executes cannot fault there), and breaking COW early is harmless.
+  // `*changes` gets the count of changes to the address space when the
+  // verdict was made: a second kMaybeStale fault at the same address with
+  // the same count is the app's own error (nothing could have resolved it
+  // in between).
+  enum class Fault { kResolved, kMaybeStale, kAppError };
+  Fault HandleFault(uint64_t addr, uint64_t stack_limit, uint64_t* changes);
   // Tests: whether the page at `addr` is still shared copy-on-write.
   bool IsCopyOnWrite(uint64_t addr) const;
   uint64_t max_address() const { return max_address_; }
@@ -162,7 +171,7 @@ class MemoryManager {
     int prot;
     bool shared;
     bool grows_down;
-    bool backed;           // has memory file backing at file_offset
+    bool backed;  // has memory file backing at file_offset
     // Private backing that another address space (fork) may still share:
     // mapped without PROT_WRITE in the stub; written only after
     // BreakCowLocked gives the range backing of its own.
@@ -260,8 +269,22 @@ class MemoryManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t MmapBaseLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
-  MemoryManager(MemoryFile& file,
-                std::unique_ptr<platform::AddressSpace> as,
+  // Holds mu_ exclusively and counts a change to the address space
+  // (`changes_`), for HandleFault's staleness check.
+  class ABSL_SCOPED_LOCKABLE ChangeLock {
+   public:
+    explicit ChangeLock(MemoryManager* mm) ABSL_EXCLUSIVE_LOCK_FUNCTION(mm->mu_)
+        : mm_(mm) {
+      mm_->mu_.Lock();
+      ++mm_->changes_;
+    }
+    ~ChangeLock() ABSL_UNLOCK_FUNCTION() { mm_->mu_.Unlock(); }
+
+   private:
+    MemoryManager* mm_;
+  };
+
+  MemoryManager(MemoryFile& file, std::unique_ptr<platform::AddressSpace> as,
                 uint64_t max_address)
       : file_(file), as_(std::move(as)), max_address_(max_address) {}
 
@@ -275,6 +298,7 @@ class MemoryManager {
   uint64_t brk_base_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t brk_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t mmap_base_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace mm

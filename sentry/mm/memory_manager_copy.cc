@@ -52,7 +52,7 @@ uint64_t MemoryManager::WriteWalk(
     if (!AnyCowLocked(start, end, writable_only))
       return WalkLocked(addr, n, need, fn);
   }
-  absl::MutexLock lock(&mu_);
+  ChangeLock lock(this);
   // Breaking may fail (ENOMEM); the walk then stops at the first page that
   // is still copy-on-write, which the caller reports as EFAULT.
   if (auto r = BreakCowLocked(start, end, writable_only); !r)

@@ -46,15 +46,15 @@ void CopyRange(MemoryFile& file, uint64_t src, uint64_t dst, uint64_t len) {
 // Copies [src, src+len) to dst. Large ranges skip holes, so that pages the
 // app never touched stay unallocated (zero) in the copy too; a fault's
 // small chunk is copied whole (seeking costs more than it saves there).
-void CopyPopulated(MemoryFile& file, uint64_t src, uint64_t dst,
-                   uint64_t len) {
+void CopyPopulated(MemoryFile& file, uint64_t src, uint64_t dst, uint64_t len) {
   constexpr uint64_t kSeekAbove = 1 << 20;
   if (len <= kSeekAbove) return CopyRange(file, src, dst, len);
   const uint64_t end = src + len;
   uint64_t pos = src;
   while (pos < end) {
     off_t data = lseek(file.fd(), static_cast<off_t>(pos), SEEK_DATA);
-    if (data < 0 || static_cast<uint64_t>(data) >= end) return;  // ENXIO: no more
+    if (data < 0 || static_cast<uint64_t>(data) >= end)
+      return;  // ENXIO: no more
     off_t hole = lseek(file.fd(), data, SEEK_HOLE);
     uint64_t stop = hole < 0 ? end : std::min<uint64_t>(hole, end);
     CopyRange(file, data, dst + (data - src), stop - data);
@@ -67,7 +67,7 @@ void CopyPopulated(MemoryFile& file, uint64_t src, uint64_t dst,
 base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Fork() {
   std::unique_ptr<MemoryManager> child(
       new MemoryManager(file_, nullptr, max_address_));
-  absl::MutexLock lock(&mu_);
+  ChangeLock lock(this);
   // First make the parent's private memory read-only in its stub (its other
   // threads may be running), so that no write lands in pages the child
   // shares from here on.
@@ -150,16 +150,27 @@ base::Result<void> MemoryManager::BreakCowLocked(uint64_t start, uint64_t end,
   return {};
 }
 
-bool MemoryManager::HandleFault(uint64_t addr, uint64_t stack_limit) {
+MemoryManager::Fault MemoryManager::HandleFault(uint64_t addr,
+                                                uint64_t stack_limit,
+                                                uint64_t* changes) {
   absl::MutexLock lock(&mu_);
+  auto verdict = [&](Fault f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (f == Fault::kResolved) ++changes_;
+    *changes = changes_;
+    return f;
+  };
   auto it = FindLocked(addr);
   if (it == vmas_.end()) {
     auto above = vmas_.upper_bound(addr);
-    return above != vmas_.end() && above->second.grows_down &&
-           GrowDownLocked(above, addr, stack_limit);
+    bool grown = above != vmas_.end() && above->second.grows_down &&
+                 GrowDownLocked(above, addr, stack_limit);
+    return verdict(grown ? Fault::kResolved : Fault::kAppError);
   }
   const Vma& vma = it->second;
-  if (!vma.cow || !(vma.prot & PROT_WRITE)) return false;
+  if (!vma.cow || !(vma.prot & PROT_WRITE)) {
+    bool accessible = vma.backed && !vma.cow && vma.prot != PROT_NONE;
+    return verdict(accessible ? Fault::kMaybeStale : Fault::kAppError);
+  }
   const uint64_t chunk = addr & ~(kCowChunk - 1);
   const uint64_t start = std::max(it->first, chunk);
   const uint64_t end = std::min(vma.end, chunk + kCowChunk);
@@ -167,9 +178,9 @@ bool MemoryManager::HandleFault(uint64_t addr, uint64_t stack_limit) {
     // Out of memory (or the stub is gone): the app gets its SIGSEGV.
     LOG(Warning) << "mm: copy-on-write fault at " << std::hex << addr
                  << " failed: " << base::ErrnoName(r.error().value);
-    return false;
+    return verdict(Fault::kAppError);
   }
-  return true;
+  return verdict(Fault::kResolved);
 }
 
 bool MemoryManager::IsCopyOnWrite(uint64_t addr) const {

@@ -1,5 +1,4 @@
 #include <sys/mman.h>
-
 #include <unistd.h>
 
 #include <cstring>
@@ -24,6 +23,8 @@ struct Child {
     return b;
   }
 };
+
+using Fault = MemoryManager::Fault;
 
 class ForkTest : public MmTest {
  protected:
@@ -85,7 +86,9 @@ TEST_F(ForkTest, ForkCopiesNothingUpFront) {
   auto child = Fork();
   EXPECT_EQ(file_->allocated(), before);
   // A write fault copies one 64 KiB chunk, not the mapping.
-  EXPECT_TRUE(child->mm->HandleFault(big + 100 * P + 7, kNoStackLimit));
+  uint64_t changes;
+  EXPECT_EQ(child->mm->HandleFault(big + 100 * P + 7, kNoStackLimit, &changes),
+            Fault::kResolved);
   EXPECT_EQ(file_->allocated(), before + 16 * P);
   EXPECT_FALSE(child->mm->IsCopyOnWrite(big + 96 * P));
   EXPECT_FALSE(child->mm->IsCopyOnWrite(big + 111 * P));
@@ -101,14 +104,35 @@ TEST_F(ForkTest, ForkCopiesNothingUpFront) {
 TEST_F(ForkTest, FaultsThatAreNotCopyOnWriteAreTheAppsError) {
   uint64_t ro = *mm_->Mmap(Anon(P, PROT_READ));
   uint64_t rw = *mm_->Mmap(Anon(P));
-  EXPECT_FALSE(mm_->HandleFault(rw, kNoStackLimit));  // not shared with anyone
-  EXPECT_FALSE(mm_->HandleFault(ro, kNoStackLimit));
-  EXPECT_FALSE(mm_->HandleFault(0x1000, kNoStackLimit));  // unmapped
+  uint64_t none = *mm_->Mmap(Anon(P, PROT_NONE));
+  auto fault = [](MemoryManager& mm, uint64_t addr) {
+    uint64_t changes;
+    return mm.HandleFault(addr, kNoStackLimit, &changes);
+  };
+  // Accessible and not copy-on-write: a fault there is stale or real.
+  EXPECT_EQ(fault(*mm_, rw), Fault::kMaybeStale);
+  EXPECT_EQ(fault(*mm_, ro), Fault::kMaybeStale);
+  EXPECT_EQ(fault(*mm_, none), Fault::kAppError);
+  EXPECT_EQ(fault(*mm_, 0x10000), Fault::kAppError);  // unmapped
   auto child = Fork();
-  EXPECT_FALSE(child->mm->HandleFault(ro, kNoStackLimit));  // a write to read-only memory
+  // A write to read-only memory, copy-on-write or not.
+  EXPECT_EQ(fault(*child->mm, ro), Fault::kAppError);
   EXPECT_TRUE(child->mm->IsCopyOnWrite(ro));
-  EXPECT_TRUE(child->mm->HandleFault(rw, kNoStackLimit));
-  EXPECT_FALSE(child->mm->HandleFault(rw, kNoStackLimit));  // resolved: a second fault is real
+  EXPECT_EQ(fault(*child->mm, rw), Fault::kResolved);
+  // Another thread faulting on the same page: resolved already. Faulting
+  // again with nothing changed in between is the app's error; after a
+  // change (another fork re-protected the page, say) it may be stale again.
+  uint64_t first, second, third;
+  EXPECT_EQ(child->mm->HandleFault(rw, kNoStackLimit, &first),
+            Fault::kMaybeStale);
+  EXPECT_EQ(child->mm->HandleFault(rw, kNoStackLimit, &second),
+            Fault::kMaybeStale);
+  EXPECT_EQ(first, second);
+  auto grandchild = std::make_unique<Child>();
+  grandchild->mm = *child->mm->Fork();
+  EXPECT_EQ(child->mm->HandleFault(rw, kNoStackLimit, &third),
+            Fault::kResolved);
+  EXPECT_NE(third, second);
 }
 
 TEST_F(ForkTest, SentryWritesNeverReachTheOtherSide) {
@@ -155,8 +179,7 @@ TEST_F(ForkTest, MprotectAndMremapKeepCopyOnWrite) {
   // Still shared with the child: the stub must not allow writes (the
   // fixture checks the parent's stub at teardown).
   EXPECT_TRUE(mm_->IsCopyOnWrite(a));
-  uint64_t moved =
-      *mm_->Mremap(a, 4 * P, 8 * P, MREMAP_MAYMOVE, 0);
+  uint64_t moved = *mm_->Mremap(a, 4 * P, 8 * P, MREMAP_MAYMOVE, 0);
   EXPECT_TRUE(mm_->IsCopyOnWrite(moved));
   EXPECT_FALSE(mm_->IsCopyOnWrite(moved + 4 * P));  // fresh growth
   Fill(moved, 1, 0x22);

@@ -56,7 +56,7 @@ base::Result<uint64_t> MemoryManager::Mmap(const MmapOpts& opts) {
   if (len > max_address_ - kMinUserAddress) return base::Err(ENOMEM);
 
   const bool fixed = opts.fixed || opts.fixed_noreplace;
-  absl::MutexLock lock(&mu_);
+  ChangeLock lock(this);
   uint64_t addr = 0;
   if (fixed) {
     if (opts.addr > max_address_ - len) return base::Err(ENOMEM);
@@ -115,7 +115,7 @@ base::Result<void> MemoryManager::Munmap(uint64_t addr, uint64_t length) {
   // Nothing is ever mapped at or above max_address_.
   uint64_t end = std::min(addr + len, max_address_);
   if (addr >= end) return {};
-  absl::MutexLock lock(&mu_);
+  ChangeLock lock(this);
   return UnmapLocked(addr, end);
 }
 
@@ -132,7 +132,7 @@ base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
     return base::Err(ENOMEM);
   prot &= kProtMask;
 
-  absl::MutexLock lock(&mu_);
+  ChangeLock lock(this);
   auto first = FindLocked(addr);
   if (first == vmas_.end()) return base::Err(ENOMEM);
   if (grows & PROT_GROWSUP) return base::Err(EINVAL);  // none on x86
@@ -213,7 +213,7 @@ base::Result<void> MemoryManager::Madvise(uint64_t addr, uint64_t length,
     return base::Err(EINVAL);
   if (len == 0) return {};
 
-  absl::MutexLock lock(&mu_);
+  ChangeLock lock(this);
   // Zapping copy-on-write memory gives whole VMAs fresh backing.
   if (zap) {
     SplitLocked(addr);

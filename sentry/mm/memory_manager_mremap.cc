@@ -89,7 +89,7 @@ base::Result<uint64_t> MemoryManager::Mremap(uint64_t old_addr,
   if (__builtin_add_overflow(old_addr, old_len, &old_end))
     return base::Err(EFAULT);
 
-  absl::MutexLock lock(&mu_);
+  ChangeLock lock(this);
   // Linux wants the old range inside one VMA. Ours are split more often
   // than Linux's (they are never merged), so accept a run of adjacent VMAs
   // that Linux would have merged. Returns the last one.

@@ -432,7 +432,10 @@ TEST_F(MmTest, GrowsDownVmaGrowsOnAFaultBelowIt) {
   o.grows_down = true;
   const uint64_t stack = *mm_->Mmap(o);
   // Down to 100 pages below: within an RLIMIT_STACK of 200 pages.
-  EXPECT_TRUE(mm_->HandleFault(stack - 100 * P + 5, 200 * P));
+  using Fault = MemoryManager::Fault;
+  uint64_t changes;
+  EXPECT_EQ(mm_->HandleFault(stack - 100 * P + 5, 200 * P, &changes),
+            Fault::kResolved);
   Fill(stack - 100 * P, P, 0x12);
   EXPECT_EQ(Read(stack - 100 * P, 1)[0], 0x12);
   EXPECT_EQ(Read(stack - 50 * P, 1)[0], 0);  // all of it is there, zero
@@ -441,12 +444,15 @@ TEST_F(MmTest, GrowsDownVmaGrowsOnAFaultBelowIt) {
     return v.start == stack - 100 * P && v.end == stack + P;
   }));
   // Not beyond the limit, counted from the top of the whole stack.
-  EXPECT_FALSE(mm_->HandleFault(stack - 300 * P, 200 * P));
+  EXPECT_EQ(mm_->HandleFault(stack - 300 * P, 200 * P, &changes),
+            Fault::kAppError);
   // Nor closer than the guard gap to an accessible VMA below.
   uint64_t low = *mm_->Mmap(Anon(P, RW, base, /*fixed=*/true));
-  EXPECT_FALSE(mm_->HandleFault(low + 2 * P, kNoStackLimit));
+  EXPECT_EQ(mm_->HandleFault(low + 2 * P, kNoStackLimit, &changes),
+            Fault::kAppError);
   // An ordinary VMA does not grow.
-  EXPECT_FALSE(mm_->HandleFault(low - P, kNoStackLimit));
+  EXPECT_EQ(mm_->HandleFault(low - P, kNoStackLimit, &changes),
+            Fault::kAppError);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "temp_dir.h"
 #include "test_util.h"
@@ -171,6 +173,20 @@ TEST(ForkCowTest, ReadOnlyMemoryStillFaultsAfterFork) {
   munmap(p, kPage);
 }
 
+// Executing a writable page without PROT_EXEC faults on a page that is
+// mapped and accessible: the sandbox retries such a fault once (another
+// thread may have resolved it) and must then deliver SIGSEGV, not loop.
+TEST(ForkCowTest, ExecutingDataIsSigsegvNotALoop) {
+  char* p = MapAnon(kPage);
+  p[0] = static_cast<char>(0xc3);  // ret
+  EXPECT_EQ(InChild([&] {
+              reinterpret_cast<void (*)()>(p)();
+              return 0;
+            }),
+            128 + SIGSEGV);
+  munmap(p, kPage);
+}
+
 TEST(ForkCowTest, ThreeGenerations) {
   char* p = MapAnon(kPage);
   p[0] = 1;
@@ -231,6 +247,44 @@ TEST(ForkCowTest, ForkWhileAnotherThreadWrites) {
   }
   stop = true;
   pthread_join(writer, nullptr);
+}
+
+// Several threads of the parent write the same copy-on-write page at once:
+// one fault copies it, the others find it done and must just retry.
+TEST(ForkCowTest, ThreadsFaultOnTheSamePageAtOnce) {
+  char* p = MapAnon(kPage);
+  p[0] = 1;
+  for (int round = 0; round < 10; ++round) {
+    int fds[2];
+    ASSERT_THAT(pipe(fds), SyscallSucceeds());
+    pid_t pid = fork();
+    if (pid == 0) {
+      char c;
+      // Holds its copy until the parent's threads are done.
+      if (read(fds[0], &c, 1) != 1) _exit(2);
+      _exit(p[0] == 1 && p[8] == 0 ? 0 : 1);
+    }
+    ASSERT_THAT(pid, SyscallSucceeds());
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+      threads.emplace_back([&, i] {
+        while (!go.load()) {
+        }
+        p[8 + i] = static_cast<char>(i + 1);
+      });
+    go = true;
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(p[9], 2);
+    ASSERT_THAT(write(fds[1], "x", 1), SyscallSucceedsWithValue(1));
+    int status;
+    ASSERT_THAT(waitpid(pid, &status, 0), SyscallSucceedsWithValue(pid));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    close(fds[0]);
+    close(fds[1]);
+    memset(p + 8, 0, 4);
+  }
+  munmap(p, kPage);
 }
 
 }  // namespace
