@@ -62,7 +62,10 @@ void RegisterClone(Registrar& r);
 void RegisterExec(Registrar& r);
 void RegisterWait(Registrar& r);
 void RegisterCredentials(Registrar& r);
+void RegisterCapabilities(Registrar& r);
 void RegisterAlarm(Registrar& r);
+void RegisterTimer(Registrar& r);
+void RegisterRusage(Registrar& r);
 
 }  // namespace syscalls
 

@@ -1,5 +1,6 @@
 // Changing identity: the setuid(2) family, setgroups(2). Checked in the
 // sentry against the task's own credentials; no host id ever changes.
+#include <linux/capability.h>
 #include <sys/syscall.h>
 
 #include <vector>
@@ -14,33 +15,59 @@ using kernel::Credentials;
 constexpr uint32_t kUnchanged = static_cast<uint32_t>(-1);
 constexpr int kMaxGroups = 65536;  // NGROUPS_MAX
 
-// Root (euid 0) holds CAP_SETUID and CAP_SETGID here.
-bool Privileged(const Credentials& c) { return c.euid == 0; }
-
 bool OneOf(uint32_t id, uint32_t a, uint32_t b, uint32_t c) {
   return id == a || id == b || id == c;
 }
 
+// Linux's cap_emulate_setxuid: the capabilities follow a change of the
+// real, effective or saved uid, so a root process that gives up uid 0
+// also gives up its privileges.
+void FixCapsForSetuid(const Credentials& old, Credentials& c) {
+  const bool was_root = old.ruid == 0 || old.euid == 0 || old.suid == 0;
+  const bool is_root = c.ruid == 0 || c.euid == 0 || c.suid == 0;
+  if (was_root && !is_root) {
+    // No SECBIT_KEEP_CAPS (PR_SET_KEEPCAPS) yet: permitted always goes.
+    c.cap_permitted = c.cap_effective = 0;
+    c.cap_ambient = 0;
+  }
+  if (old.euid == 0 && c.euid != 0) c.cap_effective = 0;
+  if (old.euid != 0 && c.euid == 0) c.cap_effective = c.cap_permitted;
+}
+
+// The same for setfsuid(2): only the filesystem capabilities follow.
+void FixCapsForSetfsuid(const Credentials& old, Credentials& c) {
+  if (old.fsuid == 0 && c.fsuid != 0) c.cap_effective &= ~kernel::kFsCaps;
+  if (old.fsuid != 0 && c.fsuid == 0)
+    c.cap_effective |= c.cap_permitted & kernel::kFsCaps;
+}
+
+// Installs new uids after a setuid-family call checked them.
+void CommitUids(Task& t, const Credentials& old, Credentials c) {
+  FixCapsForSetuid(old, c);
+  t.thread_group().set_creds(std::move(c));
+}
+
 // Setresuid implements Linux syscall setresuid(2).
 Result<void> Setresuid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
-  Credentials c = t.thread_group().creds();
-  if (!Privileged(c)) {
+  const Credentials old = t.thread_group().creds();
+  if (!old.HasCap(CAP_SETUID)) {
     for (uint32_t id : {r, e, s})
-      if (id != kUnchanged && !OneOf(id, c.ruid, c.euid, c.suid))
+      if (id != kUnchanged && !OneOf(id, old.ruid, old.euid, old.suid))
         return Err(EPERM);
   }
+  Credentials c = old;
   if (r != kUnchanged) c.ruid = r;
   if (e != kUnchanged) c.euid = e;
   if (s != kUnchanged) c.suid = s;
   c.fsuid = c.euid;
-  t.thread_group().set_creds(c);
+  CommitUids(t, old, std::move(c));
   return {};
 }
 
 // Setresgid implements Linux syscall setresgid(2).
 Result<void> Setresgid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
   Credentials c = t.thread_group().creds();
-  if (!Privileged(c)) {
+  if (!c.HasCap(CAP_SETGID)) {
     for (uint32_t id : {r, e, s})
       if (id != kUnchanged && !OneOf(id, c.rgid, c.egid, c.sgid))
         return Err(EPERM);
@@ -56,44 +83,52 @@ Result<void> Setresgid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
 // Setuid implements Linux syscall setuid(2).
 Result<void> Setuid(Task& t, uint32_t uid) {
   if (uid == kUnchanged) return Err(EINVAL);
-  Credentials c = t.thread_group().creds();
-  if (Privileged(c)) return Setresuid(t, uid, uid, uid);
-  if (uid != c.ruid && uid != c.suid) return Err(EPERM);
-  return Setresuid(t, kUnchanged, uid, kUnchanged);
+  const Credentials old = t.thread_group().creds();
+  Credentials c = old;
+  if (old.HasCap(CAP_SETUID)) {
+    c.ruid = c.suid = uid;
+  } else if (uid != old.ruid && uid != old.suid) {
+    return Err(EPERM);
+  }
+  c.euid = c.fsuid = uid;
+  CommitUids(t, old, std::move(c));
+  return {};
 }
 
 // Setgid implements Linux syscall setgid(2).
 Result<void> Setgid(Task& t, uint32_t gid) {
   if (gid == kUnchanged) return Err(EINVAL);
   Credentials c = t.thread_group().creds();
-  if (Privileged(c)) return Setresgid(t, gid, gid, gid);
+  if (c.HasCap(CAP_SETGID)) return Setresgid(t, gid, gid, gid);
   if (gid != c.rgid && gid != c.sgid) return Err(EPERM);
   return Setresgid(t, kUnchanged, gid, kUnchanged);
 }
 
 // Setreuid implements Linux syscall setreuid(2).
 Result<void> Setreuid(Task& t, uint32_t r, uint32_t e) {
-  Credentials c = t.thread_group().creds();
-  if (!Privileged(c)) {
-    if (r != kUnchanged && r != c.ruid && r != c.euid) return Err(EPERM);
-    if (e != kUnchanged && !OneOf(e, c.ruid, c.euid, c.suid))
+  const Credentials old = t.thread_group().creds();
+  if (!old.HasCap(CAP_SETUID)) {
+    if (r != kUnchanged && r != old.ruid && r != old.euid) return Err(EPERM);
+    if (e != kUnchanged && !OneOf(e, old.ruid, old.euid, old.suid))
       return Err(EPERM);
   }
+  Credentials c = old;
+  if (r != kUnchanged) c.ruid = r;
+  if (e != kUnchanged) c.euid = e;
   // The saved id follows the new effective id when the real id is set or
   // the effective id leaves the old real id (Linux's rule).
-  uint32_t s = kUnchanged;
-  uint32_t new_e = e == kUnchanged ? c.euid : e;
-  if (r != kUnchanged || (e != kUnchanged && e != c.ruid)) s = new_e;
-  return Setresuid(t, r, e, s);
+  if (r != kUnchanged || (e != kUnchanged && e != old.ruid)) c.suid = c.euid;
+  c.fsuid = c.euid;
+  CommitUids(t, old, std::move(c));
+  return {};
 }
 
 // Setregid implements Linux syscall setregid(2).
 Result<void> Setregid(Task& t, uint32_t r, uint32_t e) {
   Credentials c = t.thread_group().creds();
-  if (!Privileged(c)) {
+  if (!c.HasCap(CAP_SETGID)) {
     if (r != kUnchanged && r != c.rgid && r != c.egid) return Err(EPERM);
-    if (e != kUnchanged && !OneOf(e, c.rgid, c.egid, c.sgid))
-      return Err(EPERM);
+    if (e != kUnchanged && !OneOf(e, c.rgid, c.egid, c.sgid)) return Err(EPERM);
   }
   uint32_t s = kUnchanged;
   uint32_t new_e = e == kUnchanged ? c.egid : e;
@@ -102,23 +137,27 @@ Result<void> Setregid(Task& t, uint32_t r, uint32_t e) {
 }
 
 // Setfsuid implements Linux syscall setfsuid(2): returns the old fsuid.
+// -1 (no valid uid) only reads it.
 Result<uint32_t> Setfsuid(Task& t, uint32_t uid) {
-  Credentials c = t.thread_group().creds();
-  uint32_t old = c.fsuid;
-  if (Privileged(c) || OneOf(uid, c.ruid, c.euid, c.suid) || uid == c.fsuid) {
+  const Credentials old = t.thread_group().creds();
+  if (uid == kUnchanged || uid == old.fsuid) return old.fsuid;
+  if (old.HasCap(CAP_SETUID) || OneOf(uid, old.ruid, old.euid, old.suid)) {
+    Credentials c = old;
     c.fsuid = uid;
-    t.thread_group().set_creds(c);
+    FixCapsForSetfsuid(old, c);
+    t.thread_group().set_creds(std::move(c));
   }
-  return old;
+  return old.fsuid;
 }
 
 // Setfsgid implements Linux syscall setfsgid(2): returns the old fsgid.
 Result<uint32_t> Setfsgid(Task& t, uint32_t gid) {
   Credentials c = t.thread_group().creds();
-  uint32_t old = c.fsgid;
-  if (Privileged(c) || OneOf(gid, c.rgid, c.egid, c.sgid) || gid == c.fsgid) {
+  const uint32_t old = c.fsgid;
+  if (gid == kUnchanged || gid == old) return old;
+  if (c.HasCap(CAP_SETGID) || OneOf(gid, c.rgid, c.egid, c.sgid)) {
     c.fsgid = gid;
-    t.thread_group().set_creds(c);
+    t.thread_group().set_creds(std::move(c));
   }
   return old;
 }
@@ -127,9 +166,10 @@ Result<uint32_t> Setfsgid(Task& t, uint32_t gid) {
 Result<void> Setgroups(Task& t, int size, UserPtr<uint32_t> list) {
   if (size < 0 || size > kMaxGroups) return Err(EINVAL);
   Credentials c = t.thread_group().creds();
-  if (!Privileged(c)) return Err(EPERM);
+  if (!c.HasCap(CAP_SETGID)) return Err(EPERM);
   std::vector<uint32_t> groups(size);
-  TRY(t.mm().CopyIn(list.addr, groups.data(), groups.size() * sizeof(uint32_t)));
+  TRY(t.mm().CopyIn(list.addr, groups.data(),
+                    groups.size() * sizeof(uint32_t)));
   c.groups = std::move(groups);
   t.thread_group().set_creds(c);
   return {};
@@ -151,7 +191,9 @@ Result<void> Fadvise64(Task& t, Fd fd, int64_t offset, int64_t len,
 void RegisterCredentials(Registrar& r) {
   const char* kPerProcess =
       "credentials are per process, not per thread (as glibc keeps them "
-      "in sync anyway); no capabilities beyond root";
+      "in sync anyway); capabilities follow uid changes as in Linux, "
+      "without securebits (no PR_SET_KEEPCAPS); RLIMIT_NPROC is not "
+      "rechecked at the next execve";
   r.Partial<&Setuid>(SYS_setuid, kPerProcess);
   r.Partial<&Setgid>(SYS_setgid, kPerProcess);
   r.Partial<&Setreuid>(SYS_setreuid, kPerProcess);

@@ -299,14 +299,18 @@ void RegisterSignal(Registrar& r) {
   r.Full<&RtSigsuspend>(SYS_rt_sigsuspend);
   r.Full<&Pause>(SYS_pause);
   r.Full<&RtSigtimedwait>(SYS_rt_sigtimedwait);
-  const char* kSelfOnly =
-      "only the caller's own process and thread can be signalled (no "
-      "other processes yet)";
-  r.Partial<&Kill>(SYS_kill, kSelfOnly);
-  r.Partial<&Tkill>(SYS_tkill, kSelfOnly);
-  r.Partial<&Tgkill>(SYS_tgkill, kSelfOnly);
-  r.Partial<&RtSigqueueinfo>(SYS_rt_sigqueueinfo, kSelfOnly);
-  r.Partial<&RtTgsigqueueinfo>(SYS_rt_tgsigqueueinfo, kSelfOnly);
+  // Any process, group or thread in the sandbox can be signalled.
+  const char* kPermission =
+      "permission by uid as Linux's kill_ok_by_cred, but euid 0 stands "
+      "for CAP_KILL and SIGCONT gets no same-session exception";
+  const char* kQueued =
+      "as kill/tgkill; RLIMIT_SIGPENDING bounds each pending queue, not "
+      "each user";
+  r.Partial<&Kill>(SYS_kill, kPermission);
+  r.Partial<&Tkill>(SYS_tkill, kPermission);
+  r.Partial<&Tgkill>(SYS_tgkill, kPermission);
+  r.Partial<&RtSigqueueinfo>(SYS_rt_sigqueueinfo, kQueued);
+  r.Partial<&RtTgsigqueueinfo>(SYS_rt_tgsigqueueinfo, kQueued);
   r.Full<&Sigaltstack>(SYS_sigaltstack);
   r.Full<&RtSigreturn>(SYS_rt_sigreturn);
   r.Full<&RestartSyscall>(SYS_restart_syscall);

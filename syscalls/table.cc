@@ -39,7 +39,10 @@ kernel::SyscallTable Build() {
   RegisterExec(r);
   RegisterWait(r);
   RegisterCredentials(r);
+  RegisterCapabilities(r);
   RegisterAlarm(r);
+  RegisterTimer(r);
+  RegisterRusage(r);
   return table;
 }
 

@@ -65,13 +65,13 @@ void RegisterThread(Registrar& r) {
   r.Partial<&ArchPrctl>(SYS_arch_prctl,
                         "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS; "
                         "no CPUID faulting");
-  r.Partial<&SetTidAddress>(SYS_set_tid_address,
-                            "recorded; cleared and woken on exit once "
-                            "threads exist");
-  r.Partial<&SetRobustList>(SYS_set_robust_list,
-                            "recorded; robust futexes are released on exit "
-                            "once threads exist");
-  r.Full<&GetRobustList>(SYS_get_robust_list);
+  // Both lists are acted on at thread exit and execve
+  // (kernel::ReleaseThreadFutexes).
+  r.Full<&SetTidAddress>(SYS_set_tid_address);
+  r.Full<&SetRobustList>(SYS_set_robust_list);
+  r.Partial<&GetRobustList>(SYS_get_robust_list,
+                            "the caller's own list only (pid 0 or its "
+                            "tid); another thread's: ESRCH");
   // glibc registers rseq when the kernel has it and works without it.
   r.Error(SYS_rseq, ENOSYS, "restartable sequences are not supported");
 }

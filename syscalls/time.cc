@@ -4,6 +4,10 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <atomic>
+
+#include "sentry/kernel/cpu_clock.h"
+#include "sentry/kernel/timer_service.h"
 #include "syscalls/common.h"
 
 namespace syscalls {
@@ -11,9 +15,11 @@ namespace {
 
 constexpr int64_t kNanosPerSecond = 1000000000;
 
-// The clocks the sandbox serves. Wall and monotonic clocks come from the
-// host's (the sandbox has no clock of its own to drift); CPU-time clocks
-// are the sentry's process CPU time for now.
+using kernel::TimerClock;
+
+// The host clocks the sandbox serves: wall and monotonic clocks come from
+// the host's (the sandbox has no clock of its own to drift). CPU-time
+// clocks (kernel/cpu_clock.h) are the sentry's accounting of its tasks.
 Result<clockid_t> HostClock(clockid_t id) {
   switch (id) {
     case CLOCK_REALTIME:
@@ -28,15 +34,23 @@ Result<clockid_t> HostClock(clockid_t id) {
       return CLOCK_REALTIME;
     case CLOCK_BOOTTIME_ALARM:
       return CLOCK_BOOTTIME;
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID:
-      return CLOCK_PROCESS_CPUTIME_ID;
     default:
       return Err(EINVAL);
   }
 }
 
-Result<timespec> Now(clockid_t id) {
+timespec TimespecOf(int64_t ns) {
+  return timespec{.tv_sec = ns / kNanosPerSecond,
+                  .tv_nsec = ns % kNanosPerSecond};
+}
+
+Result<timespec> Now(Task& t, clockid_t id) {
+  if (kernel::IsCpuClockId(id)) {
+    TimerClock clock = TRY(kernel::CpuClockFor(t, id, /*gettime=*/true));
+    std::optional<int64_t> ns = clock.Now();
+    if (!ns) return Err(EINVAL);  // gone since it was looked up
+    return TimespecOf(*ns);
+  }
   clockid_t host = TRY(HostClock(id));
   timespec ts;
   if (clock_gettime(host, &ts) != 0) return Err(errno);
@@ -52,12 +66,19 @@ Result<timespec> CopyInTimespec(Task& t, UserPtr<timespec> p) {
 
 // ClockGettime implements Linux syscall clock_gettime(2).
 Result<void> ClockGettime(Task& t, int clock, UserPtr<timespec> tp) {
-  timespec ts = TRY(Now(clock));
+  timespec ts = TRY(Now(t, clock));
   return t.mm().CopyOutObj(tp, ts);
 }
 
 // ClockGetres implements Linux syscall clock_getres(2).
 Result<void> ClockGetres(Task& t, int clock, UserPtr<timespec> res) {
+  if (kernel::IsCpuClockId(clock)) {
+    // Validates the id (glibc's clock_getcpuclockid relies on it).
+    TRY(kernel::CpuClockFor(t, clock, /*gettime=*/false));
+    if (res.IsNull()) return {};
+    return t.mm().CopyOutObj(res, TimespecOf(kernel::CpuClockResolutionNs(
+                                      *kernel::DecodeCpuClockId(clock))));
+  }
   clockid_t host = TRY(HostClock(clock));
   if (res.IsNull()) return {};
   timespec ts;
@@ -68,7 +89,7 @@ Result<void> ClockGetres(Task& t, int clock, UserPtr<timespec> res) {
 // Gettimeofday implements Linux syscall gettimeofday(2).
 Result<void> Gettimeofday(Task& t, UserPtr<timeval> tv, UserPtr<uint8_t> tz) {
   if (!tv.IsNull()) {
-    timespec ts = TRY(Now(CLOCK_REALTIME));
+    timespec ts = TRY(Now(t, CLOCK_REALTIME));
     timeval v{.tv_sec = ts.tv_sec, .tv_usec = ts.tv_nsec / 1000};
     TRY(t.mm().CopyOutObj(tv, v));
   }
@@ -81,7 +102,7 @@ Result<void> Gettimeofday(Task& t, UserPtr<timeval> tv, UserPtr<uint8_t> tz) {
 
 // Time implements Linux syscall time(2).
 Result<int64_t> Time(Task& t, UserPtr<int64_t> tloc) {
-  timespec ts = TRY(Now(CLOCK_REALTIME));
+  timespec ts = TRY(Now(t, CLOCK_REALTIME));
   if (!tloc.IsNull()) TRY(t.mm().CopyOutObj(tloc, int64_t{ts.tv_sec}));
   return ts.tv_sec;
 }
@@ -121,9 +142,65 @@ Result<void> Nanosleep(Task& t, UserPtr<timespec> req, UserPtr<timespec> rem) {
   return Sleep(t, ToAbsl(CLOCK_MONOTONIC, ts, false), rem, false);
 }
 
+// Sleeps until the CPU clock reaches `deadline` (Linux's
+// do_cpu_nanosleep): the TimerService rings an alarm, checked every tick.
+// Interrupted, it behaves as Sleep does.
+Result<void> CpuSleep(Task& t, const TimerClock& clock, int64_t deadline,
+                      UserPtr<timespec> rem, bool absolute) {
+  std::atomic<bool> rung{false};
+  // Its destructor waits for a ring under way, so the ring never outlives
+  // `rung` or the task.
+  kernel::Alarm alarm([&rung, &t] {
+    rung = true;
+    t.Wake();
+  });
+  for (;;) {
+    std::optional<int64_t> now = clock.Now();
+    if (!now || *now >= deadline) return {};  // done, or the clock is gone
+    rung = false;
+    alarm.Set(clock, deadline);
+    if (t.Block(absl::InfiniteFuture(), &rung) ==
+        Task::WakeReason::kInterrupted)
+      break;
+  }
+  if (absolute) return Err(base::kERESTARTNOHAND);
+  if (!rem.IsNull()) {
+    const int64_t left = deadline - clock.Now().value_or(deadline);
+    TRY(t.mm().CopyOutObj(rem, TimespecOf(left > 0 ? left : 0)));
+  }
+  t.signal_state().restart = [clock, deadline,
+                              rem](Task& t) -> Result<uint64_t> {
+    TRY(CpuSleep(t, clock, deadline, rem, false));
+    return 0;
+  };
+  return Err(base::kERESTART_RESTARTBLOCK);
+}
+
+// clock_nanosleep(2) on a CPU clock: the process clocks only, and never
+// the caller's own thread clock (which could not advance while it sleeps).
+Result<void> CpuClockNanosleep(Task& t, clockid_t clock, bool absolute,
+                               UserPtr<timespec> req, UserPtr<timespec> rem) {
+  std::optional<kernel::CpuClockId> id = kernel::DecodeCpuClockId(clock);
+  if (!id || clock == CLOCK_THREAD_CPUTIME_ID) return Err(EOPNOTSUPP);
+  timespec ts = TRY(CopyInTimespec(t, req));
+  if (id->per_thread && (id->pid == 0 || id->pid == t.tid()))
+    return Err(EINVAL);
+  TimerClock c = TRY(kernel::CpuClockFor(t, clock, /*gettime=*/false));
+  int64_t deadline = kernel::TimespecNs(ts);
+  if (!absolute) {
+    std::optional<int64_t> now = c.Now();
+    if (!now) return Err(EINVAL);
+    deadline = kernel::AddNs(*now, deadline);
+  }
+  return CpuSleep(t, c, deadline, absolute ? UserPtr<timespec>() : rem,
+                  absolute);
+}
+
 // ClockNanosleep implements Linux syscall clock_nanosleep(2).
 Result<void> ClockNanosleep(Task& t, int clock, int flags,
                             UserPtr<timespec> req, UserPtr<timespec> rem) {
+  if (kernel::IsCpuClockId(clock))
+    return CpuClockNanosleep(t, clock, flags & TIMER_ABSTIME, req, rem);
   switch (clock) {
     case CLOCK_REALTIME:
     case CLOCK_MONOTONIC:
@@ -145,14 +222,17 @@ Result<void> ClockNanosleep(Task& t, int clock, int flags,
 
 void RegisterTime(Registrar& r) {
   const char* kCpuClocks =
-      "CPU-time clocks report the whole sandbox's CPU time; no per-process "
-      "or per-thread clock ids";
+      "CPU-time clocks measure wall time in app code and in the sentry "
+      "(sentry/kernel/cpu_time.h); no fd (PTP) clocks";
   r.Partial<&ClockGettime>(SYS_clock_gettime, kCpuClocks);
   r.Partial<&ClockGetres>(SYS_clock_getres, kCpuClocks);
   r.Full<&Gettimeofday>(SYS_gettimeofday);
   r.Full<&Time>(SYS_time);
   r.Full<&Nanosleep>(SYS_nanosleep);
-  r.Partial<&ClockNanosleep>(SYS_clock_nanosleep, "no CPU-time clocks");
+  r.Partial<&ClockNanosleep>(
+      SYS_clock_nanosleep,
+      "CPU-time clocks are checked every 10 ms; the _ALARM clocks are "
+      "EOPNOTSUPP");
 }
 
 }  // namespace syscalls

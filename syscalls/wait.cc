@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "syscalls/common.h"
+#include "syscalls/rusage.h"
 
 namespace syscalls {
 namespace {
@@ -39,10 +40,12 @@ Result<std::optional<WaitEvent>> Wait(Task& t, const WaitOptions& opts,
   }
 }
 
-Result<void> ZeroRusage(Task& t, UserPtr<struct rusage> ru) {
+// The reaped (or stopped, continued) child's CPU time with that of the
+// children it waited for, as Linux's getrusage(child, RUSAGE_BOTH).
+Result<void> CopyOutRusage(Task& t, UserPtr<struct rusage> ru,
+                           const WaitEvent& ev) {
   if (ru.IsNull()) return {};
-  // TODO(issue 3): per-process CPU accounting.
-  return t.mm().CopyOutObj(ru, rusage{});
+  return t.mm().CopyOutObj(ru, RusageOf(ev.usage));
 }
 
 // Wait4 implements Linux syscall wait4(2).
@@ -58,7 +61,7 @@ Result<int> Wait4(Task& t, int pid, UserPtr<int> wstatus, int options,
   auto ev = TRY(Wait(t, opts, options & WNOHANG));
   if (!ev) return 0;
   if (!wstatus.IsNull()) TRY(t.mm().CopyOutObj(wstatus, ev->WaitStatus()));
-  TRY(ZeroRusage(t, ru));
+  TRY(CopyOutRusage(t, ru, *ev));
   return ev->pid;
 }
 
@@ -116,16 +119,18 @@ Result<void> Waitid(Task& t, int idtype, int id, UserPtr<siginfo_t> infop,
     }
   }
   if (!infop.IsNull()) TRY(t.mm().CopyOutObj(infop, info));
-  TRY(ZeroRusage(t, ru));
+  // Linux fills rusage only when a child was reported.
+  if (ev) TRY(CopyOutRusage(t, ru, *ev));
   return {};
 }
 
 }  // namespace
 
 void RegisterWait(Registrar& r) {
-  const char* kNoRusage = "rusage is reported as zero";
-  r.Partial<&Wait4>(SYS_wait4, kNoRusage);
-  r.Partial<&Waitid>(SYS_waitid, "no P_PIDFD; rusage is reported as zero");
+  r.Partial<&Wait4>(SYS_wait4,
+                    "rusage has ru_utime and ru_stime only (see getrusage)");
+  r.Partial<&Waitid>(SYS_waitid,
+                     "no P_PIDFD; rusage has ru_utime and ru_stime only");
 }
 
 }  // namespace syscalls

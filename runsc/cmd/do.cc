@@ -1,5 +1,6 @@
 // runsc do [flags] -- CMD ARGS...: run a command in a new sandbox with the
 // host's root filesystem visible read-only.
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -16,15 +17,16 @@ extern char** environ;
 namespace runsc {
 
 int Do(const std::vector<std::string>& args) {
-  auto flags = ParseFlags(args, {"platform", "debug-log", "root", "network"},
-                          {"strace", "debug", "force-overlay"});
+  auto flags = ParseFlags(
+      args, {"platform", "debug-log", "root", "network", "pids-limit"},
+      {"strace", "debug", "force-overlay"});
   if (!flags.ok()) {
     PrintError(std::string(flags.status().message()));
     return 125;
   }
   if (flags->rest.empty()) {
     PrintError("usage: runsc do [--platform=ptrace] [--strace] "
-               "[--debug-log=PATH] -- CMD [ARGS...]");
+               "[--debug-log=PATH] [--pids-limit=N] -- CMD [ARGS...]");
     return 125;
   }
   boot::Config config;
@@ -36,6 +38,18 @@ int Do(const std::vector<std::string>& args) {
     return 125;
   }
   config.strace = flags->Bool("strace");
+  if (flags->Has("pids-limit")) {
+    std::string v = flags->Get("pids-limit");
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long n = strtoull(v.c_str(), &end, 10);
+    if (v.empty() || v[0] == '-' || *end || errno || n == 0) {
+      PrintError("--pids-limit needs a positive number of tasks, not \"" +
+                 v + "\"");
+      return 125;
+    }
+    config.pids_limit = n;
+  }
   for (char** e = environ; *e; ++e) config.env.emplace_back(*e);
   char cwd[PATH_MAX];
   if (getcwd(cwd, sizeof(cwd))) config.cwd = cwd;

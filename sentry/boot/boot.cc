@@ -83,15 +83,15 @@ int Run(const Config& config) {
       .hostname = config.hostname,
       .host_root = config.root,
       .host_mounts = config.visible,
+      .pids_limit = config.pids_limit,
   };
   auto k = kernel::Kernel::Create(options, &why);
   if (!k) {
     Complain(why + ": " + std::string(base::ErrnoName(k.error().value)));
     return 125;
   }
-  kernel::Credentials creds;
-  creds.ruid = creds.euid = creds.suid = creds.fsuid = config.uid;
-  creds.rgid = creds.egid = creds.sgid = creds.fsgid = config.gid;
+  kernel::Credentials creds =
+      kernel::Credentials::ForIds(config.uid, config.gid);
   kernel::Kernel::InitProcess init{
       .argv = config.argv,
       .envp = config.env,

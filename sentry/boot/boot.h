@@ -4,10 +4,16 @@
 #ifndef SENTRY_BOOT_BOOT_H_
 #define SENTRY_BOOT_BOOT_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace boot {
+
+// Each task costs a sentry thread and a stub thread on the host. A fork
+// bomb held at 4096 tasks drove a 2-core host's load past 800 and took
+// minutes to tear down; 1024 keeps such a sandbox from hurting the host.
+inline constexpr uint64_t kDefaultPidsLimit = 1024;
 
 struct Config {
   std::vector<std::string> argv;
@@ -21,6 +27,10 @@ struct Config {
   // /tmp (read-only): where the user runs from.
   std::vector<std::string> visible;
   uint32_t uid = 0, gid = 0;
+  // The most tasks (processes and threads) the sandbox may hold, like a
+  // pids cgroup; a fork beyond it fails with EAGAIN. `runsc do
+  // --pids-limit` sets it; an OCI spec's linux.resources.pids.limit will.
+  uint64_t pids_limit = kDefaultPidsLimit;
 };
 
 std::string ConfigToJson(const Config& config);

@@ -9,7 +9,7 @@ std::string ConfigToJson(const Config& c) {
       {"argv", c.argv},         {"env", c.env},   {"cwd", c.cwd},
       {"platform", c.platform}, {"root", c.root}, {"hostname", c.hostname},
       {"strace", c.strace},     {"uid", c.uid},   {"gid", c.gid},
-      {"visible", c.visible},
+      {"visible", c.visible},   {"pids_limit", c.pids_limit},
   };
   return j.dump();
 }
@@ -31,8 +31,13 @@ bool ConfigFromJson(const std::string& json, Config* c, std::string* why) {
     c->visible = j.value("visible", std::vector<std::string>{});
     c->uid = j.value("uid", 0u);
     c->gid = j.value("gid", 0u);
+    c->pids_limit = j.value("pids_limit", kDefaultPidsLimit);
   } catch (const nlohmann::json::exception& e) {
     *why = std::string("bad sandbox configuration: ") + e.what();
+    return false;
+  }
+  if (c->pids_limit == 0) {
+    *why = "pids_limit must be at least 1";
     return false;
   }
   if (c->argv.empty()) {

@@ -121,7 +121,10 @@ Task* Kernel::FindTask(int tid) {
 void Kernel::WithTask(int tid, const std::function<void(Task&)>& fn) {
   absl::MutexLock lock(&mu_);
   auto it = tasks_.find(tid);
-  if (it != tasks_.end() && !it->second->finished) fn(*it->second);
+  // A reaped process's tasks may still be finishing on their threads;
+  // their ids are gone all the same.
+  if (it != tasks_.end() && !it->second->finished && !released_.count(tid))
+    fn(*it->second);
 }
 
 void Kernel::WakeTask(int tid) {

@@ -40,7 +40,11 @@ class Kernel {
     std::string host_root = "/";
     // Host directories kept visible (read-only) over the /tmp tmpfs.
     std::vector<std::string> host_mounts;
-    size_t max_processes = 4096;
+    // The most tasks (threads, zombies included) that may exist at once,
+    // like a pids cgroup: clone(2) beyond it fails with EAGAIN. From
+    // `runsc do --pids-limit` (boot::Config::pids_limit); an OCI spec's
+    // linux.resources.pids.limit is meant to feed the same field.
+    size_t pids_limit = 1024;
   };
   // Must be called while the process is single-threaded (the platform
   // forks its helper process here).
@@ -98,8 +102,8 @@ class Kernel {
   // A thread (not its process) ended: its task may go once its host
   // thread is done.
   void ReleaseThread(int tid);
-  // How many processes may exist at once (a fork bomb gets EAGAIN).
-  size_t max_processes() const { return options_.max_processes; }
+  // How many tasks may exist at once (a fork bomb gets EAGAIN).
+  size_t pids_limit() const { return options_.pids_limit; }
 
  private:
   // Called by a task's host thread when the task has finished.

@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+
 #include "base/log.h"
 
 namespace kernel {
@@ -35,12 +37,12 @@ void ProcessTree::AddInit(std::shared_ptr<ThreadGroup> init) {
 }
 
 Result<std::shared_ptr<ThreadGroup>> ProcessTree::AddChild(
-    int parent, bool clone_parent, int exit_signal, size_t limit,
+    int parent, bool clone_parent, int exit_signal, const TaskLimits& limits,
     const std::function<std::shared_ptr<ThreadGroup>(int, int)>& make) {
   absl::MutexLock lock(&mu_);
   Node* p = FindLocked(parent);
   if (!p) return Err(ESRCH);
-  if (nodes_.size() + thread_ids_.size() >= limit) return Err(EAGAIN);
+  TRY(CheckLimitsLocked(limits));
   int ppid = parent;
   if (clone_parent) {
     // init's siblings would have no parent in the namespace.
@@ -72,9 +74,29 @@ Result<int> ProcessTree::NextIdLocked() {
   return id;
 }
 
-Result<int> ProcessTree::AddThread(size_t limit) {
+Result<void> ProcessTree::CheckLimitsLocked(const TaskLimits& limits) {
+  if (nodes_.size() + thread_ids_.size() >= limits.pids) return Err(EAGAIN);
+  if (limits.nproc == RLIM_INFINITY) return {};
+  // Linux keeps a count per user; counting here is cheap next to a clone
+  // and stays right across setuid(2) without any bookkeeping.
+  uint64_t tasks = 0;
+  for (auto& [pid, n] : nodes_) {
+    if (n.tg->creds().ruid != limits.uid) continue;
+    // A zombie still counts, as its task until it is reaped.
+    tasks += std::max<size_t>(1, n.tg->Threads().size());
+  }
+  if (tasks >= limits.nproc) return Err(EAGAIN);
+  return {};
+}
+
+Result<void> ProcessTree::CheckLimits(const TaskLimits& limits) {
   absl::MutexLock lock(&mu_);
-  if (nodes_.size() + thread_ids_.size() >= limit) return Err(EAGAIN);
+  return CheckLimitsLocked(limits);
+}
+
+Result<int> ProcessTree::AddThread(const TaskLimits& limits) {
+  absl::MutexLock lock(&mu_);
+  TRY(CheckLimitsLocked(limits));
   int tid = TRY(NextIdLocked());
   thread_ids_.insert(tid);
   return tid;
@@ -189,10 +211,14 @@ Result<std::optional<WaitEvent>> ProcessTree::TryWait(int waiter_pid,
     if (!c || !Matches(*w, pid, *c, opts.selector)) continue;
     any = true;
     WaitEvent ev{.pid = pid, .uid = c->tg->creds().ruid};
+    auto usage = [&] { return c->tg->CpuTime() + c->tg->ChildrenCpuTime(); };
     if (c->zombie && opts.exited) {
       ev.kind = WaitEvent::Kind::kExited;
       ev.status = c->status;
+      ev.usage = usage();
       if (opts.consume) {
+        // Reaping moves the child's time to the parent (RUSAGE_CHILDREN).
+        w->tg->AddChildrenCpuTime(ev.usage);
         w->children.erase(pid);
         nodes_.erase(pid);
       }
@@ -201,11 +227,13 @@ Result<std::optional<WaitEvent>> ProcessTree::TryWait(int waiter_pid,
     if (c->stop_signal && opts.stopped) {
       ev.kind = WaitEvent::Kind::kStopped;
       ev.status.signal = *c->stop_signal;
+      ev.usage = usage();
       if (opts.consume) c->stop_signal.reset();
       return std::optional<WaitEvent>(ev);
     }
     if (c->continued && opts.continued) {
       ev.kind = WaitEvent::Kind::kContinued;
+      ev.usage = usage();
       if (opts.consume) c->continued = false;
       return std::optional<WaitEvent>(ev);
     }

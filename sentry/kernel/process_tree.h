@@ -9,6 +9,8 @@
 #ifndef SENTRY_KERNEL_PROCESS_TREE_H_
 #define SENTRY_KERNEL_PROCESS_TREE_H_
 
+#include <sys/resource.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +32,8 @@ struct WaitEvent {
   uint32_t uid = 0;
   enum class Kind { kExited, kStopped, kContinued } kind = Kind::kExited;
   ExitStatus status;  // kExited: how; kStopped: status.signal is the stop signal
+  // The child's CPU time with its waited-for children's (wait4's rusage).
+  CpuTimes usage;
   // The wait(2) status word.
   int WaitStatus() const;
 };
@@ -44,6 +48,17 @@ struct WaitOptions {
   bool consume = true;    // false for WNOWAIT
 };
 
+// What a new task counts against at clone(2). `pids` is the sandbox's
+// pids limit (a pids cgroup's pids.max: every task, threads and zombies
+// included). `nproc` is the caller's RLIMIT_NPROC, which counts the tasks
+// whose real uid is `uid`; RLIM_INFINITY when it does not apply (Linux
+// exempts uid 0, CAP_SYS_RESOURCE and CAP_SYS_ADMIN).
+struct TaskLimits {
+  size_t pids = 0;
+  uint32_t uid = 0;
+  uint64_t nproc = RLIM_INFINITY;
+};
+
 class ProcessTree {
  public:
   static constexpr int kMaxPid = 4194304;
@@ -52,14 +67,17 @@ class ProcessTree {
   void AddInit(std::shared_ptr<ThreadGroup> init);
   // Allocates a pid and registers `make(pid)` as a child of `parent` (or of
   // parent's parent with CLONE_PARENT): same group and session. EAGAIN when
-  // `limit` processes exist already.
+  // a new task would exceed `limits`.
   base::Result<std::shared_ptr<ThreadGroup>> AddChild(
-      int parent, bool clone_parent, int exit_signal, size_t limit,
+      int parent, bool clone_parent, int exit_signal, const TaskLimits& limits,
       const std::function<std::shared_ptr<ThreadGroup>(int pid, int ppid)>&
           make);
 
   // Thread ids come from the same space as pids (CLONE_THREAD).
-  base::Result<int> AddThread(size_t limit);
+  base::Result<int> AddThread(const TaskLimits& limits);
+  // EAGAIN if a new task would exceed `limits` now: lets clone(2) fail
+  // before it copies anything (AddChild/AddThread check again).
+  base::Result<void> CheckLimits(const TaskLimits& limits);
   void RemoveThread(int tid);
 
   std::shared_ptr<ThreadGroup> Find(int pid);
@@ -112,6 +130,9 @@ class ProcessTree {
   };
   Node* FindLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Result<int> NextIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // EAGAIN if one more task would go past `limits`.
+  base::Result<void> CheckLimitsLocked(const TaskLimits& limits)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Matches(const Node& waiter, int child_pid, const Node& child,
                int selector) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -4,6 +4,7 @@
 
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/timer_signal.h"
 
 namespace kernel {
 
@@ -64,10 +65,14 @@ bool PendingQueue::Enqueue(const siginfo_t& info) {
   const int sig = info.si_signo;
   if (!ValidSignal(sig)) return false;
   const bool realtime = sig >= SIGRTMIN;
-  if (!realtime && (set_ & SigBit(sig))) return false;
+  // A POSIX timer's signal queues even when its standard signal is
+  // pending (Linux's preallocated timer sigqueue); the timer learns it.
+  const bool timer = IsTimerSignal(info);
+  if (!realtime && !timer && (set_ & SigBit(sig))) return false;
   entries_.push_back(info);
   set_ |= SigBit(sig);
   if (realtime) ++realtime_;
+  if (timer) TimerSignalQueued(info);
   return true;
 }
 
@@ -81,6 +86,7 @@ std::optional<siginfo_t> PendingQueue::Dequeue(SigSet allowed) {
                    [sig](const siginfo_t& i) { return i.si_signo == sig; });
   siginfo_t info = *it;  // set_ says it is there
   it = entries_.erase(it);
+  TimerSignalTaken(&info);  // a POSIX timer's: si_overrun, rearm
   if (sig >= SIGRTMIN) --realtime_;
   if (std::none_of(it, entries_.end(),
                    [sig](const siginfo_t& i) { return i.si_signo == sig; }))
@@ -93,6 +99,8 @@ void PendingQueue::Discard(SigSet signals) {
   std::erase_if(entries_, [&](const siginfo_t& i) {
     if (!(SigBit(i.si_signo) & signals)) return false;
     if (i.si_signo >= SIGRTMIN) --realtime_;
+    siginfo_t gone = i;
+    TimerSignalTaken(&gone);  // a POSIX timer may queue again
     return true;
   });
   set_ &= ~signals;

@@ -44,6 +44,7 @@ Task::WakeReason Task::Block(absl::Time deadline,
   // signal lock comes before Task::mu_.
   if (!(woken && woken->load()) && SignalPending())
     return WakeReason::kInterrupted;
+  TaskCpu::IdleScope idle(*cpu_);  // sleeping uses no CPU time
   absl::MutexLock lock(&mu_);
   for (;;) {
     if (woken && woken->load()) return WakeReason::kWoken;

@@ -24,6 +24,7 @@
 #include "platform/platform.h"
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/fs_context.h"
+#include "sentry/kernel/sched_params.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/vfs.h"
@@ -46,6 +47,9 @@ class Task {
   FdTable& fds() const { return *fds_; }
   FsContext& fs() const { return *fs_; }
   platform::Registers& regs() { return regs_; }
+  // CPU time (cpu_time.h): user in app code, system in the sentry.
+  TaskCpu& cpu() const { return *cpu_; }
+  const std::shared_ptr<TaskCpu>& cpu_ptr() const { return cpu_; }
 
   // Replaces this task's image with the executable at `path` (the initial
   // exec and execve(2)). Must run on the task's host thread. On failure
@@ -134,6 +138,8 @@ class Task {
   bool no_new_privs = false;
   bool dumpable = true;
   bool child_subreaper = false;
+  // Scheduling policy and nice (any thread may change them: own lock).
+  SchedState sched;
   // Blocked signals: written under the process's signal lock
   // (SetSignalMask), read freely by the task's own thread.
   uint64_t signal_mask = 0;
@@ -194,6 +200,7 @@ class Task {
   std::atomic<bool> thread_exited_{false};
   int exit_code_ = 0;  // exit(2)'s status, for the last thread
   TaskSignals signals_;
+  const std::shared_ptr<TaskCpu> cpu_ = std::make_shared<TaskCpu>();
   const ProcessView process_view_{*this};
 
   mutable absl::Mutex mu_;

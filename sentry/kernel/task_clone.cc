@@ -1,4 +1,5 @@
 // fork(2), vfork(2) and clone(2): making a new process.
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <signal.h>
 
@@ -35,6 +36,16 @@ Result<int> Task::Clone(const CloneArgs& a) {
   const bool vfork = a.flags & CLONE_VFORK;
   const bool thread = a.flags & CLONE_THREAD;
 
+  // RLIMIT_NPROC binds the caller's real uid unless it is root or holds
+  // CAP_SYS_RESOURCE or CAP_SYS_ADMIN (Linux's copy_process).
+  const Credentials creds = tg_->creds();
+  TaskLimits limits{.pids = kernel_.pids_limit(), .uid = creds.ruid};
+  if (creds.ruid != 0 && !creds.HasCap(CAP_SYS_RESOURCE) &&
+      !creds.HasCap(CAP_SYS_ADMIN))
+    limits.nproc = tg_->GetRlimit(RLIMIT_NPROC).rlim_cur;
+  // A fork bomb at the limit fails here, before copying anything.
+  TRY(kernel_.processes().CheckLimits(limits));
+
   // CLONE_VM shares the address space (threads, vfork); otherwise the
   // child gets a copy.
   std::shared_ptr<mm::MemoryManager> child_mm =
@@ -53,12 +64,12 @@ Result<int> Task::Clone(const CloneArgs& a) {
   int tid;
   if (thread) {
     tg = tg_;
-    tid = TRY(kernel_.processes().AddThread(kernel_.max_processes()));
+    tid = TRY(kernel_.processes().AddThread(limits));
   } else {
     ThreadGroup& parent_tg = *tg_;
     tg = TRY(kernel_.processes().AddChild(
-        tg_->pid(), a.flags & CLONE_PARENT, a.exit_signal,
-        kernel_.max_processes(), [&](int pid, int ppid) {
+        tg_->pid(), a.flags & CLONE_PARENT, a.exit_signal, limits,
+        [&](int pid, int ppid) {
           auto child =
               std::make_shared<ThreadGroup>(pid, ppid, parent_tg.creds());
           child->CopyFrom(parent_tg);
@@ -78,6 +89,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
   child->name = name;
   child->dumpable = dumpable;
   child->no_new_privs = no_new_privs;
+  child->sched.Set(sched.ForFork());
   if (a.flags & CLONE_CHILD_CLEARTID) child->clear_child_tid = a.child_tid;
   if (a.flags & CLONE_CHILD_SETTID)
     (void)child->mm_->CopyOutObj(mm::UserPtr<int32_t>(a.child_tid), tid);

@@ -134,6 +134,9 @@ Result<void> Task::Exec(const std::string& path, std::vector<std::string> argv,
   // The point of no return: nothing below can fail. Like Linux, exec in a
   // multi-threaded process ends the other threads first.
   KillOtherThreads();
+  // Like Linux's exec_mm_release: robust futexes and clear_child_tid are
+  // released in the old address space.
+  ReleaseThreadFutexes(*this);
   mm_ = std::move(*new_mm);
   regs_ = platform::Registers{};
   regs_.rip = loaded->entry;
@@ -144,6 +147,7 @@ Result<void> Task::Exec(const std::string& path, std::vector<std::string> argv,
   regs_.orig_rax = ~uint64_t{0};  // not in a syscall: nothing to restart
   tg_->set_exe_path(file->path());
   tg_->ResetHandlersForExec();
+  tg_->posix_timers().DeleteAll();  // itimers survive execve; these do not
   signal_state().altstack.Reset();
   signal_state().restart = nullptr;
   kernel_.processes().MarkExeced(tg_->pid());

@@ -10,12 +10,10 @@
 namespace kernel {
 
 void Task::Exited() {
-  // CLONE_CHILD_CLEARTID: zero the tid word and wake one futex waiter (how
-  // pthread_join learns a thread is gone).
-  if (clear_child_tid && mm_) {
-    if (mm_->CopyOutObj(mm::UserPtr<int32_t>(clear_child_tid), 0))
-      kernel_.futexes().Wake({mm_.get(), clear_child_tid}, 1, ~0u);
-  }
+  // Robust futexes get FUTEX_OWNER_DIED, then CLONE_CHILD_CLEARTID zeroes
+  // the tid word and wakes a waiter (how pthread_join learns a thread is
+  // gone): futex_exit.cc.
+  if (mm_) ReleaseThreadFutexes(*this);
   ReleaseVforkParent();
   // This thread's stub thread goes with it (on this, its tracer's, thread).
   context_->Release();
@@ -26,6 +24,7 @@ void Task::Exited() {
   fds_ = std::make_shared<FdTable>();
 
   const int pid = tg_->pid();
+  cpu_->Finish();  // CPU time: final; RemoveThread adds it to the process
   if (!tg_->RemoveThread(this)) {
     // Not the last thread: the process lives on.
     if (tid_ != pid) {
@@ -37,6 +36,7 @@ void Task::Exited() {
   // The last thread: the process ends, with exit(2)'s status unless an
   // exit_group or a fatal signal decided it already.
   tg_->BeginExit(ExitStatus{.code = exit_code_});
+  tg_->StopTimers();  // itimers and POSIX timers end with the process
   if (tid_ != pid) {
     kernel_.processes().RemoveThread(tid_);
   }

@@ -9,11 +9,14 @@
 namespace kernel {
 
 void Task::Run() {
-  tg_->signals().AddTask(this);  // signals: this task may take them now
+  tg_->signals().AddTask(this);       // signals: this task may take them now
+  cpu_->Enter(TaskCpu::State::kSys);  // CPU time: the sentry works for us
   while (!exiting()) {
     DeliverSignals();  // signals: handler frames, default actions, restarts
     if (exiting()) break;
+    cpu_->Enter(TaskCpu::State::kUser);  // CPU time: app code runs
     platform::Trap trap = context_->Switch(mm_->address_space(), regs_);
+    cpu_->Enter(TaskCpu::State::kSys);
     switch (trap.kind) {
       case platform::Trap::Kind::kSyscall:
         HandleSyscall();
@@ -28,7 +31,8 @@ void Task::Run() {
         break;
       }
       case platform::Trap::Kind::kDead:
-        LOG(Warning) << "task " << tid_ << ": its stub died; killing the process";
+        LOG(Warning) << "task " << tid_
+                     << ": its stub died; killing the process";
         ExitGroup(ExitStatus{.signal = SIGKILL});
         break;
     }

@@ -1,5 +1,7 @@
 #include "sentry/kernel/thread_group.h"
 
+#include "sentry/kernel/task.h"
+
 namespace kernel {
 namespace {
 
@@ -24,6 +26,11 @@ std::array<rlimit, RLIM_NLIMITS> DefaultRlimits() {
 
 ThreadGroup::ThreadGroup(int pid, int ppid, Credentials creds)
     : pid_(pid), ppid_(ppid), rlimits_(DefaultRlimits()), creds_(std::move(creds)) {}
+
+ThreadGroup::~ThreadGroup() {
+  // CPU clocks elsewhere (timers of other processes) read nothing more.
+  cpu_clock_->Detach();
+}
 
 void ThreadGroup::CopyFrom(const ThreadGroup& parent) {
   auto rlimits = [&] {
@@ -75,7 +82,8 @@ void ThreadGroup::AddThread(Task* t) {
 
 bool ThreadGroup::RemoveThread(Task* t) {
   absl::MutexLock lock(&mu_);
-  std::erase(threads_, t);
+  // Under mu_, so that CpuTime counts the thread exactly once.
+  if (std::erase(threads_, t)) exited_cpu_ += t->cpu().Sample();
   return threads_.empty();
 }
 
@@ -120,6 +128,31 @@ bool ThreadGroup::BeginExit(ExitStatus status) {
 ExitStatus ThreadGroup::exit_status() const {
   absl::MutexLock lock(&mu_);
   return exit_status_;
+}
+
+CpuTimes ThreadGroup::CpuTime() const {
+  absl::MutexLock lock(&mu_);
+  CpuTimes t = exited_cpu_;
+  for (Task* task : threads_) t += task->cpu().Sample();
+  return t;
+}
+
+CpuTimes ThreadGroup::ChildrenCpuTime() const {
+  absl::MutexLock lock(&mu_);
+  return children_cpu_;
+}
+
+void ThreadGroup::AddChildrenCpuTime(const CpuTimes& t) {
+  absl::MutexLock lock(&mu_);
+  children_cpu_ += t;
+}
+
+void ThreadGroup::StopTimers() {
+  for (Itimer& t : itimers_) t.Stop();
+  posix_timers_.DeleteAll();
+  // Timers of other processes on this one's clock stop too: a CPU clock
+  // of a process that has exited reads as gone (Linux shows them as 0).
+  cpu_clock_->Detach();
 }
 
 }  // namespace kernel

@@ -1,23 +1,28 @@
 // ThreadGroup: a process. Holds what its threads share: pid, limits,
 // signal dispositions, credentials, the exit status.
 //
-// Lock order: ThreadGroup::mu_ is a leaf (nothing is locked under it).
+// Lock order: ThreadGroup::mu_ is a leaf, but for TaskCpu::mu_ (CpuTime
+// samples the live threads under it).
 #ifndef SENTRY_KERNEL_THREAD_GROUP_H_
 #define SENTRY_KERNEL_THREAD_GROUP_H_
 
 #include <sys/resource.h>
+#include <sys/time.h>
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "sentry/kernel/credentials.h"
-#include "sentry/kernel/real_timer.h"
+#include "sentry/kernel/cpu_time.h"
+#include "sentry/kernel/itimer.h"
+#include "sentry/kernel/posix_timer.h"
 #include "sentry/kernel/signal_state.h"
 
 namespace kernel {
@@ -36,6 +41,7 @@ struct ExitStatus {
 class ThreadGroup {
  public:
   ThreadGroup(int pid, int ppid, Credentials creds);
+  ~ThreadGroup();
 
   int pid() const { return pid_; }
   // fork: the child starts with the parent's limits, dispositions and
@@ -57,7 +63,6 @@ class ThreadGroup {
   // Signals (signal_state.h): SendSignal queues a process-directed signal
   // (kill(2), SIGCHLD, runsc kill) and wakes a thread that takes it.
   SignalState& signals() { return signals_; }
-  RealTimer& real_timer() { return real_timer_; }
   void SendSignal(const siginfo_t& info);  // task_signals.cc
 
   Credentials creds() const;
@@ -66,6 +71,7 @@ class ThreadGroup {
   // The process's live threads (Task is defined in task.h).
   void AddThread(Task* t);
   // Returns true if `t` was the last live thread: the process is ending.
+  // The thread's CPU time stays with the process.
   bool RemoveThread(Task* t);
   std::vector<Task*> Threads() const;
   // Calls fn on each live thread, under the lock that keeps it alive.
@@ -80,12 +86,29 @@ class ThreadGroup {
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
   ExitStatus exit_status() const;
 
+  // CPU time (cpu_time.h): of the live and exited threads (RUSAGE_SELF),
+  // and of the children waited for, with theirs (RUSAGE_CHILDREN, added
+  // when wait(2) reaps one).
+  CpuTimes CpuTime() const;
+  CpuTimes ChildrenCpuTime() const;
+  void AddChildrenCpuTime(const CpuTimes& t);
+  // What CPU clocks and timers read (it outlives nothing).
+  const std::shared_ptr<ProcessCpu>& cpu_clock() const { return cpu_clock_; }
+
+  // Timers: setitimer(2)'s (ITIMER_REAL, _VIRTUAL, _PROF) and
+  // timer_create(2)'s. StopTimers when the process exits: its timers end
+  // and its cpu_clock() reads as gone.
+  Itimer& itimer(int which) { return itimers_.at(which); }
+  PosixTimers& posix_timers() { return posix_timers_; }
+  void StopTimers();
+
  private:
   const int pid_;
   const int ppid_;
   std::atomic<bool> exiting_{false};
   SignalState signals_{*this};
-  RealTimer real_timer_;
+  const std::shared_ptr<ProcessCpu> cpu_clock_ =
+      std::make_shared<ProcessCpu>(this);
 
   mutable absl::Mutex mu_;
   std::array<rlimit, RLIM_NLIMITS> rlimits_ ABSL_GUARDED_BY(mu_);
@@ -94,6 +117,14 @@ class ThreadGroup {
   std::string exe_path_ ABSL_GUARDED_BY(mu_);
   std::vector<Task*> threads_ ABSL_GUARDED_BY(mu_);
   ExitStatus exit_status_ ABSL_GUARDED_BY(mu_);
+  CpuTimes exited_cpu_ ABSL_GUARDED_BY(mu_);    // of threads gone
+  CpuTimes children_cpu_ ABSL_GUARDED_BY(mu_);  // of children reaped
+
+  // Last: destroyed first, while what their rings use still exists.
+  std::array<Itimer, 3> itimers_{Itimer(*this, ITIMER_REAL),
+                                 Itimer(*this, ITIMER_VIRTUAL),
+                                 Itimer(*this, ITIMER_PROF)};
+  PosixTimers posix_timers_{*this};
 };
 
 }  // namespace kernel

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -140,6 +141,53 @@ TEST(SetrlimitTest, Errors) {
   EXPECT_THAT(RawSetrlimit(Opaque(1000), &rl), SyscallFailsWithErrno(EINVAL));
   EXPECT_THAT(RawSetrlimit(RLIMIT_NOFILE, BadAddress<struct rlimit>()),
               SyscallFailsWithErrno(EFAULT));
+}
+
+// prlimit64 on another process: its limits, not the caller's; another
+// user's process needs CAP_SYS_RESOURCE.
+TEST(PrlimitTest, AnotherProcess) {
+  int release[2];
+  ASSERT_THAT(pipe(release), SyscallSucceeds());
+  pid_t child = fork();
+  if (child == 0) {
+    char c;
+    close(release[1]);
+    _exit(read(release[0], &c, 1) == 0 ? 0 : 1);
+  }
+  ASSERT_THAT(child, SyscallSucceeds());
+  close(release[0]);
+  struct rlimit mine, theirs;
+  ASSERT_THAT(RawPrlimit(0, RLIMIT_CORE, nullptr, &mine), SyscallSucceeds());
+  const struct rlimit lower = {0, mine.rlim_max};
+  EXPECT_THAT(RawPrlimit(child, RLIMIT_CORE, &lower, &theirs),
+              SyscallSucceeds());
+  EXPECT_EQ(theirs.rlim_cur, mine.rlim_cur);
+  ASSERT_THAT(RawPrlimit(child, RLIMIT_CORE, nullptr, &theirs),
+              SyscallSucceeds());
+  EXPECT_EQ(theirs.rlim_cur, 0u);
+  struct rlimit again;
+  ASSERT_THAT(RawPrlimit(0, RLIMIT_CORE, nullptr, &again), SyscallSucceeds());
+  EXPECT_EQ(again.rlim_cur, mine.rlim_cur);
+  EXPECT_THAT(RawPrlimit(-1, RLIMIT_CORE, nullptr, &theirs),
+              SyscallFailsWithErrno(ESRCH));
+  if (getuid() == 0) {
+    // An unprivileged process may not touch root's limits.
+    const pid_t parent = getpid();
+    pid_t other = fork();
+    if (other == 0) {
+      struct rlimit r;
+      if (setresuid(65534, 65534, 65534) != 0) _exit(1);
+      _exit(RawPrlimit(parent, RLIMIT_CORE, nullptr, &r) == -1 &&
+                    errno == EPERM
+                ? 0
+                : 2);
+    }
+    int status;
+    ASSERT_EQ(waitpid(other, &status, 0), other);
+    EXPECT_EQ(status, 0);
+  }
+  close(release[1]);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
 }
 
 }  // namespace
