@@ -166,22 +166,28 @@ std::shared_ptr<ThreadGroup> ProcessTree::Exited(int pid, ExitStatus status,
   return parent->tg;
 }
 
-void ProcessTree::Stopped(int pid, int signal) {
+std::shared_ptr<ThreadGroup> ProcessTree::Stopped(int pid, int signal) {
   absl::MutexLock lock(&mu_);
   Node* n = FindLocked(pid);
-  if (!n) return;
+  if (!n) return nullptr;
   n->stop_signal = signal;
   n->continued = false;
-  if (Node* p = FindLocked(n->ppid)) p->child_events->Notify(~0ull);
+  Node* p = FindLocked(n->ppid);
+  if (!p) return nullptr;
+  p->child_events->Notify(~0ull);
+  return p->tg;
 }
 
-void ProcessTree::Continued(int pid) {
+std::shared_ptr<ThreadGroup> ProcessTree::Continued(int pid) {
   absl::MutexLock lock(&mu_);
   Node* n = FindLocked(pid);
-  if (!n) return;
+  if (!n) return nullptr;
   n->stop_signal.reset();
   n->continued = true;
-  if (Node* p = FindLocked(n->ppid)) p->child_events->Notify(~0ull);
+  Node* p = FindLocked(n->ppid);
+  if (!p) return nullptr;
+  p->child_events->Notify(~0ull);
+  return p->tg;
 }
 
 void ProcessTree::Reap(int pid) {

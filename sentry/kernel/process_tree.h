@@ -93,8 +93,10 @@ class ProcessTree {
                                       int* exit_signal);
   // Job control: a child stopped or continued (reported to WUNTRACED /
   // WCONTINUED waiters).
-  void Stopped(int pid, int signal);
-  void Continued(int pid);
+  // Job control: record an unreported stop / continue for wait(2), wake
+  // the parent's waiters, and return the parent (null if none).
+  std::shared_ptr<ThreadGroup> Stopped(int pid, int signal);
+  std::shared_ptr<ThreadGroup> Continued(int pid);
   // A zombie nobody will wait for (its parent ignores SIGCHLD): drop it.
   void Reap(int pid);
 

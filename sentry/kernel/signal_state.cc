@@ -184,7 +184,7 @@ base::Result<void> SignalState::Send(const siginfo_t& info, Task* task) {
     for (Task* t : tasks_) t->signals_.pending.Discard(kStopSignals);
     if (stop_signal_) {
       stop_signal_ = 0;
-      // TODO(fork): report CLD_CONTINUED to the parent (ProcessTree).
+      // The stopped task reports CLD_CONTINUED as it wakes up.
       for (Task* t : tasks_) t->Interrupt();
     }
   }
@@ -283,8 +283,8 @@ KernelSigaction SignalState::GetAction(int sig) const {
 void SignalState::Stop(int sig) {
   absl::MutexLock lock(&mu_);
   stop_signal_ = sig;
-  // TODO(fork): report CLD_STOPPED to the parent (ProcessTree::Stopped and
-  // SIGCHLD unless SA_NOCLDSTOP); stop the other threads of the process.
+  // The caller reports CLD_STOPPED to the parent. TODO: stop the other
+  // threads of the process too (a group stop).
 }
 
 bool SignalState::stopped() const {

@@ -174,6 +174,9 @@ class Task {
   bool SetupSignalFrame(const siginfo_t& info, const KernelSigaction& act);
   void DieOfSignal(int sig);
   void WaitWhileStopped();
+  // Tells the parent of a stop or continue (wait(2), SIGCHLD with `code`
+  // CLD_STOPPED or CLD_CONTINUED unless it set SA_NOCLDSTOP).
+  void ReportJobControl(int code, int sig);
   void RestartSyscall(const KernelSigaction* act);
 
   // What /proc shows of this task's process.

@@ -122,10 +122,30 @@ void Task::DieOfSignal(int sig) {
   ExitGroup(ExitStatus{.signal = sig, .core_dumped = core});
 }
 
+void Task::ReportJobControl(int code, int sig) {
+  std::shared_ptr<ThreadGroup> parent =
+      code == CLD_STOPPED ? kernel_.processes().Stopped(tg_->pid(), sig)
+                          : kernel_.processes().Continued(tg_->pid());
+  if (!parent || (parent->GetSigaction(SIGCHLD).flags & SA_NOCLDSTOP)) return;
+  siginfo_t info{};
+  info.si_signo = SIGCHLD;
+  info.si_code = code;
+  info.si_pid = tg_->pid();
+  info.si_uid = tg_->creds().ruid;
+  info.si_status = sig;
+  parent->SendSignal(info);
+}
+
 void Task::WaitWhileStopped() {
   // Not a busy wait: Block sleeps until an Interrupt (SIGCONT, SIGKILL,
   // any signal sent to us, exit).
-  while (!exiting() && tg_->signals().stopped()) Block(absl::InfiniteFuture());
+  bool was_stopped = false;
+  while (!exiting() && tg_->signals().stopped()) {
+    was_stopped = true;
+    Block(absl::InfiniteFuture());
+  }
+  // SIGCONT ended the stop: the parent hears of it (WCONTINUED, SIGCHLD).
+  if (was_stopped && !exiting()) ReportJobControl(CLD_CONTINUED, SIGCONT);
 }
 
 void Task::DeliverSignals() {
@@ -167,6 +187,7 @@ void Task::DeliverSignals() {
           // TODO(fork): Linux discards SIGTSTP/SIGTTIN/SIGTTOU in an
           // orphaned process group; until groups exist they always stop.
           ss.Stop(sig);
+          ReportJobControl(CLD_STOPPED, sig);
           continue;
         case DefaultAction::kTerminate:
         case DefaultAction::kCore:

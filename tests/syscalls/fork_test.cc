@@ -95,6 +95,53 @@ TEST(ForkTest, VforkParentResumesAfterChildExits) {
   EXPECT_EQ(WEXITSTATUS(WaitFor(pid)), 3);
 }
 
+TEST(WaitTest, StopAndContinueAreReported) {
+  pid_t pid = fork();
+  ASSERT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) {
+    for (;;) pause();
+  }
+  ASSERT_THAT(kill(pid, SIGSTOP), SyscallSucceeds());
+  int status = 0;
+  ASSERT_THAT(waitpid(pid, &status, WUNTRACED), SyscallSucceedsWithValue(pid));
+  EXPECT_TRUE(WIFSTOPPED(status));
+  EXPECT_EQ(WSTOPSIG(status), SIGSTOP);
+  ASSERT_THAT(kill(pid, SIGCONT), SyscallSucceeds());
+  ASSERT_THAT(waitpid(pid, &status, WCONTINUED),
+              SyscallSucceedsWithValue(pid));
+  EXPECT_TRUE(WIFCONTINUED(status));
+  // The SIGCHLDs (CLD_STOPPED, CLD_CONTINUED) are pending: SIGCHLD is
+  // ignored by default, so check through waitid's record only.
+  ASSERT_THAT(kill(pid, SIGKILL), SyscallSucceeds());
+  EXPECT_EQ(WTERMSIG(WaitFor(pid)), SIGKILL);
+}
+
+TEST(WaitTest, StopSendsSigchldWithCldStopped) {
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  ASSERT_THAT(sigprocmask(SIG_BLOCK, &set, &old), SyscallSucceeds());
+  pid_t pid = fork();
+  ASSERT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) {
+    raise(SIGSTOP);
+    _exit(0);
+  }
+  siginfo_t info{};
+  ASSERT_THAT(sigwaitinfo(&set, &info), SyscallSucceedsWithValue(SIGCHLD));
+  EXPECT_EQ(info.si_code, CLD_STOPPED);
+  EXPECT_EQ(info.si_pid, pid);
+  EXPECT_EQ(info.si_status, SIGSTOP);
+  ASSERT_THAT(kill(pid, SIGCONT), SyscallSucceeds());
+  ASSERT_THAT(sigwaitinfo(&set, &info), SyscallSucceedsWithValue(SIGCHLD));
+  EXPECT_EQ(info.si_code, CLD_CONTINUED);
+  EXPECT_EQ(WEXITSTATUS(WaitFor(pid)), 0);
+  // The exit's SIGCHLD.
+  ASSERT_THAT(sigwaitinfo(&set, &info), SyscallSucceedsWithValue(SIGCHLD));
+  EXPECT_EQ(info.si_code, CLD_EXITED);
+  ASSERT_THAT(sigprocmask(SIG_SETMASK, &old, nullptr), SyscallSucceeds());
+}
+
 TEST(WaitTest, NoChildrenIsEchild) {
   EXPECT_THAT(waitpid(-1, nullptr, WNOHANG), SyscallFailsWithErrno(ECHILD));
   EXPECT_THAT(waitpid(-1, nullptr, 0), SyscallFailsWithErrno(ECHILD));
