@@ -1,32 +1,48 @@
 #!/usr/bin/env bash
-# Runs the microbenchmarks natively and under `runsc do` in one run and
-# prints each one's time and the sandbox/native ratio.
-#   perf/run.sh [--build-dir=build] [--platform=ptrace] [benchmark filter]
+# Measures everything natively and under `runsc do` in one run and prints
+# each time and the sandbox/native ratio: every microbenchmark binary
+# (perf/microbench.sh), then whole programs' wall times (perf/workloads.sh).
+#   perf/run.sh [--build-dir=build] [--platform=ptrace] [--quick]
+#               [--micro-only | --workloads-only] [benchmark filter]
+# Default: each microbenchmark runs for 1 s, 3 times, and reports the
+# median; each workload runs 5 times each way, median. --quick: 0.2 s once,
+# and 3 runs of each workload.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build
 platform=ptrace
 filter=.
+min_time=1 reps=3 runs=5
+micro=1 workloads=1
 for a in "$@"; do
   case "$a" in
     --build-dir=*) build=${a#*=} ;;
     --platform=*) platform=${a#*=} ;;
+    --quick) min_time=0.2 reps=1 runs=3 ;;
+    --micro-only) workloads=0 ;;
+    --workloads-only) micro=0 ;;
+    -*) echo "unknown option $a" >&2; exit 2 ;;
     *) filter=$a ;;
   esac
 done
-bench=$build/perf/syscall_bench
+benches=(syscall_bench process_bench)
 runsc=$build/runsc/runsc
-[[ -x $bench && -x $runsc ]] || { echo "build first: scripts/build.sh" >&2; exit 1; }
+for b in runsc/runsc "${benches[@]/#/perf/}"; do
+  [[ -x $build/$b ]] ||
+    { echo "build first: scripts/build.sh ($build/$b)" >&2; exit 1; }
+done
 
-# "name time" pairs from Google Benchmark's console output (times in ns).
-measure() {
-  "$@" --benchmark_filter="$filter" --benchmark_min_time=1 2>/dev/null |
-    awk '$1 ~ /^BM_/ && $3 == "ns" { print $1, $2 }'
-}
-
-native=$(measure "$bench")
-sandboxed=$(measure "$runsc" do --platform="$platform" -- "$(realpath "$bench")")
-
-printf "%-22s %12s %12s %8s\n" benchmark "native ns" "$platform ns" ratio
-join <(sort <<<"$native") <(sort <<<"$sandboxed") |
-  awk '{ printf "%-22s %12.0f %12.0f %7.1fx\n", $1, $2, $3, $3 / $2 }'
+echo "# $(date -u '+%F %H:%M UTC'), $(nproc) CPUs, load average:" \
+     "$(cut -d' ' -f1-3 /proc/loadavg)"
+if ((micro)); then
+  printf "%-26s %12s %12s %8s\n" benchmark native "$platform" ratio
+  for b in "${benches[@]}"; do
+    perf/microbench.sh "$runsc" "$platform" "$build/perf/$b" "$filter" \
+      "$min_time" "$reps"
+  done
+fi
+if ((workloads)); then
+  ((micro)) && echo
+  perf/workloads.sh "$runsc" "$platform" "$runs"
+fi
+echo "# done; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
