@@ -108,7 +108,8 @@ Result<void> Capset(Task& t, UserPtr<__user_cap_header_struct> header,
 void RegisterCapabilities(Registrar& r) {
   const char* kPerProcess =
       "capability sets are per process, not per thread; no file "
-      "capabilities, securebits or exec-time transitions yet";
+      "capabilities or securebits yet (execve's transitions are for files "
+      "without capabilities)";
   r.Partial<&Capget>(SYS_capget, kPerProcess);
   r.Partial<&Capset>(SYS_capset, kPerProcess);
 }

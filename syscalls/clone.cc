@@ -3,78 +3,135 @@
 #include <signal.h>
 #include <sys/syscall.h>
 
+#include <climits>
+#include <cstring>
+
 #include "syscalls/common.h"
 
 namespace syscalls {
 namespace {
 
 constexpr uint64_t kExitSignalMask = 0xff;  // CSIGNAL
-
-Result<int> DoClone(Task& t, Task::CloneArgs args) {
-  if (args.exit_signal < 0 || args.exit_signal > kernel::kNumSignals)
-    return Err(EINVAL);
-  return t.Clone(args);
-}
+// The flags clone(2) can express (it takes 32 bits); clone3 adds these.
+constexpr uint64_t kLegacyFlags = 0xffffffffull;
+constexpr uint64_t kClone3Flags =
+    kLegacyFlags | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP;
+constexpr size_t kPageSize = 4096;
+constexpr size_t kMaxPidNsLevel = 32;  // MAX_PID_NS_LEVEL
+// Linux's TASK_SIZE_MAX: a clone3 stack must end at or below it.
+constexpr uint64_t kTaskSizeMax = (uint64_t{1} << 47) - kPageSize;
 
 // Fork implements Linux syscall fork(2).
-Result<int> Fork(Task& t) { return DoClone(t, {.exit_signal = SIGCHLD}); }
+Result<int> Fork(Task& t) { return t.Clone({.exit_signal = SIGCHLD}); }
 
 // Vfork implements Linux syscall vfork(2).
 Result<int> Vfork(Task& t) {
-  return DoClone(t, {.flags = CLONE_VM | CLONE_VFORK, .exit_signal = SIGCHLD});
+  return t.Clone({.flags = CLONE_VM | CLONE_VFORK, .exit_signal = SIGCHLD});
 }
 
 // Clone implements Linux syscall clone(2); x86-64 order: flags, stack,
 // parent_tid, child_tid, tls.
 Result<int> Clone(Task& t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
                   uint64_t child_tid, uint64_t tls) {
-  return DoClone(t, {.flags = flags & ~kExitSignalMask,
-                     .exit_signal = static_cast<int>(flags & kExitSignalMask),
-                     .stack = stack,
-                     .parent_tid = parent_tid,
-                     .child_tid = child_tid,
-                     .tls = tls});
+  // Like Linux, only the low 32 bits count (bit 32 would be clone3's
+  // CLONE_CLEAR_SIGHAND), and the exit signal is not checked: one that is
+  // not a signal (up to 255) is simply never sent.
+  flags &= kLegacyFlags;
+  int exit_signal = static_cast<int>(flags & kExitSignalMask);
+  if (exit_signal > kernel::kNumSignals) exit_signal = 0;
+  // TODO(issue 3): pidfds (clone(2) would write one at parent_tid).
+  if (flags & CLONE_PIDFD) return Err(EINVAL);
+  return t.Clone({.flags = flags & ~kExitSignalMask,
+                  .exit_signal = exit_signal,
+                  .stack = stack,
+                  .parent_tid = parent_tid,
+                  .child_tid = child_tid,
+                  .tls = tls});
+}
+
+// The checks of Linux's copy_clone_args_from_user after the copy.
+Result<void> CheckCopiedArgs(const clone_args& a, size_t size) {
+  if (a.set_tid_size > kMaxPidNsLevel) return Err(EINVAL);
+  if ((a.set_tid == 0) != (a.set_tid_size == 0)) return Err(EINVAL);
+  if ((a.exit_signal & ~kExitSignalMask) ||
+      a.exit_signal > kernel::kNumSignals)
+    return Err(EINVAL);
+  if ((a.flags & CLONE_INTO_CGROUP) &&
+      (a.cgroup > INT_MAX || size < CLONE_ARGS_SIZE_VER2))
+    return Err(EINVAL);
+  return {};
+}
+
+// Linux's clone3_args_valid.
+Result<void> CheckFlagsAndStack(const clone_args& a) {
+  if (a.flags & ~kClone3Flags) return Err(EINVAL);
+  // CLONE_DETACHED and the low byte (but CLONE_NEWTIME) are reserved.
+  if (a.flags & (CLONE_DETACHED | (kExitSignalMask & ~CLONE_NEWTIME)))
+    return Err(EINVAL);
+  if ((a.flags & CLONE_SIGHAND) && (a.flags & CLONE_CLEAR_SIGHAND))
+    return Err(EINVAL);
+  if ((a.flags & (CLONE_THREAD | CLONE_PARENT)) && a.exit_signal)
+    return Err(EINVAL);
+  // A stack comes with its size, and lies in user space.
+  if ((a.stack == 0) != (a.stack_size == 0)) return Err(EINVAL);
+  if (a.stack && (a.stack_size > kTaskSizeMax || a.stack > kTaskSizeMax ||
+                  a.stack + a.stack_size > kTaskSizeMax))
+    return Err(EINVAL);
+  return {};
 }
 
 // Clone3 implements Linux syscall clone3(2).
 Result<int> Clone3(Task& t, UserPtr<clone_args> uargs, size_t size) {
-  constexpr size_t kMinSize = 64;  // CLONE_ARGS_SIZE_VER0
-  if (size < kMinSize || size > 4096) return Err(EINVAL);
+  if (size > kPageSize) return Err(E2BIG);
+  if (size < CLONE_ARGS_SIZE_VER0) return Err(EINVAL);
+  // The whole struct as the app sized it (a page at most): bytes past
+  // what we know must be zero (the extensible-struct rule).
+  uint8_t buf[kPageSize] = {};
+  TRY(t.mm().CopyIn(uargs.addr, buf, size));
+  for (size_t off = sizeof(clone_args); off < size; ++off)
+    if (buf[off]) return Err(E2BIG);
   clone_args a{};
-  TRY(t.mm().CopyIn(uargs.addr, &a,
-                    size < sizeof(a) ? size : sizeof(a)));
-  // Bytes past what we know must be zero (extensible-struct rule).
-  for (size_t off = sizeof(a); off < size; ++off) {
-    uint8_t b = TRY(t.mm().CopyInObj(UserPtr<uint8_t>(uargs.addr + off)));
-    if (b) return Err(E2BIG);
+  memcpy(&a, buf, sizeof(a));
+  TRY(CheckCopiedArgs(a, size));
+  // One pid per pid namespace level, innermost first.
+  pid_t tids[kMaxPidNsLevel];
+  if (a.set_tid_size)
+    TRY(t.mm().CopyIn(a.set_tid, tids, a.set_tid_size * sizeof(pid_t)));
+  TRY(CheckFlagsAndStack(a));
+  int set_tid = 0;
+  if (a.set_tid_size) {
+    // The sandbox has one level.
+    if (a.set_tid_size > 1) return Err(EINVAL);
+    // Task::Clone checks the value (range, then privilege) where Linux's
+    // alloc_pid does; 0 means "none" there, so it is refused here.
+    if (tids[0] <= 0) return Err(EINVAL);
+    set_tid = tids[0];
   }
-  if (a.exit_signal > kernel::kNumSignals) return Err(EINVAL);
-  if (a.set_tid || a.set_tid_size || a.cgroup) return Err(EINVAL);
-  if (a.flags & (CLONE_PIDFD | CLONE_INTO_CGROUP | CLONE_CLEAR_SIGHAND))
-    return Err(EINVAL);  // TODO(issue 3): pidfds, clear_sighand
-  uint64_t stack = 0;
-  if (a.stack) {
-    if (__builtin_add_overflow(a.stack, a.stack_size, &stack))
-      return Err(EINVAL);
-  }
-  return DoClone(t, {.flags = a.flags,
-                     .exit_signal = static_cast<int>(a.exit_signal),
-                     .stack = stack,
-                     .parent_tid = a.parent_tid,
-                     .child_tid = a.child_tid,
-                     .tls = a.tls});
+  // TODO(issue 3): pidfds; cgroups (CLONE_INTO_CGROUP names a cgroup fd).
+  if (a.flags & (CLONE_PIDFD | CLONE_INTO_CGROUP)) return Err(EINVAL);
+  return t.Clone({.flags = a.flags,
+                  .exit_signal = static_cast<int>(a.exit_signal),
+                  .stack = a.stack ? a.stack + a.stack_size : 0,
+                  .parent_tid = a.parent_tid,
+                  .child_tid = a.child_tid,
+                  .tls = a.tls,
+                  .set_tid = set_tid});
 }
 
 }  // namespace
 
 void RegisterClone(Registrar& r) {
-  const char* kNoThreads =
-      "no namespaces (EPERM), no CLONE_PIDFD, CLONE_PTRACE or "
-      "CLONE_CLEAR_SIGHAND; fork copies memory eagerly (no copy-on-write)";
-  r.Partial<&Fork>(SYS_fork, "memory is copied eagerly, not copy-on-write");
+  const char* kClone =
+      "no namespaces (EPERM), no CLONE_PIDFD (EINVAL); CLONE_PTRACE, "
+      "CLONE_UNTRACED, CLONE_SYSVSEM and CLONE_IO are ignored";
+  r.Full<&Fork>(SYS_fork);
   r.Full<&Vfork>(SYS_vfork);
-  r.Partial<&Clone>(SYS_clone, kNoThreads).Show(SYS_clone, 0, ArgKind::kHex);
-  r.Partial<&Clone3>(SYS_clone3, kNoThreads);
+  r.Partial<&Clone>(SYS_clone, kClone).Show(SYS_clone, 0, ArgKind::kHex);
+  r.Partial<&Clone3>(SYS_clone3,
+                     "no namespaces (EPERM), no CLONE_PIDFD or "
+                     "CLONE_INTO_CGROUP (EINVAL); set_tid in the sandbox's "
+                     "one pid namespace; CLONE_PTRACE, CLONE_UNTRACED, "
+                     "CLONE_SYSVSEM and CLONE_IO are ignored");
 }
 
 }  // namespace syscalls

@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "syscalls/common.h"
@@ -41,10 +42,22 @@ void FixCapsForSetfsuid(const Credentials& old, Credentials& c) {
     c.cap_effective |= c.cap_permitted & kernel::kFsCaps;
 }
 
+// Installs checked credentials (Linux's commit_creds): a change of the
+// effective or filesystem ids clears the caller's death signal and makes
+// the process not dumpable (the suid_dumpable sysctl's default, 0).
+void Commit(Task& t, const Credentials& old, Credentials c) {
+  if (c.euid != old.euid || c.egid != old.egid || c.fsuid != old.fsuid ||
+      c.fsgid != old.fsgid) {
+    t.thread_group().set_dumpable(0);
+    t.pdeath_signal.store(0, std::memory_order_relaxed);
+  }
+  t.thread_group().set_creds(std::move(c));
+}
+
 // Installs new uids after a setuid-family call checked them.
 void CommitUids(Task& t, const Credentials& old, Credentials c) {
   FixCapsForSetuid(old, c);
-  t.thread_group().set_creds(std::move(c));
+  Commit(t, old, std::move(c));
 }
 
 // Setresuid implements Linux syscall setresuid(2).
@@ -66,7 +79,8 @@ Result<void> Setresuid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
 
 // Setresgid implements Linux syscall setresgid(2).
 Result<void> Setresgid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
-  Credentials c = t.thread_group().creds();
+  const Credentials old = t.thread_group().creds();
+  Credentials c = old;
   if (!c.HasCap(CAP_SETGID)) {
     for (uint32_t id : {r, e, s})
       if (id != kUnchanged && !OneOf(id, c.rgid, c.egid, c.sgid))
@@ -76,7 +90,7 @@ Result<void> Setresgid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
   if (e != kUnchanged) c.egid = e;
   if (s != kUnchanged) c.sgid = s;
   c.fsgid = c.egid;
-  t.thread_group().set_creds(c);
+  Commit(t, old, std::move(c));
   return {};
 }
 
@@ -145,31 +159,34 @@ Result<uint32_t> Setfsuid(Task& t, uint32_t uid) {
     Credentials c = old;
     c.fsuid = uid;
     FixCapsForSetfsuid(old, c);
-    t.thread_group().set_creds(std::move(c));
+    Commit(t, old, std::move(c));
   }
   return old.fsuid;
 }
 
 // Setfsgid implements Linux syscall setfsgid(2): returns the old fsgid.
 Result<uint32_t> Setfsgid(Task& t, uint32_t gid) {
-  Credentials c = t.thread_group().creds();
-  const uint32_t old = c.fsgid;
-  if (gid == kUnchanged || gid == old) return old;
-  if (c.HasCap(CAP_SETGID) || OneOf(gid, c.rgid, c.egid, c.sgid)) {
+  const Credentials old = t.thread_group().creds();
+  if (gid == kUnchanged || gid == old.fsgid) return old.fsgid;
+  if (old.HasCap(CAP_SETGID) || OneOf(gid, old.rgid, old.egid, old.sgid)) {
+    Credentials c = old;
     c.fsgid = gid;
-    t.thread_group().set_creds(std::move(c));
+    Commit(t, old, std::move(c));
   }
-  return old;
+  return old.fsgid;
 }
 
-// Setgroups implements Linux syscall setgroups(2).
+// Setgroups implements Linux syscall setgroups(2): the privilege first,
+// then the size; the list is kept sorted (duplicates too), as Linux's
+// groups_sort, and getgroups(2) returns it so.
 Result<void> Setgroups(Task& t, int size, UserPtr<uint32_t> list) {
-  if (size < 0 || size > kMaxGroups) return Err(EINVAL);
   Credentials c = t.thread_group().creds();
   if (!c.HasCap(CAP_SETGID)) return Err(EPERM);
+  if (size < 0 || size > kMaxGroups) return Err(EINVAL);
   std::vector<uint32_t> groups(size);
   TRY(t.mm().CopyIn(list.addr, groups.data(),
                     groups.size() * sizeof(uint32_t)));
+  std::sort(groups.begin(), groups.end());
   c.groups = std::move(groups);
   t.thread_group().set_creds(c);
   return {};

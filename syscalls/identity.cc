@@ -48,6 +48,7 @@ Result<void> Getresgid(Task& t, UserPtr<uint32_t> r, UserPtr<uint32_t> e,
 
 // Getgroups implements Linux syscall getgroups(2).
 Result<int> Getgroups(Task& t, int size, UserPtr<uint32_t> list) {
+  if (size < 0) return Err(EINVAL);
   kernel::Credentials c = t.thread_group().creds();
   int n = static_cast<int>(c.groups.size());
   if (size == 0) return n;

@@ -56,13 +56,14 @@ Result<void> CloseRange(Task& t, unsigned first, unsigned last,
   if (first > last) return Err(EINVAL);
   int lo = first > INT_MAX ? INT_MAX : static_cast<int>(first);
   int hi = last > INT_MAX ? INT_MAX : static_cast<int>(last);
+  // A table shared with clone(CLONE_FILES) tasks is copied first: the
+  // change is the caller's alone.
+  if (flags & kUnshare) t.UnshareFds();
   if (flags & kCloexec) {
     for (int fd : t.fds().Fds())
       if (fd >= lo && fd <= hi) (void)t.fds().SetCloexec(fd, true);
     return {};
   }
-  // The fd table is not shared between processes yet, so UNSHARE has
-  // nothing to do.
   t.fds().RemoveRange(lo, hi);
   return {};
 }

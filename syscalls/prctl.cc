@@ -37,18 +37,20 @@ Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
       return 0;
     }
     case PR_SET_PDEATHSIG:
+      // Per thread; sent when the parent thread exits (task_exit.cc).
       if (arg2 > kernel::kNumSignals) return Err(EINVAL);
-      t.pdeath_signal = static_cast<int>(arg2);
+      t.pdeath_signal.store(static_cast<int>(arg2), std::memory_order_relaxed);
       return 0;
     case PR_GET_PDEATHSIG:
-      TRY(t.mm().CopyOutObj(UserPtr<int>(arg2), t.pdeath_signal));
+      TRY(t.mm().CopyOutObj(UserPtr<int>(arg2), t.pdeath_signal.load(
+                                                    std::memory_order_relaxed)));
       return 0;
     case PR_SET_DUMPABLE:
       if (arg2 > 1) return Err(EINVAL);  // 2 (SUID_DUMP_ROOT) is refused too
-      t.dumpable = arg2 == 1;
+      t.thread_group().set_dumpable(static_cast<int>(arg2));
       return 0;
     case PR_GET_DUMPABLE:
-      return t.dumpable ? 1 : 0;
+      return t.thread_group().dumpable();
     case PR_SET_NO_NEW_PRIVS:
       if (arg2 != 1 || arg3 || arg4 || arg5) return Err(EINVAL);
       t.no_new_privs = true;
@@ -57,11 +59,16 @@ Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
       if (arg2 || arg3 || arg4 || arg5) return Err(EINVAL);
       return t.no_new_privs ? 1 : 0;
     case PR_SET_CHILD_SUBREAPER:
-      t.child_subreaper = arg2 != 0;
+      // Orphans below this process come here (ProcessTree::Exited).
+      t.kernel().processes().SetChildSubreaper(t.thread_group().pid(),
+                                               arg2 != 0);
       return 0;
-    case PR_GET_CHILD_SUBREAPER:
-      TRY(t.mm().CopyOutObj(UserPtr<int>(arg2), t.child_subreaper ? 1 : 0));
+    case PR_GET_CHILD_SUBREAPER: {
+      const int on =
+          t.kernel().processes().ChildSubreaper(t.thread_group().pid());
+      TRY(t.mm().CopyOutObj(UserPtr<int>(arg2), on));
       return 0;
+    }
     default:
       return Err(EINVAL);
   }
@@ -71,8 +78,8 @@ Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
 
 void RegisterPrctl(Registrar& r) {
   r.Partial<&Prctl>(SYS_prctl,
-                    "NAME, PDEATHSIG (recorded), DUMPABLE, NO_NEW_PRIVS, "
-                    "CHILD_SUBREAPER (recorded); others EINVAL");
+                    "NAME, PDEATHSIG, DUMPABLE, "
+                    "NO_NEW_PRIVS, CHILD_SUBREAPER; others EINVAL");
 }
 
 }  // namespace syscalls

@@ -57,7 +57,9 @@ Result<int> Wait4(Task& t, int pid, UserPtr<int> wstatus, int options,
   if (pid == INT_MIN) return Err(ESRCH);
   WaitOptions opts{.selector = pid,
                    .stopped = (options & WUNTRACED) != 0,
-                   .continued = (options & WCONTINUED) != 0};
+                   .continued = (options & WCONTINUED) != 0,
+                   .wclone = (options & __WCLONE) != 0,
+                   .wall = (options & __WALL) != 0};
   auto ev = TRY(Wait(t, opts, options & WNOHANG));
   if (!ev) return 0;
   if (!wstatus.IsNull()) TRY(t.mm().CopyOutObj(wstatus, ev->WaitStatus()));
@@ -75,7 +77,9 @@ Result<void> Waitid(Task& t, int idtype, int id, UserPtr<siginfo_t> infop,
   WaitOptions opts{.exited = (options & WEXITED) != 0,
                    .stopped = (options & WSTOPPED) != 0,
                    .continued = (options & WCONTINUED) != 0,
-                   .consume = !(options & WNOWAIT)};
+                   .consume = !(options & WNOWAIT),
+                   .wclone = (options & __WCLONE) != 0,
+                   .wall = (options & __WALL) != 0};
   switch (idtype) {
     case P_ALL:
       opts.selector = -1;

@@ -145,6 +145,60 @@ void Kernel::ReleaseThread(int tid) {
   released_.insert(tid);
 }
 
+bool Kernel::OnlyThreadLocked(const Task& task) {
+  for (const auto& [tid, t] : tasks_) {
+    if (t.get() != &task && &t->thread_group() == &task.thread_group() &&
+        !t->finished)
+      return false;
+  }
+  return true;
+}
+
+bool Kernel::AwaitOnlyThread(const Task& task, absl::Duration timeout) {
+  struct Args {
+    Kernel* kernel;
+    const Task* task;
+  } args{this, &task};
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(
+      absl::Condition(
+          +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return a->kernel->OnlyThreadLocked(*a->task);
+          },
+          &args),
+      timeout);
+}
+
+int Kernel::TakeOverLeader(Task& task) {
+  const int pid = task.thread_group().pid();
+  std::unique_ptr<Task> leader;
+  int old;
+  {
+    absl::MutexLock lock(&mu_);
+    old = task.tid_;
+    if (old == pid) return old;
+    // The leader has finished (AwaitOnlyThread): it goes now, as Linux's
+    // de_thread releases it, so that its id can name `task`.
+    if (auto it = tasks_.find(pid); it != tasks_.end()) {
+      CHECK(it->second->finished);
+      leader = std::move(it->second);
+      tasks_.erase(it);
+    }
+    auto self = tasks_.extract(old);
+    CHECK(!self.empty());
+    // Readers on other threads hold one of these two locks.
+    task.thread_group().ForEachThread([&](Task* t) {
+      if (t == &task) t->tid_ = pid;
+    });
+    self.key() = pid;
+    tasks_.insert(std::move(self));
+    released_.erase(pid);
+  }
+  // Its host thread has returned or is about to (it set `finished`).
+  if (leader && leader->host_thread.joinable()) leader->host_thread.join();
+  return old;
+}
+
 void Kernel::CollectLocked() {
   for (auto it = tasks_.begin(); it != tasks_.end();) {
     Task* t = it->second.get();

@@ -105,11 +105,23 @@ class Kernel {
   // How many tasks may exist at once (a fork bomb gets EAGAIN).
   size_t pids_limit() const { return options_.pids_limit; }
 
+  // execve's de_thread, once the other threads of `task`'s process were
+  // told to exit: waits until they have all finished (so that their ids
+  // are gone), or `timeout` passes (false: the caller tells threads that
+  // appeared meanwhile to exit too, and waits again).
+  bool AwaitOnlyThread(const Task& task, absl::Duration timeout);
+  // Then a non-leader `task` takes over the finished leader's id, as in
+  // Linux: the leader's task is deleted and `task` is found under the pid.
+  // Returns the id `task` had (the pid if it was the leader).
+  int TakeOverLeader(Task& task);
+
  private:
   // Called by a task's host thread when the task has finished.
   void TaskExited(Task* task);
   // Joins and deletes finished tasks of reaped processes.
   void CollectLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether every task of `task`'s process but `task` has finished.
+  bool OnlyThreadLocked(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   explicit Kernel(const Options& options) : options_(options) {}
 

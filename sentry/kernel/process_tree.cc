@@ -1,10 +1,12 @@
 #include "sentry/kernel/process_tree.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 
 #include "base/log.h"
+#include "sentry/kernel/task.h"
 
 namespace kernel {
 
@@ -38,7 +40,8 @@ void ProcessTree::AddInit(std::shared_ptr<ThreadGroup> init) {
 
 Result<std::shared_ptr<ThreadGroup>> ProcessTree::AddChild(
     int parent, bool clone_parent, int exit_signal, const TaskLimits& limits,
-    const std::function<std::shared_ptr<ThreadGroup>(int, int)>& make) {
+    const std::function<std::shared_ptr<ThreadGroup>(int, int)>& make,
+    int want, int parent_tid) {
   absl::MutexLock lock(&mu_);
   Node* p = FindLocked(parent);
   if (!p) return Err(ESRCH);
@@ -48,12 +51,17 @@ Result<std::shared_ptr<ThreadGroup>> ProcessTree::AddChild(
     // init's siblings would have no parent in the namespace.
     if (p->ppid == 0) return Err(EINVAL);
     ppid = p->ppid;
+    exit_signal = p->exit_signal;  // a sibling reports as its creator
+    parent_tid = p->parent_tid;    // and has its parent thread
   }
-  int pid = TRY(NextIdLocked());
+  int pid = TRY(NextIdLocked(want));
 
   Node n;
   n.tg = make(pid, ppid);
+  // The creator's dumpable flag goes with its copied address space.
+  n.tg->set_dumpable(p->tg->dumpable());
   n.ppid = ppid;
+  n.parent_tid = parent_tid ? parent_tid : ppid;
   n.pgid = p->pgid;
   n.sid = p->sid;
   n.exit_signal = exit_signal;
@@ -63,7 +71,12 @@ Result<std::shared_ptr<ThreadGroup>> ProcessTree::AddChild(
   return tg;
 }
 
-Result<int> ProcessTree::NextIdLocked() {
+Result<int> ProcessTree::NextIdLocked(int want) {
+  if (want) {
+    // Linux's set_tid: exactly this id, and the cursor stays.
+    if (nodes_.count(want) || thread_ids_.count(want)) return Err(EEXIST);
+    return want;
+  }
   // The next free id after the last one, wrapping like Linux (never 1).
   int id = last_pid_;
   do {
@@ -94,10 +107,10 @@ Result<void> ProcessTree::CheckLimits(const TaskLimits& limits) {
   return CheckLimitsLocked(limits);
 }
 
-Result<int> ProcessTree::AddThread(const TaskLimits& limits) {
+Result<int> ProcessTree::AddThread(const TaskLimits& limits, int want) {
   absl::MutexLock lock(&mu_);
   TRY(CheckLimitsLocked(limits));
-  int tid = TRY(NextIdLocked());
+  int tid = TRY(NextIdLocked(want));
   thread_ids_.insert(tid);
   return tid;
 }
@@ -135,71 +148,218 @@ std::vector<std::shared_ptr<ThreadGroup>> ProcessTree::Group(int pgid) {
   return out;
 }
 
+bool ProcessTree::OrphanedGroupOf(int pid) {
+  absl::MutexLock lock(&mu_);
+  const Node* self = FindLocked(pid);
+  return self && WillBeOrphanedLocked(self->pgid, 0);
+}
+
+bool ProcessTree::WillBeOrphanedLocked(int pgid, int ignored) {
+  for (auto& [pid, n] : nodes_) {
+    if (n.pgid != pgid || n.zombie || pid == ignored) continue;
+    const Node* parent = FindLocked(n.ppid);  // none for init
+    if (parent && parent->pgid != pgid && parent->sid == n.sid) return false;
+  }
+  return true;
+}
+
+bool ProcessTree::HasStoppedJobsLocked(int pgid) {
+  for (auto& [pid, n] : nodes_)
+    if (n.pgid == pgid && !n.zombie && n.tg->signals().group_stopped())
+      return true;
+  return false;
+}
+
 size_t ProcessTree::Count() {
   absl::MutexLock lock(&mu_);
   return nodes_.size();
 }
 
-std::shared_ptr<ThreadGroup> ProcessTree::Exited(int pid, ExitStatus status,
-                                                 int* exit_signal) {
+namespace {
+
+// A thread of `tg` that is not exiting (Linux's find_alive_thread), or 0.
+int AliveThread(const ThreadGroup& tg) {
+  int tid = 0;
+  tg.ForEachThread([&](Task* t) {
+    if (!tid && !t->exiting()) tid = t->tid();
+  });
+  return tid;
+}
+
+// The siginfo of a child's exit signal (and wait(2)'s for it).
+siginfo_t ChildExitInfo(int sig, int pid, uint32_t uid, ExitStatus status) {
+  siginfo_t info{};
+  info.si_signo = sig;
+  info.si_pid = pid;
+  info.si_uid = uid;
+  if (status.signal) {
+    info.si_code = status.core_dumped ? CLD_DUMPED : CLD_KILLED;
+    info.si_status = status.signal;
+  } else {
+    info.si_code = CLD_EXITED;
+    info.si_status = status.code;
+  }
+  return info;
+}
+
+}  // namespace
+
+bool ProcessTree::NotifyParentLocked(int child_pid, const Node& child,
+                                     Node& parent) {
+  int sig = child.exit_signal;
+  bool autoreap = false;
+  if (sig == SIGCHLD) {
+    const KernelSigaction act = parent.tg->GetSigaction(SIGCHLD);
+    // SA_NOCLDWAIT still sends SIGCHLD to a handler; SIG_IGN drops it.
+    if (act.flags & SA_NOCLDWAIT) autoreap = true;
+    if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
+      autoreap = true;
+      sig = 0;
+    }
+  }
+  if (sig) {
+    parent.tg->SendSignal(
+        ChildExitInfo(sig, child_pid, child.tg->creds().ruid, child.status));
+  }
+  parent.child_events->Notify(~0ull);
+  return autoreap;
+}
+
+int ProcessTree::ReaperLocked(const Node& n) {
+  // Linux's find_new_reaper: the ancestors up to init, skipping those
+  // that are not subreapers or are on their way out.
+  for (Node* a = FindLocked(n.ppid); a && a->ppid != 0;
+       a = FindLocked(a->ppid)) {
+    if (a->subreaper && !a->zombie && AliveThread(*a->tg))
+      return a->tg->pid();
+  }
+  return 1;
+}
+
+Orphans ProcessTree::Reparent(int pid) {
+  Orphans orphans;
+  // init's children die with it (Kernel::Shutdown).
+  if (pid == 1) return orphans;
   absl::MutexLock lock(&mu_);
   Node* n = FindLocked(pid);
-  if (!n) return nullptr;
+  if (!n) return orphans;
+  // Linux's kill_orphaned_pgrp. Our own group, if we were its last link
+  // to a parent in another group of the session:
+  auto hang_up_if_orphaned = [&](int pgid, int ignored) {
+    if (HasStoppedJobsLocked(pgid) && WillBeOrphanedLocked(pgid, ignored) &&
+        std::find(orphans.hangup_groups.begin(), orphans.hangup_groups.end(),
+                  pgid) == orphans.hangup_groups.end())
+      orphans.hangup_groups.push_back(pgid);
+  };
+  if (const Node* parent = FindLocked(n->ppid);
+      parent && parent->pgid != n->pgid && parent->sid == n->sid)
+    hang_up_if_orphaned(n->pgid, pid);
+  if (n->children.empty()) return orphans;
+  const int reaper_pid = ReaperLocked(*n);
+  Node* reaper = FindLocked(reaper_pid);
+  const int reaper_tid = reaper ? AliveThread(*reaper->tg) : 0;
+  for (int child : n->children) {
+    Node* c = FindLocked(child);
+    if (!c) continue;
+    c->ppid = reaper_pid;
+    c->parent_tid = reaper_tid ? reaper_tid : reaper_pid;
+    // Linux's reparent_leader: the reaper is told with SIGCHLD, whatever
+    // the child's exit signal was, so its plain wait(2) reaps it.
+    c->exit_signal = SIGCHLD;
+    if (!c->zombie) {
+      orphans.children.push_back(c->tg);
+    } else if (reaper && NotifyParentLocked(child, *c, *reaper)) {
+      // A zombie its new parent will never wait for goes at once.
+      orphans.reaped.push_back(child);
+      continue;
+    }
+    if (reaper) reaper->children.insert(child);
+  }
+  // Our children's groups, if we were their last link (now that they
+  // have their new parent).
+  for (int child : n->children) {
+    const Node* c = FindLocked(child);
+    if (c && !c->zombie && c->pgid != n->pgid && c->sid == n->sid)
+      hang_up_if_orphaned(c->pgid, 0);
+  }
+  n->children.clear();
+  for (int child : orphans.reaped) nodes_.erase(child);
+  if (reaper) reaper->child_events->Notify(~0ull);
+  return orphans;
+}
+
+bool ProcessTree::Exited(int pid, ExitStatus status) {
+  absl::MutexLock lock(&mu_);
+  Node* n = FindLocked(pid);
+  if (!n) return false;
   n->zombie = true;
   n->status = status;
-  *exit_signal = n->exit_signal;
-  // Orphans go to init, which reaps them (its zombies are reported to it).
-  if (pid != 1) {
-    Node* init = FindLocked(1);
-    for (int child : n->children) {
-      Node* c = FindLocked(child);
-      if (!c) continue;
-      c->ppid = 1;
-      if (init) init->children.insert(child);
-    }
-    if (init && !n->children.empty()) init->child_events->Notify(~0ull);
-    n->children.clear();
-  }
   Node* parent = FindLocked(n->ppid);
-  if (!parent) return nullptr;
-  parent->child_events->Notify(~0ull);
-  return parent->tg;
-}
-
-std::shared_ptr<ThreadGroup> ProcessTree::Stopped(int pid, int signal) {
-  absl::MutexLock lock(&mu_);
-  Node* n = FindLocked(pid);
-  if (!n) return nullptr;
-  n->stop_signal = signal;
-  n->continued = false;
-  Node* p = FindLocked(n->ppid);
-  if (!p) return nullptr;
-  p->child_events->Notify(~0ull);
-  return p->tg;
-}
-
-std::shared_ptr<ThreadGroup> ProcessTree::Continued(int pid) {
-  absl::MutexLock lock(&mu_);
-  Node* n = FindLocked(pid);
-  if (!n) return nullptr;
-  n->stop_signal.reset();
-  n->continued = true;
-  Node* p = FindLocked(n->ppid);
-  if (!p) return nullptr;
-  p->child_events->Notify(~0ull);
-  return p->tg;
-}
-
-void ProcessTree::Reap(int pid) {
-  absl::MutexLock lock(&mu_);
-  Node* n = FindLocked(pid);
-  if (!n || !n->zombie) return;
-  if (Node* p = FindLocked(n->ppid)) p->children.erase(pid);
+  if (!parent || !NotifyParentLocked(pid, *n, *parent)) return false;
+  parent->children.erase(pid);
   nodes_.erase(pid);
+  return true;
+}
+
+std::vector<std::shared_ptr<ThreadGroup>> ProcessTree::ThreadExited(
+    int pid, int tid, int successor) {
+  std::vector<std::shared_ptr<ThreadGroup>> out;
+  if (!successor) return out;
+  absl::MutexLock lock(&mu_);
+  Node* n = FindLocked(pid);
+  if (!n) return out;
+  for (int child : n->children) {
+    Node* c = FindLocked(child);
+    if (!c || c->parent_tid != tid) continue;
+    c->parent_tid = successor;
+    if (!c->zombie) out.push_back(c->tg);
+  }
+  return out;
+}
+
+void ProcessTree::SetChildSubreaper(int pid, bool on) {
+  absl::MutexLock lock(&mu_);
+  if (Node* n = FindLocked(pid)) n->subreaper = on;
+}
+
+bool ProcessTree::ChildSubreaper(int pid) {
+  absl::MutexLock lock(&mu_);
+  Node* n = FindLocked(pid);
+  return n && n->subreaper;
+}
+
+void ProcessTree::StoppedOrContinued(int pid, int code, int signal) {
+  absl::MutexLock lock(&mu_);
+  Node* n = FindLocked(pid);
+  if (!n) return;
+  if (code == CLD_STOPPED) {
+    n->stop_signal = signal;
+    n->continued = false;
+  } else {
+    n->stop_signal.reset();
+    n->continued = true;
+  }
+  Node* p = FindLocked(n->ppid);
+  if (!p) return;
+  if (!(p->tg->GetSigaction(SIGCHLD).flags & SA_NOCLDSTOP)) {
+    siginfo_t info{};
+    info.si_signo = SIGCHLD;
+    info.si_code = code;
+    info.si_pid = pid;
+    info.si_uid = n->tg->creds().ruid;
+    info.si_status = signal;
+    p->tg->SendSignal(info);
+  }
+  p->child_events->Notify(~0ull);
 }
 
 bool ProcessTree::Matches(const Node& waiter, int child_pid, const Node& child,
-                          int selector) {
+                          const WaitOptions& opts) {
+  // Linux's eligible_child: __WALL takes every child, __WCLONE only those
+  // not reporting with SIGCHLD, neither only those that do.
+  if (!opts.wall && (child.exit_signal != SIGCHLD) != opts.wclone)
+    return false;
+  const int selector = opts.selector;
   if (selector > 0) return child_pid == selector;
   if (selector == -1) return true;
   if (selector == 0) return child.pgid == waiter.pgid;
@@ -214,7 +374,7 @@ Result<std::optional<WaitEvent>> ProcessTree::TryWait(int waiter_pid,
   bool any = false;
   for (int pid : w->children) {
     Node* c = FindLocked(pid);
-    if (!c || !Matches(*w, pid, *c, opts.selector)) continue;
+    if (!c || !Matches(*w, pid, *c, opts)) continue;
     any = true;
     WaitEvent ev{.pid = pid, .uid = c->tg->creds().ruid};
     auto usage = [&] { return c->tg->CpuTime() + c->tg->ChildrenCpuTime(); };

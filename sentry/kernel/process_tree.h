@@ -46,6 +46,11 @@ struct WaitOptions {
   bool stopped = false;   // WUNTRACED / WSTOPPED
   bool continued = false; // WCONTINUED
   bool consume = true;    // false for WNOWAIT
+  // Linux's "clone" children report with another exit signal than
+  // SIGCHLD (or none): only __WCLONE waits for them, and then only for
+  // them; __WALL for every child.
+  bool wclone = false;
+  bool wall = false;
 };
 
 // What a new task counts against at clone(2). `pids` is the sandbox's
@@ -59,22 +64,40 @@ struct TaskLimits {
   uint64_t nproc = RLIM_INFINITY;
 };
 
+// What an exit did to the children of the thread or process that ended
+// (task_exit.cc acts on it once the tree's lock is released).
+struct Orphans {
+  // Live children whose parent thread died: their death signals
+  // (PR_SET_PDEATHSIG) are due.
+  std::vector<std::shared_ptr<ThreadGroup>> children;
+  // Zombies reaped at once because their new parent ignores SIGCHLD:
+  // Kernel::ReleaseProcess is due for each.
+  std::vector<int> reaped;
+  // Process groups this exit orphans that have a stopped member: each
+  // gets SIGHUP, then SIGCONT (POSIX; Linux's kill_orphaned_pgrp).
+  std::vector<int> hangup_groups;
+};
+
 class ProcessTree {
  public:
   static constexpr int kMaxPid = 4194304;
 
   // Registers init (pid 1, its own group and session, no parent).
   void AddInit(std::shared_ptr<ThreadGroup> init);
-  // Allocates a pid and registers `make(pid)` as a child of `parent` (or of
-  // parent's parent with CLONE_PARENT): same group and session. EAGAIN when
-  // a new task would exceed `limits`.
+  // Allocates a pid (`want`, clone3's set_tid, if not 0: EEXIST if in use)
+  // and registers `make(pid)` as a child of `parent` (or of parent's
+  // parent with CLONE_PARENT, reporting with `parent`'s exit signal as
+  // Linux does): same group and session. EAGAIN when a new task would
+  // exceed `limits`. `parent_tid` is the creating thread (0: the leader):
+  // the child's death signal fires when that thread exits.
   base::Result<std::shared_ptr<ThreadGroup>> AddChild(
       int parent, bool clone_parent, int exit_signal, const TaskLimits& limits,
       const std::function<std::shared_ptr<ThreadGroup>(int pid, int ppid)>&
-          make);
+          make,
+      int want = 0, int parent_tid = 0);
 
   // Thread ids come from the same space as pids (CLONE_THREAD).
-  base::Result<int> AddThread(const TaskLimits& limits);
+  base::Result<int> AddThread(const TaskLimits& limits, int want = 0);
   // EAGAIN if a new task would exceed `limits` now: lets clone(2) fail
   // before it copies anything (AddChild/AddThread check again).
   base::Result<void> CheckLimits(const TaskLimits& limits);
@@ -87,18 +110,33 @@ class ProcessTree {
   std::vector<std::shared_ptr<ThreadGroup>> Group(int pgid);
   size_t Count();
 
-  // The process ended: it becomes a zombie until its parent waits for it;
-  // its children go to init. Returns the parent (to signal), or null.
-  std::shared_ptr<ThreadGroup> Exited(int pid, ExitStatus status,
-                                      int* exit_signal);
-  // Job control: a child stopped or continued (reported to WUNTRACED /
-  // WCONTINUED waiters).
-  // Job control: record an unreported stop / continue for wait(2), wake
-  // the parent's waiters, and return the parent (null if none).
-  std::shared_ptr<ThreadGroup> Stopped(int pid, int signal);
-  std::shared_ptr<ThreadGroup> Continued(int pid);
-  // A zombie nobody will wait for (its parent ignores SIGCHLD): drop it.
-  void Reap(int pid);
+  // The last thread of process `pid` ended: its children go to the
+  // nearest living ancestor that is a subreaper, else to init (Linux's
+  // forget_original_parent). Returns what is due to them: the caller
+  // sends it before Exited, so that a parent that waits for `pid` finds
+  // it done.
+  Orphans Reparent(int pid);
+  // The process ended (after Reparent): it becomes a zombie until its
+  // parent waits for it, and the parent is told (its exit signal, then
+  // its wait(2) callers). True if the parent ignores SIGCHLD or set
+  // SA_NOCLDWAIT: then the zombie is gone at once and
+  // Kernel::ReleaseProcess is due.
+  bool Exited(int pid, ExitStatus status);
+  // Thread `tid` of process `pid` ended while the process lives on: the
+  // children it created pass to thread `successor` (a live thread of the
+  // same process) and are returned, for their death signals. Without a
+  // successor (every other thread is exiting) they stay for Exited.
+  std::vector<std::shared_ptr<ThreadGroup>> ThreadExited(int pid, int tid,
+                                                         int successor);
+  // PR_SET_CHILD_SUBREAPER / PR_GET_CHILD_SUBREAPER of process `pid`.
+  void SetChildSubreaper(int pid, bool on);
+  bool ChildSubreaper(int pid);
+  // Job control (Linux's do_notify_parent_cldstop): process `pid`
+  // stopped by `signal` (`code` CLD_STOPPED) or continued
+  // (CLD_CONTINUED). Records it for wait(WUNTRACED / WCONTINUED), sends
+  // the parent SIGCHLD unless it set SA_NOCLDSTOP, and wakes its wait(2)
+  // callers, all under the lock, as Exited.
+  void StoppedOrContinued(int pid, int code, int signal);
 
   // One wait(2) attempt by `waiter_pid`: an event, nothing yet (nullopt),
   // or ECHILD when no child matches at all.
@@ -107,6 +145,11 @@ class ProcessTree {
   // Where a process's wait(2) callers block, woken on any child event.
   std::shared_ptr<waiter::Queue> ChildEvents(int pid);
 
+  // The process group of `pid` is orphaned (POSIX): no member has a
+  // parent in another group of the same session (Linux's
+  // is_current_pgrp_orphaned). Stop signals other than SIGSTOP do not stop
+  // such a group.
+  bool OrphanedGroupOf(int pid);
   int Pgid(int pid);
   int Sid(int pid);
   // setpgid(2), setsid(2) with Linux's checks; `caller` is the calling pid.
@@ -119,6 +162,10 @@ class ProcessTree {
   struct Node {
     std::shared_ptr<ThreadGroup> tg;
     int ppid = 0;
+    // The parent's thread that is the parent (Linux's real_parent): its
+    // exit sends the death signal.
+    int parent_tid = 0;
+    bool subreaper = false;  // PR_SET_CHILD_SUBREAPER
     std::set<int> children;
     int pgid = 0, sid = 0;
     bool zombie = false;
@@ -131,12 +178,29 @@ class ProcessTree {
         std::make_shared<waiter::Queue>();
   };
   Node* FindLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  base::Result<int> NextIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The next free id, or `want` if not 0 (EEXIST if in use).
+  base::Result<int> NextIdLocked(int want = 0)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // EAGAIN if one more task would go past `limits`.
   base::Result<void> CheckLimitsLocked(const TaskLimits& limits)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Linux's will_become_orphaned_pgrp: no member of group `pgid` but
+  // `ignored` (0: none) has a parent in another group of its session.
+  bool WillBeOrphanedLocked(int pgid, int ignored)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A member of group `pgid` is in a group stop (has_stopped_jobs).
+  bool HasStoppedJobsLocked(int pgid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where the orphans of `n` go: its nearest ancestor that is a subreaper
+  // and not exiting, else init (1).
+  int ReaperLocked(const Node& n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Linux's do_notify_parent: sends `child`'s exit signal to `parent`
+  // and wakes its wait(2) callers, under the lock, so that a wait that
+  // finds the zombie finds the signal pending too. True if the parent
+  // will never wait (SIGCHLD ignored or SA_NOCLDWAIT): reap it now.
+  bool NotifyParentLocked(int child_pid, const Node& child, Node& parent)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Matches(const Node& waiter, int child_pid, const Node& child,
-               int selector) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+               const WaitOptions& opts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   std::map<int, Node> nodes_ ABSL_GUARDED_BY(mu_);

@@ -139,11 +139,24 @@ base::Result<void> AltStack::Set(uint64_t new_sp, int new_flags,
 void SignalState::AddTask(Task* t) {
   absl::MutexLock lock(&mu_);
   tasks_.push_back(t);
+  // A thread started while a stop is under way joins it before it runs
+  // (Linux gives a new thread JOBCTL_STOP_PENDING); once the stop is
+  // complete it just sleeps in it.
+  if (stop_signal_ && stop_waiting_ > 0) ++stop_waiting_;
 }
 
 void SignalState::RemoveTask(Task* t) {
   absl::MutexLock lock(&mu_);
   std::erase(tasks_, t);
+  // A task that ends instead of joining a stop no longer holds it up.
+  if (stop_signal_ && t->signals_.stop_seq != stop_seq_) {
+    t->signals_.stop_seq = stop_seq_;
+    if (stop_waiting_ > 0 && --stop_waiting_ == 0) {
+      // Complete now: a stopped task wakes to report it.
+      stop_report_ = stop_signal_;
+      if (!tasks_.empty()) tasks_.front()->Interrupt();
+    }
+  }
   // Shared signals this task would have taken go to another one.
   for (SigSet s = shared_.set(); s; s &= s - 1)
     WakeForLocked(__builtin_ctzll(s) + 1, nullptr);
@@ -183,8 +196,12 @@ base::Result<void> SignalState::Send(const siginfo_t& info, Task* task) {
     shared_.Discard(kStopSignals);
     for (Task* t : tasks_) t->signals_.pending.Discard(kStopSignals);
     if (stop_signal_) {
+      // A stop the parent heard of gets a CLD_CONTINUED, reported by the
+      // first task to run. (Linux also sends CLD_STOPPED for a stop that
+      // was still under way; here the parent hears nothing of that one.)
+      if (stop_waiting_ == 0) continued_report_ = true;
       stop_signal_ = 0;
-      // The stopped task reports CLD_CONTINUED as it wakes up.
+      stop_waiting_ = 0;
       for (Task* t : tasks_) t->Interrupt();
     }
   }
@@ -237,6 +254,9 @@ void SignalState::SetMask(Task& t, SigSet mask) {
 
 bool SignalState::Pending(Task& t) {
   absl::MutexLock lock(&mu_);
+  // A stop the task has yet to join counts (as Linux's TIF_SIGPENDING):
+  // waits that sleep until a signal is pending must leave to join it.
+  if (stop_signal_ && t.signals_.stop_seq != stop_seq_) return true;
   return ((t.signals_.pending.set() | shared_.set()) & ~t.signal_mask) != 0;
 }
 
@@ -280,16 +300,45 @@ KernelSigaction SignalState::GetAction(int sig) const {
   return tg_.GetSigaction(sig);
 }
 
-void SignalState::Stop(int sig) {
+void SignalState::BeginStop(Task& t, int sig) {
   absl::MutexLock lock(&mu_);
+  if (stop_signal_ || tg_.exiting()) return;  // the caller joins the stop
   stop_signal_ = sig;
-  // The caller reports CLD_STOPPED to the parent. TODO: stop the other
-  // threads of the process too (a group stop).
+  ++stop_seq_;
+  stop_waiting_ = 0;
+  for (Task* other : tasks_) {
+    if (other->exiting()) {
+      other->signals_.stop_seq = stop_seq_;  // will leave, not join
+      continue;
+    }
+    ++stop_waiting_;
+    // Out of app code or a blocking syscall (which restarts after the
+    // stop, as no handler runs), into WaitWhileStopped.
+    if (other != &t) other->Interrupt();
+  }
 }
 
-bool SignalState::stopped() const {
+SignalState::StopState SignalState::JoinStop(Task& t) {
   absl::MutexLock lock(&mu_);
-  return stop_signal_ != 0;
+  if (stop_signal_ && t.signals_.stop_seq != stop_seq_) {
+    t.signals_.stop_seq = stop_seq_;
+    if (stop_waiting_ > 0 && --stop_waiting_ == 0) stop_report_ = stop_signal_;
+  }
+  return {.stopped = stop_signal_ != 0,
+          .report_due = stop_report_ != 0 || continued_report_};
+}
+
+bool SignalState::group_stopped() const {
+  absl::MutexLock lock(&mu_);
+  return stop_signal_ != 0 && stop_waiting_ == 0;
+}
+
+void SignalState::TakeJobControlReports(int* stop_signal, bool* continued) {
+  absl::MutexLock lock(&mu_);
+  *stop_signal = stop_report_;
+  *continued = continued_report_;
+  stop_report_ = 0;
+  continued_report_ = false;
 }
 
 }  // namespace kernel

@@ -144,6 +144,8 @@ struct TaskSignals {
   // While in rt_sigtimedwait: the mask it replaced (Linux's real_blocked);
   // signals blocked there are queued even when ignored. Zero otherwise.
   SigSet real_blocked = 0;
+  // The last group stop this task joined (SignalState::stop_seq_).
+  uint64_t stop_seq = 0;
 
   // The task's own thread only.
   std::optional<SigSet> saved_mask;  // restored after sigsuspend's signal
@@ -171,7 +173,8 @@ class SignalState {
   // The mask changed (rt_sigprocmask, sigsuspend, sigreturn, delivery).
   // Wakes another task for shared signals this one now blocks.
   void SetMask(Task& t, SigSet mask);
-  // A signal the task does not block is pending for it.
+  // A signal the task does not block is pending for it, or a group stop
+  // it has yet to join.
   bool Pending(Task& t);
   // Pending signals the task blocks (rt_sigpending(2)).
   SigSet PendingBlocked(Task& t);
@@ -191,10 +194,32 @@ class SignalState {
   KernelSigaction SetAction(int sig, const KernelSigaction& act);
   KernelSigaction GetAction(int sig) const;
 
-  // Job control (single process for now): a task stopped by a stop signal
-  // waits in the stop until SIGCONT (or SIGKILL).
-  void Stop(int sig);
-  bool stopped() const;
+  // Job control: a group stop, as Linux's. The task that takes a stop
+  // signal with its default action begins the stop; every task of the
+  // process then joins it (in Task::WaitWhileStopped, before it returns to
+  // app code) and sleeps until SIGCONT or SIGKILL. When the last one has
+  // joined, the parent is told once (CLD_STOPPED); when SIGCONT ends a
+  // stop that was complete, once more (CLD_CONTINUED).
+  //
+  // Begins a stop by `sig`, unless one is in effect, and interrupts the
+  // other tasks so that they join it.
+  void BeginStop(Task& t, int sig);
+  struct StopState {
+    bool stopped = false;     // a stop is in effect: sleep
+    bool report_due = false;  // call TakeJobControlReports
+  };
+  // Joins the stop in effect (once per stop) and says what to do.
+  StopState JoinStop(Task& t);
+  // Every task has joined a stop (Linux's SIGNAL_STOP_STOPPED).
+  bool group_stopped() const;
+  // The parent reports that are due: a CLD_STOPPED (its signal in
+  // `*stop_signal`, else 0) and whether a CLD_CONTINUED follows. Call with
+  // report_mu() held, and hold it while reporting, so that the parent
+  // hears of a stop and the continue after it in that order.
+  void TakeJobControlReports(int* stop_signal, bool* continued);
+  absl::Mutex& report_mu() ABSL_LOCK_RETURNED(report_mu_) {
+    return report_mu_;
+  }
 
  private:
   friend class Task;
@@ -207,7 +232,16 @@ class SignalState {
   mutable absl::Mutex mu_;
   PendingQueue shared_ ABSL_GUARDED_BY(mu_);
   std::vector<Task*> tasks_ ABSL_GUARDED_BY(mu_);
+  // Group stop. stop_seq_ counts stops; a task has joined the one in
+  // effect when its TaskSignals::stop_seq equals it.
   int stop_signal_ ABSL_GUARDED_BY(mu_) = 0;  // nonzero while stopped
+  uint64_t stop_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  int stop_waiting_ ABSL_GUARDED_BY(mu_) = 0;  // tasks yet to join
+  int stop_report_ ABSL_GUARDED_BY(mu_) = 0;   // CLD_STOPPED due: its signal
+  bool continued_report_ ABSL_GUARDED_BY(mu_) = false;
+  // Serialises the parent reports (see TakeJobControlReports). Before
+  // ProcessTree::mu_ and every SignalState::mu_.
+  absl::Mutex report_mu_ ABSL_ACQUIRED_BEFORE(mu_);
 };
 
 // SIGPIPE for a write that failed with EPIPE (pipes; sockets unless

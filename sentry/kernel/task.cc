@@ -37,12 +37,13 @@ void Task::ExitThread(int code) {
 bool Task::exiting() const { return thread_exited_ || tg_->exiting(); }
 
 Task::WakeReason Task::Block(absl::Time deadline,
-                             const std::atomic<bool>* woken) {
+                             const std::atomic<bool>* woken,
+                             bool pending_interrupts) {
   // A signal that became deliverable before we got here (pending while
   // blocked, then unblocked by ppoll's or sigsuspend's mask) interrupts at
   // once; later ones interrupt through Interrupt(). Checked before mu_: the
   // signal lock comes before Task::mu_.
-  if (!(woken && woken->load()) && SignalPending())
+  if (pending_interrupts && !(woken && woken->load()) && SignalPending())
     return WakeReason::kInterrupted;
   TaskCpu::IdleScope idle(*cpu_);  // sleeping uses no CPU time
   absl::MutexLock lock(&mu_);

@@ -45,15 +45,39 @@ class Task {
   int tid() const { return tid_; }
   mm::MemoryManager& mm() const { return *mm_; }
   FdTable& fds() const { return *fds_; }
+  // The task gets a table of its own, a copy of the one it may share
+  // (CLONE_FILES) with others: close_range(CLOSE_RANGE_UNSHARE). Its own
+  // thread only.
+  void UnshareFds() { fds_ = fds_->Fork(); }
   FsContext& fs() const { return *fs_; }
   platform::Registers& regs() { return regs_; }
   // CPU time (cpu_time.h): user in app code, system in the sentry.
   TaskCpu& cpu() const { return *cpu_; }
   const std::shared_ptr<TaskCpu>& cpu_ptr() const { return cpu_; }
 
-  // Replaces this task's image with the executable at `path` (the initial
-  // exec and execve(2)). Must run on the task's host thread. On failure
-  // `*why` says what is wrong in words for the user.
+  // execve(2) (task_exec.cc). What to run: `file` from OpenExecutable;
+  // `filename` is Linux's bprm->filename (AT_EXECFN, the name comm and a
+  // script's interpreter get: "/dev/fd/N[/path]" for execveat from a
+  // dirfd); `path_inaccessible` when that names a close-on-exec fd (a
+  // script then fails with ENOENT, as its interpreter could not open it);
+  // `comm_from_file` (execveat of the fd itself): comm is the name of the
+  // file run in the end, not "N" (Linux >= 6.14).
+  struct ExecArgs {
+    std::shared_ptr<vfs::FileDescription> file;
+    std::string filename;
+    bool path_inaccessible = false;
+    bool comm_from_file = false;
+    std::vector<std::string> argv, envp;
+  };
+  // Opens `path` (relative to `dirfd`; with AT_EMPTY_PATH, "" is dirfd
+  // itself; AT_SYMLINK_NOFOLLOW: a final symlink is ELOOP) for reading by
+  // the kernel, if it is a regular file the caller may execute (EACCES).
+  base::Result<std::shared_ptr<vfs::FileDescription>> OpenExecutable(
+      int dirfd, const std::string& path, int flags);
+  // Replaces this task's image (execve(2)). Must run on the task's host
+  // thread. On failure `*why` says what is wrong in words for the user.
+  base::Result<void> Exec(ExecArgs args, std::string* why);
+  // The same for `path` relative to the cwd (the container's first exec).
   base::Result<void> Exec(const std::string& path,
                           std::vector<std::string> argv,
                           std::vector<std::string> envp, std::string* why);
@@ -70,6 +94,7 @@ class Task {
     uint64_t parent_tid = 0;
     uint64_t child_tid = 0;
     uint64_t tls = 0;
+    int set_tid = 0;  // clone3's set_tid[0] (1 .. pid_max-1), or 0
   };
   base::Result<int> Clone(const CloneArgs& args);
   // The end of a task, on its host thread after the loop (task_exit.cc):
@@ -84,10 +109,14 @@ class Task {
   bool exiting() const;
 
   // Sleeps until `*woken` becomes true (if given), the deadline passes, or
-  // the task is interrupted (exit; signals later), and says which.
+  // the task is interrupted (a signal for it, exit), and says which. A
+  // signal already pending interrupts at once, unless `pending_interrupts`
+  // is false: then only a new Interrupt() or exit does (for waits that
+  // signals do not end, such as a stop or a vfork parent's wait).
   enum class WakeReason { kWoken, kTimeout, kInterrupted };
   WakeReason Block(absl::Time deadline,
-                   const std::atomic<bool>* woken = nullptr);
+                   const std::atomic<bool>* woken = nullptr,
+                   bool pending_interrupts = true);
   // Sleeps until `deadline`: EINTR if interrupted first.
   base::Result<void> BlockUntil(absl::Time deadline);
   // Makes a blocked task re-check why it blocks (after setting its flag).
@@ -134,10 +163,10 @@ class Task {
 
   // Thread state, touched only by the task's own thread for now.
   std::string name;  // PR_SET_NAME / comm: at most 15 bytes
-  int pdeath_signal = 0;
+  // PR_SET_PDEATHSIG: sent to this task's process when its parent thread
+  // exits (read by that thread, task_exit.cc).
+  std::atomic<int> pdeath_signal{0};
   bool no_new_privs = false;
-  bool dumpable = true;
-  bool child_subreaper = false;
   // Scheduling policy and nice (any thread may change them: own lock).
   SchedState sched;
   // Blocked signals: written under the process's signal lock
@@ -159,7 +188,9 @@ class Task {
 
  private:
   void HandleSyscall();            // task_syscall.cc
-  void KillOtherThreads();         // task_exec.cc
+  // execve's de_thread (task_exec.cc): EAGAIN if another exec or an exit
+  // of the process got there first.
+  base::Result<void> KillOtherThreads();
   void HandleFault(const platform::Trap& trap);
   // The last fault retried as possibly stale (another thread resolved it
   // first): its address and the memory manager's change count then. The
@@ -170,13 +201,16 @@ class Task {
   // syscall restart rules for the handler `act` (null: none runs) in
   // task_syscall.cc.
   friend class SignalState;
+  friend class Kernel;  // TakeOverLeader changes tid_
   void DeliverSignals();
   bool SetupSignalFrame(const siginfo_t& info, const KernelSigaction& act);
   void DieOfSignal(int sig);
+  // Joins a group stop and sleeps in it until SIGCONT or exit; makes the
+  // parent reports that are due.
   void WaitWhileStopped();
-  // Tells the parent of a stop or continue (wait(2), SIGCHLD with `code`
-  // CLD_STOPPED or CLD_CONTINUED unless it set SA_NOCLDSTOP).
-  void ReportJobControl(int code, int sig);
+  // Tells the parent of a stop or continue that is due (wait(2), SIGCHLD
+  // with CLD_STOPPED or CLD_CONTINUED unless it set SA_NOCLDSTOP).
+  void ReportJobControlDue();
   void RestartSyscall(const KernelSigaction* act);
 
   // What /proc shows of this task's process.
@@ -194,7 +228,10 @@ class Task {
 
   Kernel& kernel_;
   const std::shared_ptr<ThreadGroup> tg_;
-  const int tid_;
+  // Changes only when a non-leader thread execs and takes over the
+  // leader's id (Kernel::TakeOverLeader), under Kernel::mu_ and the
+  // ThreadGroup's lock, which readers on other threads hold.
+  int tid_;
   std::shared_ptr<FdTable> fds_;
   std::shared_ptr<FsContext> fs_;
   std::shared_ptr<mm::MemoryManager> mm_;

@@ -19,20 +19,43 @@ constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS |
                                      CLONE_NEWPID | CLONE_NEWNET |
                                      CLONE_NEWCGROUP | CLONE_NEWTIME;
 
-Result<void> CheckFlags(uint64_t flags) {
+// Linux's TASK_SIZE_MAX: CLONE_SETTLS takes what arch_prctl(ARCH_SET_FS)
+// takes.
+constexpr uint64_t kTaskSizeMax = (uint64_t{1} << 47) - 4096;
+
+// copy_process's checks, in its order; `init` is the sandbox's init.
+Result<void> CheckFlags(uint64_t flags, bool init) {
+  if ((flags & CLONE_FS) && (flags & (CLONE_NEWNS | CLONE_NEWUSER)))
+    return Err(EINVAL);
   if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND)) return Err(EINVAL);
   if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM)) return Err(EINVAL);
-  if ((flags & CLONE_FS) && (flags & CLONE_NEWNS)) return Err(EINVAL);
+  // init's siblings would have no parent in the namespace.
+  if ((flags & CLONE_PARENT) && init) return Err(EINVAL);
+  // A thread stays in its process's user and pid namespaces.
+  if ((flags & CLONE_THREAD) && (flags & (CLONE_NEWUSER | CLONE_NEWPID)))
+    return Err(EINVAL);
   // Namespaces inside the sandbox are not supported: refuse as Linux does
   // for a caller without CAP_SYS_ADMIN.
   if (flags & kNamespaceFlags) return Err(EPERM);
   return {};
 }
 
+// Linux's flush_signal_handlers(t, 0), for CLONE_CLEAR_SIGHAND: handlers
+// go back to SIG_DFL (ignored signals stay ignored), without flags or mask.
+void ClearHandlers(ThreadGroup& tg) {
+  for (int sig = 1; sig <= kNumSignals; ++sig) {
+    const KernelSigaction old = tg.GetSigaction(sig);
+    KernelSigaction cleared{};
+    if (old.handler == reinterpret_cast<uint64_t>(SIG_IGN))
+      cleared.handler = old.handler;
+    tg.SetSigaction(sig, cleared);
+  }
+}
+
 }  // namespace
 
 Result<int> Task::Clone(const CloneArgs& a) {
-  TRY(CheckFlags(a.flags));
+  TRY(CheckFlags(a.flags, tg_->pid() == 1));
   const bool vfork = a.flags & CLONE_VFORK;
   const bool thread = a.flags & CLONE_THREAD;
 
@@ -45,6 +68,15 @@ Result<int> Task::Clone(const CloneArgs& a) {
     limits.nproc = tg_->GetRlimit(RLIMIT_NPROC).rlim_cur;
   // A fork bomb at the limit fails here, before copying anything.
   TRY(kernel_.processes().CheckLimits(limits));
+  if ((a.flags & CLONE_SETTLS) && a.tls >= kTaskSizeMax) return Err(EPERM);
+  if (a.set_tid) {
+    // clone3's set_tid (alloc_pid): a pid, then the privilege to choose
+    // it; one in use is EEXIST (AddChild, AddThread).
+    if (a.set_tid < 1 || a.set_tid >= ProcessTree::kMaxPid)
+      return Err(EINVAL);
+    if (!creds.HasCap(CAP_SYS_ADMIN) && !creds.HasCap(CAP_CHECKPOINT_RESTORE))
+      return Err(EPERM);
+  }
 
   // CLONE_VM shares the address space (threads, vfork); otherwise the
   // child gets a copy.
@@ -64,7 +96,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
   int tid;
   if (thread) {
     tg = tg_;
-    tid = TRY(kernel_.processes().AddThread(limits));
+    tid = TRY(kernel_.processes().AddThread(limits, a.set_tid));
   } else {
     ThreadGroup& parent_tg = *tg_;
     tg = TRY(kernel_.processes().AddChild(
@@ -73,8 +105,12 @@ Result<int> Task::Clone(const CloneArgs& a) {
           auto child =
               std::make_shared<ThreadGroup>(pid, ppid, parent_tg.creds());
           child->CopyFrom(parent_tg);
+          // CLONE_SIGHAND without CLONE_THREAD: two processes, one table.
+          if (a.flags & CLONE_SIGHAND) child->ShareHandlers(parent_tg);
+          if (a.flags & CLONE_CLEAR_SIGHAND) ClearHandlers(*child);
           return child;
-        }));
+        },
+        a.set_tid, tid_));
     tid = tg->pid();
   }
 
@@ -87,7 +123,6 @@ Result<int> Task::Clone(const CloneArgs& a) {
   child->signal_mask = signal_mask;
   child->signal_state().altstack = signal_state().altstack;
   child->name = name;
-  child->dumpable = dumpable;
   child->no_new_privs = no_new_privs;
   child->sched.Set(sched.ForFork());
   if (a.flags & CLONE_CHILD_CLEARTID) child->clear_child_tid = a.child_tid;
@@ -119,13 +154,11 @@ Result<int> Task::Clone(const CloneArgs& a) {
 
   if (vfork) {
     // Like Linux, only a fatal signal ends this wait early; other signals
-    // wait until after it, so a pending one must not turn Block into a
-    // busy loop: then poll briefly instead (the child execs soon).
-    while (!vfork_done->load() && !exiting()) {
-      if (Block(absl::InfiniteFuture(), vfork_done.get()) ==
-          WakeReason::kInterrupted)
-        absl::SleepFor(absl::Microseconds(200));
-    }
+    // wait until after it, so pending ones must not end the sleep (each
+    // new one wakes it once, and it sleeps again).
+    while (!vfork_done->load() && !exiting())
+      Block(absl::InfiniteFuture(), vfork_done.get(),
+            /*pending_interrupts=*/false);
   }
   return tid;
 }

@@ -1,10 +1,15 @@
 // execve(2): replacing a process's image.
 #include <sys/stat.h>
 
+#include <cstring>
+#include <optional>
+
 #include "base/log.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
+#include "sentry/vfs/node.h"
+#include "sentry/vfs/permission.h"
 
 namespace kernel {
 
@@ -13,10 +18,10 @@ using base::Result;
 
 namespace {
 
-// Linux follows at most this many #! interpreters (BINPRM_MAX_RECURSION)
-// and reads the #! line from the first 256 bytes (BINPRM_BUF_SIZE).
-constexpr int kMaxInterpreters = 4;
+// Linux reads a "#!" line from the first BINPRM_BUF_SIZE bytes, and its
+// exec_binprm allows 5 rewrites by script interpreters (depth > 5: ELOOP).
 constexpr size_t kShebangBytes = 256;
+constexpr int kMaxRewrites = 5;
 
 std::string Describe(const std::string& path, int err) {
   switch (err) {
@@ -29,82 +34,187 @@ std::string Describe(const std::string& path, int err) {
   }
 }
 
-// "#!interp [arg]": false if `head` is not a script.
-bool ParseShebang(const std::string& head, std::string* interp,
-                  std::string* arg) {
-  if (head.size() < 2 || head[0] != '#' || head[1] != '!') return false;
-  std::string line = head.substr(2, head.find('\n') == std::string::npos
-                                        ? std::string::npos
-                                        : head.find('\n') - 2);
-  auto first = line.find_first_not_of(" \t");
-  if (first == std::string::npos) {
-    interp->clear();
-    return true;
+struct Shebang {
+  std::string interp;
+  std::optional<std::string> arg;
+};
+
+bool SpaceTab(char c) { return c == ' ' || c == '\t'; }
+bool Terminator(char c) { return SpaceTab(c) || c == '\0'; }
+
+// Linux's load_script on the first kShebangBytes of a file (NUL-padded):
+// nullopt if it is no script; ENOEXEC if it names no interpreter, or one
+// that may be cut off by the end of the buffer (no newline, and no space,
+// tab or NUL after the name). The name ends at a space, tab or NUL; the
+// one optional argument is the rest, trimmed (a NUL ends it too).
+std::optional<Result<Shebang>> ParseShebang(std::string buf) {
+  buf.resize(kShebangBytes, '\0');
+  if (buf[0] != '#' || buf[1] != '!') return std::nullopt;
+  const size_t last = kShebangBytes - 1;  // Linux's buf_end
+  size_t end = buf.find('\n');
+  if (end == std::string::npos) {
+    size_t i = 2;
+    while (i < last && SpaceTab(buf[i])) ++i;
+    if (i == last) return Err(ENOEXEC);
+    while (i < last && !Terminator(buf[i])) ++i;
+    if (i == last) return Err(ENOEXEC);
+    end = last;
   }
-  auto end = line.find_first_of(" \t", first);
-  *interp = line.substr(first, end == std::string::npos ? end : end - first);
-  arg->clear();
-  if (end != std::string::npos) {
-    auto a = line.find_first_not_of(" \t", end);
-    auto last = line.find_last_not_of(" \t");
-    if (a != std::string::npos) *arg = line.substr(a, last - a + 1);
+  while (SpaceTab(buf[end - 1])) --end;
+  size_t name = 2;
+  while (name < end && SpaceTab(buf[name])) ++name;
+  if (name == end) return Err(ENOEXEC);
+  size_t sep = name;
+  while (sep < end && !Terminator(buf[sep])) ++sep;
+  Shebang sb;
+  sb.interp = buf.substr(name, sep - name);
+  if (sep < end && buf[sep] != '\0') {
+    size_t arg = sep;
+    while (arg < end && SpaceTab(buf[arg])) ++arg;
+    const std::string rest = buf.substr(arg, end - arg);
+    sb.arg = rest.substr(0, rest.find('\0'));  // a C string in Linux
   }
-  return true;
+  return sb;
+}
+
+// Linux's cap_bprm_creds_from_file for a file without capabilities or
+// set-id bits (securebits aside): the saved and filesystem ids become the
+// effective ones; root (real or effective) gets the bounding and
+// inheritable sets as permitted, effective too if its euid is 0, and
+// loses the ambient set; anyone else keeps just the ambient set.
+Credentials CredsAfterExec(Credentials c) {
+  c.suid = c.fsuid = c.euid;
+  c.sgid = c.fsgid = c.egid;
+  if (c.ruid == 0 || c.euid == 0) {
+    c.cap_permitted = c.cap_bounding | c.cap_inheritable;
+    c.cap_ambient = 0;
+  } else {
+    c.cap_permitted = c.cap_ambient;
+  }
+  c.cap_effective = c.euid == 0 ? c.cap_permitted : c.cap_ambient;
+  return c;
+}
+
+vfs::Creds VfsCreds(const Credentials& c) {
+  return vfs::Creds{c.fsuid, c.fsgid, c.groups};
 }
 
 }  // namespace
 
+Result<std::shared_ptr<vfs::FileDescription>> Task::OpenExecutable(
+    int dirfd, const std::string& path, int flags) {
+  vfs::PathContext ctx;
+  std::shared_ptr<vfs::FileDescription> found;
+  if (path.empty()) {
+    if (!(flags & AT_EMPTY_PATH)) return Err(ENOENT);
+    // The file dirfd is open on (the cwd for AT_FDCWD: a directory).
+    ctx = TRY(PathContextAt(AT_FDCWD));
+    if (dirfd == AT_FDCWD) {
+      found = TRY(kernel_.vfs().Open(ctx, ".", O_PATH, 0));
+    } else {
+      found = TRY(fds_->Get(dirfd));
+    }
+  } else {
+    ctx = TRY(PathContextAt(path[0] == '/' ? AT_FDCWD : dirfd));
+    const int nofollow = (flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0;
+    found = TRY(kernel_.vfs().Open(ctx, path, O_PATH | nofollow, 0));
+  }
+  // Linux's may_open for MAY_EXEC, with the caller's filesystem ids.
+  const struct stat st = TRY(found->Stat());
+  if (S_ISLNK(st.st_mode)) return Err(ELOOP);  // AT_SYMLINK_NOFOLLOW
+  if (!S_ISREG(st.st_mode)) return Err(EACCES);
+  TRY(vfs::CheckPermission(st, vfs::kMayExec, ctx.creds));
+  // The kernel reads the file whatever its read permission. Descriptions
+  // that know their node (tmpfs, O_PATH) open it again; others (an fd of
+  // a host file) are found again by path, which is stable outside tmpfs,
+  // with the kernel's rights: Linux checks no directories for an open fd.
+  std::shared_ptr<vfs::Node> node;
+  if (auto* nd = dynamic_cast<vfs::NodeDescription*>(found.get())) {
+    node = nd->node();
+  } else {
+    const vfs::PathContext kernel_ctx{.start = "/", .process = ctx.process};
+    auto again = TRY(kernel_.vfs().Open(kernel_ctx, found->path(), O_PATH, 0));
+    if (auto* nd = dynamic_cast<vfs::NodeDescription*>(again.get()))
+      node = nd->node();
+    const struct stat st2 = TRY(again->Stat());
+    if (!node || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
+      return Err(EACCES);
+  }
+  return node->Open(O_RDONLY, found->path());
+}
+
 Result<void> Task::Exec(const std::string& path, std::vector<std::string> argv,
                         std::vector<std::string> envp, std::string* why) {
-  vfs::PathContext ctx = TRY(PathContextAt(AT_FDCWD));
-  Credentials creds = tg_->creds();
-  std::string file_path = path;
-  std::shared_ptr<vfs::FileDescription> file;
+  auto file = OpenExecutable(AT_FDCWD, path, 0);
+  if (!file) {
+    *why = Describe(path, file.error().value);
+    return std::unexpected(file.error());
+  }
+  return Exec(ExecArgs{.file = std::move(*file),
+                       .filename = path,
+                       .argv = std::move(argv),
+                       .envp = std::move(envp)},
+              why);
+}
+
+Result<void> Task::Exec(ExecArgs a, std::string* why) {
+  const Credentials creds = tg_->creds();
+  const vfs::Creds vcreds = VfsCreds(creds);
+  // Linux's would_dump: a file the caller may not read makes the process
+  // not dumpable.
+  bool readable = true;
+  auto note_readable = [&](vfs::FileDescription& f) {
+    auto st = f.Stat();
+    if (!st || !vfs::CheckPermission(*st, vfs::kMayRead, vcreds))
+      readable = false;
+  };
+  std::shared_ptr<vfs::FileDescription> file = std::move(a.file);
+  std::string file_name = a.filename;    // for messages
+  std::string script_name = a.filename;  // Linux's bprm->interp
+  std::vector<std::string> argv = std::move(a.argv);
   for (int depth = 0;; ++depth) {
-    auto opened = kernel_.vfs().Open(ctx, file_path, O_RDONLY, 0);
-    if (!opened) {
-      *why = Describe(file_path, opened.error().value);
-      return std::unexpected(opened.error());
+    if (depth > kMaxRewrites) {
+      *why = a.filename + ": too many levels of #! interpreters";
+      return Err(ELOOP);
     }
-    file = *opened;
-    struct stat st = TRY(file->Stat());
-    if (!S_ISREG(st.st_mode)) {
-      *why = file_path + ": not a regular file";
-      return Err(EACCES);
-    }
-    if (auto r = kernel_.vfs().Access(ctx, file_path, X_OK, true, creds.euid,
-                                      creds.egid);
-        !r) {
-      *why = file_path + ": permission denied (not executable)";
-      return std::unexpected(r.error());
-    }
+    note_readable(*file);
     std::string head(kShebangBytes, '\0');
     iovec iov{head.data(), head.size()};
     size_t n = TRY(file->PRead({&iov, 1}, 0));
     head.resize(n);
-    std::string interp, arg;
-    if (!ParseShebang(head, &interp, &arg)) break;
-    if (interp.empty()) {
-      *why = file_path + ": empty #! line";
-      return Err(ENOEXEC);
+    auto script = ParseShebang(std::move(head));
+    if (!script) break;  // not a script: the ELF loader decides
+    if (!*script) {
+      *why = file_name + ": bad #! line";
+      return std::unexpected(script->error());
     }
-    if (depth == kMaxInterpreters) {
-      *why = file_path + ": too many levels of #! interpreters";
-      return Err(ELOOP);
+    if (a.path_inaccessible) {
+      *why = a.filename + ": a script on a close-on-exec fd";
+      return Err(ENOENT);
     }
-    // argv becomes: interp [arg] script original-argv[1:].
-    std::vector<std::string> next = {interp};
-    if (!arg.empty()) next.push_back(arg);
-    next.push_back(file_path);
+    // argv becomes: interp [arg] script argv[1:].
+    Shebang& sb = **script;
+    std::vector<std::string> next = {sb.interp};
+    if (sb.arg) next.push_back(*sb.arg);
+    next.push_back(script_name);
     if (argv.size() > 1) next.insert(next.end(), argv.begin() + 1, argv.end());
     argv = std::move(next);
-    file_path = interp;
+    script_name = file_name = sb.interp;
+    // An empty name (a NUL right after "#!"): Linux opens "", which is the
+    // cwd, a directory.
+    Result<std::shared_ptr<vfs::FileDescription>> opened = Err(EACCES);
+    if (!sb.interp.empty()) opened = OpenExecutable(AT_FDCWD, sb.interp, 0);
+    if (!opened) {
+      *why = Describe(sb.interp, opened.error().value);
+      return std::unexpected(opened.error());
+    }
+    file = std::move(*opened);
   }
 
   // The new address space is created on this (the task's) host thread,
   // which the platform requires of its tracer.
-  auto new_mm = mm::MemoryManager::Create(kernel_.memory_file(),
-                                          kernel_.platform());
+  auto new_mm =
+      mm::MemoryManager::Create(kernel_.memory_file(), kernel_.platform());
   if (!new_mm) {
     *why = "cannot create an address space";
     return std::unexpected(new_mm.error());
@@ -112,30 +222,38 @@ Result<void> Task::Exec(const std::string& path, std::vector<std::string> argv,
   loader::LoadArgs args{
       .file = file,
       .argv = std::move(argv),
-      .envp = std::move(envp),
-      .execfn = path,
+      .envp = std::move(a.envp),
+      .execfn = a.filename,
       .uid = creds.ruid,
       .euid = creds.euid,
       .gid = creds.rgid,
       .egid = creds.egid,
       .stack_limit = tg_->GetRlimit(RLIMIT_STACK).rlim_cur,
-      .open_interpreter =
-          [this, ctx](const std::string& interp) {
-            return kernel_.vfs().Open(ctx, interp, O_RDONLY, 0);
-          },
+      .open_interpreter = [&](const std::string& interp)
+          -> Result<std::shared_ptr<vfs::FileDescription>> {
+        auto f = TRY(OpenExecutable(AT_FDCWD, interp, 0));
+        note_readable(*f);
+        return f;
+      },
   };
   std::string load_why;
   auto loaded = loader::Load(**new_mm, args, &load_why);
   if (!loaded) {
-    *why = file_path + ": " + load_why;
+    *why = file_name + ": " + load_why;
     return std::unexpected(loaded.error());
   }
 
-  // The point of no return: nothing below can fail. Like Linux, exec in a
-  // multi-threaded process ends the other threads first.
-  KillOtherThreads();
-  // Like Linux's exec_mm_release: robust futexes and clear_child_tid are
-  // released in the old address space.
+  // Like Linux's de_thread, the other threads end first; a non-leader
+  // takes over the leader's id. Failing here means this process is dying.
+  TRY(KillOtherThreads());
+  const int pid = tg_->pid();
+  if (const int old = kernel_.TakeOverLeader(*this); old != pid) {
+    kernel_.processes().ThreadExited(pid, old, pid);  // its children
+    kernel_.processes().RemoveThread(old);
+  }
+  // The point of no return: nothing below can fail.
+  // Like Linux's exec_mm_release (after de_thread, so with the new tid):
+  // robust futexes and clear_child_tid are released in the old space.
   ReleaseThreadFutexes(*this);
   mm_ = std::move(*new_mm);
   regs_ = platform::Registers{};
@@ -143,31 +261,49 @@ Result<void> Task::Exec(const std::string& path, std::vector<std::string> argv,
   regs_.rsp = loaded->stack_pointer;
   regs_.cs = 0x33;  // the x86-64 user code and stack selectors
   regs_.ss = 0x2b;
-  regs_.eflags = 0x202;  // IF, and the always-one bit
+  regs_.eflags = 0x202;           // IF, and the always-one bit
   regs_.orig_rax = ~uint64_t{0};  // not in a syscall: nothing to restart
   tg_->set_exe_path(file->path());
+  const Credentials after = CredsAfterExec(creds);
+  tg_->set_creds(after);
+  // Linux's begin_new_exec: dumpable unless the ids differ or a file was
+  // unreadable (then suid_dumpable, 0 here).
+  tg_->set_dumpable(readable && after.euid == after.ruid &&
+                    after.egid == after.rgid);
   tg_->ResetHandlersForExec();
   tg_->posix_timers().DeleteAll();  // itimers survive execve; these do not
   signal_state().altstack.Reset();
   signal_state().restart = nullptr;
-  kernel_.processes().MarkExeced(tg_->pid());
+  kernel_.processes().MarkExeced(pid);
+  // Linux's unshare_files: a table shared with another process
+  // (CLONE_FILES) keeps its close-on-exec fds there.
+  if (fds_.use_count() > 1) fds_ = fds_->Fork();
   fds_->RemoveCloexec();
-  // Linux names a task after the basename of the file it executes.
-  std::string base = path.substr(path.rfind('/') + 1);
-  name = base.substr(0, 15);
+  // Linux names a task after the basename of bprm->filename.
+  const std::string& named = a.comm_from_file ? file->path() : a.filename;
+  name = named.substr(named.rfind('/') + 1).substr(0, 15);
   ReleaseVforkParent();
   return {};
 }
 
-void Task::KillOtherThreads() {
-  tg_->ForEachThread([this](Task* t) {
-    if (t == this) return;
-    t->thread_exited_ = true;
-    t->Interrupt();
-  });
-  // They leave at their next return to the task loop; wait for that.
-  while (tg_->Threads().size() > 1 && !tg_->exiting())
-    Block(absl::Now() + absl::Milliseconds(1));
+Result<void> Task::KillOtherThreads() {
+  for (;;) {
+    // Under the ThreadGroup's lock, so that of two threads exec'ing at
+    // once, the one that marks the other first wins (Linux's
+    // group_exec_task): the loser finds itself marked.
+    bool lost = false, first = true;
+    tg_->ForEachThread([&](Task* t) {
+      if (first) lost = thread_exited_ || tg_->exiting();
+      first = false;
+      if (lost || t == this) return;
+      t->thread_exited_ = true;
+      t->Interrupt();
+    });
+    if (lost) return Err(EAGAIN);
+    // They leave at their next return to the task loop. A thread that a
+    // clone(2) racing with us added after the marking is marked next time.
+    if (kernel_.AwaitOnlyThread(*this, absl::Milliseconds(10))) return {};
+  }
 }
 
 }  // namespace kernel

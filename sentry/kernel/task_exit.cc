@@ -9,6 +9,26 @@
 
 namespace kernel {
 
+namespace {
+
+// The children's death signals (PR_SET_PDEATHSIG): each thread of a child
+// that asked for one has it sent to its process, as by the dying parent
+// (Linux's forget_original_parent).
+void SendDeathSignals(const std::vector<std::shared_ptr<ThreadGroup>>& children,
+                      int from_pid, uint32_t from_uid) {
+  for (const auto& child : children) {
+    std::vector<int> sigs;
+    child->ForEachThread([&](Task* t) {
+      if (int sig = t->pdeath_signal.load(std::memory_order_relaxed))
+        sigs.push_back(sig);
+    });
+    for (int sig : sigs)
+      child->SendSignal(MakeSigInfoFrom(sig, SI_USER, from_pid, from_uid));
+  }
+}
+
+}  // namespace
+
 void Task::Exited() {
   // Robust futexes get FUTEX_OWNER_DIED, then CLONE_CHILD_CLEARTID zeroes
   // the tid word and wakes a waiter (how pthread_join learns a thread is
@@ -26,7 +46,14 @@ void Task::Exited() {
   const int pid = tg_->pid();
   cpu_->Finish();  // CPU time: final; RemoveThread adds it to the process
   if (!tg_->RemoveThread(this)) {
-    // Not the last thread: the process lives on.
+    // Not the last thread: the process lives on, and the children this
+    // thread made pass to another of its threads, with their death signals.
+    int successor = 0;
+    tg_->ForEachThread([&](Task* t) {
+      if (!successor && !t->exiting()) successor = t->tid();
+    });
+    SendDeathSignals(kernel_.processes().ThreadExited(pid, tid_, successor),
+                     pid, tg_->creds().ruid);
     if (tid_ != pid) {
       kernel_.processes().RemoveThread(tid_);
       kernel_.ReleaseThread(tid_);
@@ -45,34 +72,20 @@ void Task::Exited() {
     // The namespace's init is gone: everything else goes with it.
     kernel_.Shutdown(ExitStatus{.signal = SIGKILL});
   }
-  int exit_signal = 0;
-  std::shared_ptr<ThreadGroup> parent =
-      kernel_.processes().Exited(pid, status, &exit_signal);
-  if (!parent) return;
-  // A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never waits: the
-  // child is reaped at once, as Linux does.
-  KernelSigaction chld = parent->GetSigaction(SIGCHLD);
-  if (exit_signal == SIGCHLD &&
-      (chld.handler == reinterpret_cast<uint64_t>(SIG_IGN) ||
-       (chld.flags & SA_NOCLDWAIT))) {
-    kernel_.processes().Reap(pid);
-    kernel_.ReleaseProcess(pid);
-    return;
+  // The children go to a subreaper or init first, with their death
+  // signals; their new parent hears of those that are zombies already.
+  Orphans orphans = kernel_.processes().Reparent(pid);
+  SendDeathSignals(orphans.children, pid, tg_->creds().ruid);
+  for (int reaped : orphans.reaped) kernel_.ReleaseProcess(reaped);
+  for (int pgid : orphans.hangup_groups) {
+    for (int sig : {SIGHUP, SIGCONT})
+      for (const auto& member : kernel_.processes().Group(pgid))
+        member->SendSignal(MakeSigInfo(sig, SI_KERNEL));
   }
-  // wait(2) callers were woken by Exited; the exit signal tells the rest.
-  if (exit_signal == 0) return;
-  siginfo_t info{};
-  info.si_signo = exit_signal;
-  info.si_pid = pid;
-  info.si_uid = tg_->creds().ruid;
-  if (status.signal) {
-    info.si_code = status.core_dumped ? CLD_DUMPED : CLD_KILLED;
-    info.si_status = status.signal;
-  } else {
-    info.si_code = CLD_EXITED;
-    info.si_status = status.code;
-  }
-  parent->SendSignal(info);
+  // A zombie now; the parent hears of it (its exit signal, its wait(2)
+  // callers). A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never
+  // waits: the child is reaped at once, as Linux does.
+  if (kernel_.processes().Exited(pid, status)) kernel_.ReleaseProcess(pid);
 }
 
 }  // namespace kernel

@@ -122,30 +122,29 @@ void Task::DieOfSignal(int sig) {
   ExitGroup(ExitStatus{.signal = sig, .core_dumped = core});
 }
 
-void Task::ReportJobControl(int code, int sig) {
-  std::shared_ptr<ThreadGroup> parent =
-      code == CLD_STOPPED ? kernel_.processes().Stopped(tg_->pid(), sig)
-                          : kernel_.processes().Continued(tg_->pid());
-  if (!parent || (parent->GetSigaction(SIGCHLD).flags & SA_NOCLDSTOP)) return;
-  siginfo_t info{};
-  info.si_signo = SIGCHLD;
-  info.si_code = code;
-  info.si_pid = tg_->pid();
-  info.si_uid = tg_->creds().ruid;
-  info.si_status = sig;
-  parent->SendSignal(info);
+void Task::WaitWhileStopped() {
+  SignalState& ss = tg_->signals();
+  for (;;) {
+    if (exiting()) return;
+    const SignalState::StopState state = ss.JoinStop(*this);
+    if (state.report_due) ReportJobControlDue();
+    if (!state.stopped) return;
+    // Stopped: pending signals wait for SIGCONT, so only an Interrupt
+    // (SIGCONT, SIGKILL, any new signal, exit) ends this sleep, and the
+    // loop looks again. Not a busy wait.
+    Block(absl::InfiniteFuture(), nullptr, /*pending_interrupts=*/false);
+  }
 }
 
-void Task::WaitWhileStopped() {
-  // Not a busy wait: Block sleeps until an Interrupt (SIGCONT, SIGKILL,
-  // any signal sent to us, exit).
-  bool was_stopped = false;
-  while (!exiting() && tg_->signals().stopped()) {
-    was_stopped = true;
-    Block(absl::InfiniteFuture());
-  }
-  // SIGCONT ended the stop: the parent hears of it (WCONTINUED, SIGCHLD).
-  if (was_stopped && !exiting()) ReportJobControl(CLD_CONTINUED, SIGCONT);
+void Task::ReportJobControlDue() {
+  SignalState& ss = tg_->signals();
+  absl::MutexLock lock(&ss.report_mu());
+  int stop_signal;
+  bool continued;
+  ss.TakeJobControlReports(&stop_signal, &continued);
+  ProcessTree& tree = kernel_.processes();
+  if (stop_signal) tree.StoppedOrContinued(tg_->pid(), CLD_STOPPED, stop_signal);
+  if (continued) tree.StoppedOrContinued(tg_->pid(), CLD_CONTINUED, SIGCONT);
 }
 
 void Task::DeliverSignals() {
@@ -184,11 +183,13 @@ void Task::DeliverSignals() {
         case DefaultAction::kContinue:
           continue;
         case DefaultAction::kStop:
-          // TODO(fork): Linux discards SIGTSTP/SIGTTIN/SIGTTOU in an
-          // orphaned process group; until groups exist they always stop.
-          ss.Stop(sig);
-          ReportJobControl(CLD_STOPPED, sig);
-          continue;
+          // The terminal's stop signals would leave an orphaned group
+          // stopped with nobody to continue it: Linux discards them.
+          if (sig != SIGSTOP &&
+              kernel_.processes().OrphanedGroupOf(tg_->pid()))
+            continue;
+          ss.BeginStop(*this, sig);
+          continue;  // WaitWhileStopped joins the stop
         case DefaultAction::kTerminate:
         case DefaultAction::kCore:
           DieOfSignal(sig);

@@ -39,20 +39,40 @@ void ThreadGroup::CopyFrom(const ThreadGroup& parent) {
   }();
   auto sigactions = [&] {
     absl::MutexLock lock(&parent.mu_);
-    return parent.sigactions_;
+    absl::MutexLock table(&parent.sighand_->mu);
+    return parent.sighand_->actions;
   }();
   std::string exe = parent.exe_path();
   absl::MutexLock lock(&mu_);
   rlimits_ = rlimits;
-  sigactions_ = sigactions;
+  {
+    absl::MutexLock table(&sighand_->mu);
+    sighand_->actions = sigactions;
+  }
   exe_path_ = exe;
+}
+
+void ThreadGroup::ShareHandlers(const ThreadGroup& parent) {
+  std::shared_ptr<Handlers> shared = [&] {
+    absl::MutexLock lock(&parent.mu_);
+    return parent.sighand_;
+  }();
+  absl::MutexLock lock(&mu_);
+  sighand_ = std::move(shared);
 }
 
 void ThreadGroup::ResetHandlersForExec() {
   absl::MutexLock lock(&mu_);
-  for (auto& a : sigactions_) {
-    if (a.handler > 1) a = KernelSigaction{};  // neither SIG_DFL nor SIG_IGN
+  auto own = std::make_shared<Handlers>();
+  absl::MutexLock table(&sighand_->mu);
+  absl::MutexLock own_table(&own->mu);
+  own->actions = sighand_->actions;
+  for (auto& a : own->actions) {
+    // Linux's flush_signal_handlers: handled signals go back to SIG_DFL,
+    // and every flag, mask and restorer is cleared (SIG_IGN stays).
+    a = KernelSigaction{.handler = a.handler == 1 ? uint64_t{1} : 0};
   }
+  sighand_.swap(own);
 }
 
 rlimit ThreadGroup::GetRlimit(int resource) const {
@@ -67,12 +87,14 @@ void ThreadGroup::SetRlimit(int resource, rlimit value) {
 
 KernelSigaction ThreadGroup::GetSigaction(int sig) const {
   absl::MutexLock lock(&mu_);
-  return sigactions_.at(sig);
+  absl::MutexLock table(&sighand_->mu);
+  return sighand_->actions.at(sig);
 }
 
 void ThreadGroup::SetSigaction(int sig, const KernelSigaction& act) {
   absl::MutexLock lock(&mu_);
-  sigactions_.at(sig) = act;
+  absl::MutexLock table(&sighand_->mu);
+  sighand_->actions.at(sig) = act;
 }
 
 void ThreadGroup::AddThread(Task* t) {

@@ -47,8 +47,12 @@ class ThreadGroup {
   // fork: the child starts with the parent's limits, dispositions and
   // executable.
   void CopyFrom(const ThreadGroup& parent);
+  // clone(2) with CLONE_SIGHAND but not CLONE_THREAD: this new process
+  // and `parent` share one table of dispositions (Linux's sighand_struct).
+  void ShareHandlers(const ThreadGroup& parent);
   // execve: handled signals go back to their default action (ignored ones
-  // stay ignored).
+  // stay ignored). A shared table is left to the others (Linux's
+  // unshare_sighand).
   void ResetHandlersForExec();
   int ppid() const { return ppid_; }
 
@@ -86,6 +90,11 @@ class ThreadGroup {
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
   ExitStatus exit_status() const;
 
+  // PR_SET_DUMPABLE (Linux keeps it in the mm): 0, 1 (the default), or 2
+  // (suid_dumpable's SUID_DUMP_ROOT). Inherited by fork (ProcessTree).
+  int dumpable() const { return dumpable_.load(std::memory_order_relaxed); }
+  void set_dumpable(int v) { dumpable_.store(v, std::memory_order_relaxed); }
+
   // CPU time (cpu_time.h): of the live and exited threads (RUSAGE_SELF),
   // and of the children waited for, with theirs (RUSAGE_CHILDREN, added
   // when wait(2) reaps one).
@@ -106,13 +115,21 @@ class ThreadGroup {
   const int pid_;
   const int ppid_;
   std::atomic<bool> exiting_{false};
+  std::atomic<int> dumpable_{1};
   SignalState signals_{*this};
   const std::shared_ptr<ProcessCpu> cpu_clock_ =
       std::make_shared<ProcessCpu>(this);
 
   mutable absl::Mutex mu_;
   std::array<rlimit, RLIM_NLIMITS> rlimits_ ABSL_GUARDED_BY(mu_);
-  std::array<KernelSigaction, kNumSignals + 1> sigactions_ ABSL_GUARDED_BY(mu_);
+  // Dispositions: the pointer under mu_, the table under its own lock
+  // (a leaf, taken under mu_), as processes may share it.
+  struct Handlers {
+    absl::Mutex mu;
+    std::array<KernelSigaction, kNumSignals + 1> actions ABSL_GUARDED_BY(mu);
+  };
+  std::shared_ptr<Handlers> sighand_ ABSL_GUARDED_BY(mu_) =
+      std::make_shared<Handlers>();
   Credentials creds_ ABSL_GUARDED_BY(mu_);
   std::string exe_path_ ABSL_GUARDED_BY(mu_);
   std::vector<Task*> threads_ ABSL_GUARDED_BY(mu_);

@@ -15,14 +15,17 @@ constexpr uint64_t kMaxPad = 8192;
 
 }  // namespace
 
+uint64_t ArgSpaceLimit(uint64_t stack_limit) {
+  const uint64_t limit = std::min<uint64_t>(uint64_t{6} << 20, stack_limit / 4);
+  return std::max<uint64_t>(limit, 128 << 10);
+}
+
 base::Result<void> CheckArgLimits(const std::vector<std::string>& argv,
                                   const std::vector<std::string>& envp,
                                   const std::string& execfn,
                                   uint64_t stack_limit) {
-  // fs/exec.c bprm_stack_limits: a quarter of the stack, at most 3/4 of
-  // _STK_LIM (6 MiB), at least ARG_MAX (128 KiB), minus the pointers.
-  uint64_t limit = std::min<uint64_t>(uint64_t{6} << 20, stack_limit / 4);
-  limit = std::max<uint64_t>(limit, 128 << 10);
+  // bprm_stack_limits, minus the pointers.
+  uint64_t limit = ArgSpaceLimit(stack_limit);
   uint64_t ptrs = (std::max<uint64_t>(argv.size(), 1) + envp.size()) * 8;
   if (limit <= ptrs) return base::Err(E2BIG);
   limit -= ptrs;

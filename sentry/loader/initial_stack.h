@@ -28,9 +28,14 @@ namespace loader {
 // (MAX_ARG_STRLEN).
 inline constexpr uint64_t kMaxArgStrlen = 32 * 4096;
 
+// The room execve(2) gives the strings and pointers of argv and envp
+// (fs/exec.c bprm_stack_limits): a quarter of RLIMIT_STACK `stack_limit`,
+// at most 3/4 of _STK_LIM (6 MiB), at least ARG_MAX (128 KiB).
+uint64_t ArgSpaceLimit(uint64_t stack_limit);
+
 // execve(2)'s E2BIG rules (fs/exec.c): one string longer than
 // kMaxArgStrlen, or the strings (execfn included) plus the pointers to them
-// above a quarter of `stack_limit` (bounded to [128 KiB, 6 MiB]).
+// above ArgSpaceLimit(stack_limit).
 base::Result<void> CheckArgLimits(const std::vector<std::string>& argv,
                                   const std::vector<std::string>& envp,
                                   const std::string& execfn,

@@ -54,15 +54,7 @@ long Set(const Caps& c, int pid = 0) {
   return syscall(SYS_capset, &h, d);
 }
 
-// Runs `body` in a forked child; returns its exit code (0: success, else
-// the step that went wrong).
-int InChild(const std::function<int()>& body) {
-  pid_t pid = fork();
-  if (pid == 0) _exit(body());
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using syscall_test::InChild;
 
 bool IsRoot() {
   return getuid() == 0 && (Get().effective & Bit(CAP_SETUID)) != 0;

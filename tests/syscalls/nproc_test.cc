@@ -12,15 +12,7 @@
 
 namespace {
 
-// Runs `body` in a forked child; returns its exit code (0: success, else
-// the step that went wrong).
-int InChild(const std::function<int()>& body) {
-  pid_t pid = fork();
-  if (pid == 0) _exit(body());
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using syscall_test::InChild;
 
 // A uid no other process on the machine is likely to have.
 uid_t FreshUid() { return 0x7f000000u + (getpid() & 0xffff); }

@@ -7,9 +7,11 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -199,6 +201,18 @@ inline size_t PageSize() {
 // A regular, non-empty, world-readable file present on every Debian 12
 // system (it is a symlink to ../usr/lib/os-release; open(2) follows it).
 inline constexpr const char kRegularFile[] = "/etc/os-release";
+
+// Runs `body` in a forked child; returns its exit code (0: success, else
+// the step that went wrong), 128 + N if signal N killed it, -1 if fork or
+// wait failed. For tests that change what they cannot put back (ids,
+// capabilities).
+inline int InChild(const std::function<int()>& body) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(body());
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 }  // namespace syscall_test
 
