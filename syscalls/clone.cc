@@ -18,8 +18,6 @@ constexpr uint64_t kClone3Flags =
     kLegacyFlags | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP;
 constexpr size_t kPageSize = 4096;
 constexpr size_t kMaxPidNsLevel = 32;  // MAX_PID_NS_LEVEL
-// Linux's TASK_SIZE_MAX: a clone3 stack must end at or below it.
-constexpr uint64_t kTaskSizeMax = (uint64_t{1} << 47) - kPageSize;
 
 // Fork implements Linux syscall fork(2).
 Result<int> Fork(Task& t) { return t.Clone({.exit_signal = SIGCHLD}); }
@@ -53,8 +51,7 @@ Result<int> Clone(Task& t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
 Result<void> CheckCopiedArgs(const clone_args& a, size_t size) {
   if (a.set_tid_size > kMaxPidNsLevel) return Err(EINVAL);
   if ((a.set_tid == 0) != (a.set_tid_size == 0)) return Err(EINVAL);
-  if ((a.exit_signal & ~kExitSignalMask) ||
-      a.exit_signal > kernel::kNumSignals)
+  if ((a.exit_signal & ~kExitSignalMask) || a.exit_signal > kernel::kNumSignals)
     return Err(EINVAL);
   if ((a.flags & CLONE_INTO_CGROUP) &&
       (a.cgroup > INT_MAX || size < CLONE_ARGS_SIZE_VER2))
@@ -74,8 +71,9 @@ Result<void> CheckFlagsAndStack(const clone_args& a) {
     return Err(EINVAL);
   // A stack comes with its size, and lies in user space.
   if ((a.stack == 0) != (a.stack_size == 0)) return Err(EINVAL);
-  if (a.stack && (a.stack_size > kTaskSizeMax || a.stack > kTaskSizeMax ||
-                  a.stack + a.stack_size > kTaskSizeMax))
+  constexpr uint64_t kEnd = mm::kTaskSizeMax;
+  if (a.stack &&
+      (a.stack_size > kEnd || a.stack > kEnd || a.stack + a.stack_size > kEnd))
     return Err(EINVAL);
   return {};
 }

@@ -3,6 +3,7 @@
 // tgkill(2), rt_sigqueueinfo(2), rt_tgsigqueueinfo(2), sigaltstack(2),
 // rt_sigreturn(2), restart_syscall(2). Delivery is the kernel's
 // (sentry/kernel/task_signals.cc).
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/syscall.h>
 
@@ -28,32 +29,37 @@ constexpr uint64_t kUapiSaFlags =
     SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | kSaExposeTagbits |
     kernel::kSaRestorer | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND;
 
-// kill_ok_by_cred: root, or the sender's real or effective uid is the
-// target's real or saved uid.
-bool MayKill(Task& t, kernel::ThreadGroup& target) {
-  kernel::Credentials me = t.thread_group().creds();
-  if (me.euid == 0 || &target == &t.thread_group()) return true;
-  kernel::Credentials them = target.creds();
-  return me.euid == them.ruid || me.euid == them.suid ||
-         me.ruid == them.ruid || me.ruid == them.suid;
+// Linux's check_kill_permission: the caller's own process; CAP_KILL, or
+// the sender's real or effective uid is the target's real or saved uid
+// (kill_ok_by_cred); SIGCONT also within the caller's session.
+bool MayKill(Task& t, kernel::ThreadGroup& target, int sig) {
+  kernel::ThreadGroup& self = t.thread_group();
+  if (&target == &self) return true;
+  const kernel::Credentials me = self.creds();
+  if (me.HasCap(CAP_KILL)) return true;
+  const kernel::Credentials them = target.creds();
+  if (me.euid == them.ruid || me.euid == them.suid || me.ruid == them.ruid ||
+      me.ruid == them.suid)
+    return true;
+  auto& tree = t.kernel().processes();
+  return sig == SIGCONT && tree.Sid(target.pid()) == tree.Sid(self.pid());
 }
 
 // The process `pid` names, for kill(2) and rt_sigqueueinfo(2).
 Result<std::shared_ptr<kernel::ThreadGroup>> FindProcess(Task& t, int pid) {
   auto tg = t.kernel().processes().Find(pid);
   if (!tg) return Err(ESRCH);
-  if (!MayKill(t, *tg)) return Err(EPERM);
   return tg;
 }
 
 // Runs `send` on thread `tid` (in process `tgid` unless 0), for
 // tkill/tgkill, while the kernel keeps that task alive.
-Result<void> WithThread(Task& t, int tgid, int tid,
+Result<void> WithThread(Task& t, int tgid, int tid, int sig,
                         const std::function<Result<void>(Task&)>& send) {
   Result<void> r = Err(ESRCH);
   t.kernel().WithTask(tid, [&](Task& target) {
     if (tgid > 0 && target.thread_group().pid() != tgid) return;
-    if (!MayKill(t, target.thread_group())) {
+    if (!MayKill(t, target.thread_group(), sig)) {
       r = Err(EPERM);
       return;
     }
@@ -181,6 +187,7 @@ Result<void> Kill(Task& t, int pid, int sig) {
     // Linux finds the process before it looks at the signal.
     auto target = TRY(FindProcess(t, pid));
     TRY(CheckSignal(sig));
+    if (!MayKill(t, *target, sig)) return Err(EPERM);
     if (sig) target->SendSignal(info);
     return {};
   }
@@ -189,12 +196,13 @@ Result<void> Kill(Task& t, int pid, int sig) {
   // 0: the caller's group; -1: every process but init and the caller;
   // < -1: group -pid. Success if any process could be signalled.
   auto& tree = t.kernel().processes();
-  auto targets = pid == -1 ? tree.Live()
-                           : tree.Group(pid == 0 ? tree.Pgid(self.pid()) : -pid);
+  auto targets = pid == -1
+                     ? tree.Live()
+                     : tree.Group(pid == 0 ? tree.Pgid(self.pid()) : -pid);
   bool any = false, denied = false;
   for (auto& tg : targets) {
     if (pid == -1 && (tg->pid() == 1 || tg.get() == &self)) continue;
-    if (!MayKill(t, *tg)) {
+    if (!MayKill(t, *tg, sig)) {
       denied = true;
       continue;
     }
@@ -211,7 +219,7 @@ Result<void> SendToThread(Task& t, int tgid, int tid, int sig) {
   kernel::ThreadGroup& self = t.thread_group();
   const siginfo_t info =
       kernel::MakeSigInfoFrom(sig, SI_TKILL, self.pid(), self.creds().ruid);
-  return WithThread(t, tgid, tid, [&](Task& target) -> Result<void> {
+  return WithThread(t, tgid, tid, sig, [&](Task& target) -> Result<void> {
     if (sig) target.SendSignal(info);
     return {};
   });
@@ -245,6 +253,7 @@ Result<void> RtSigqueueinfo(Task& t, int pid, int sig,
   TRY(CheckForgery(t, pid, info));
   auto target = TRY(FindProcess(t, pid));
   TRY(CheckSignal(sig));
+  if (!MayKill(t, *target, sig)) return Err(EPERM);
   if (sig == 0) return {};
   return target->signals().Send(info, nullptr);  // EAGAIN: queue full
 }
@@ -257,7 +266,7 @@ Result<void> RtTgsigqueueinfo(Task& t, int tgid, int tid, int sig,
   if (tgid <= 0 || tid <= 0) return Err(EINVAL);
   TRY(CheckForgery(t, tid, info));
   TRY(CheckSignal(sig));
-  return WithThread(t, tgid, tid, [&](Task& target) -> Result<void> {
+  return WithThread(t, tgid, tid, sig, [&](Task& target) -> Result<void> {
     if (sig == 0) return {};
     return target.thread_group().signals().Send(info, &target);
   });
@@ -299,16 +308,11 @@ void RegisterSignal(Registrar& r) {
   r.Full<&RtSigsuspend>(SYS_rt_sigsuspend);
   r.Full<&Pause>(SYS_pause);
   r.Full<&RtSigtimedwait>(SYS_rt_sigtimedwait);
-  // Any process, group or thread in the sandbox can be signalled.
-  const char* kPermission =
-      "permission by uid as Linux's kill_ok_by_cred, but euid 0 stands "
-      "for CAP_KILL and SIGCONT gets no same-session exception";
   const char* kQueued =
-      "as kill/tgkill; RLIMIT_SIGPENDING bounds each pending queue, not "
-      "each user";
-  r.Partial<&Kill>(SYS_kill, kPermission);
-  r.Partial<&Tkill>(SYS_tkill, kPermission);
-  r.Partial<&Tgkill>(SYS_tgkill, kPermission);
+      "RLIMIT_SIGPENDING bounds each pending queue, not each user";
+  r.Full<&Kill>(SYS_kill);
+  r.Full<&Tkill>(SYS_tkill);
+  r.Full<&Tgkill>(SYS_tgkill);
   r.Partial<&RtSigqueueinfo>(SYS_rt_sigqueueinfo, kQueued);
   r.Partial<&RtTgsigqueueinfo>(SYS_rt_tgsigqueueinfo, kQueued);
   r.Full<&Sigaltstack>(SYS_sigaltstack);

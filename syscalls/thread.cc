@@ -8,19 +8,16 @@
 namespace syscalls {
 namespace {
 
-// The lowest non-canonical address: segment bases must lie below it.
-constexpr uint64_t kMaxCanonical = uint64_t{1} << 47;
-
 // ArchPrctl implements Linux syscall arch_prctl(2).
 Result<void> ArchPrctl(Task& t, int code, uint64_t addr) {
   platform::Registers& regs = t.regs();
   switch (code) {
     case ARCH_SET_FS:
-      if (addr >= kMaxCanonical) return Err(EPERM);
+      if (addr >= mm::kTaskSizeMax) return Err(EPERM);
       regs.fs_base = addr;
       return {};
     case ARCH_SET_GS:
-      if (addr >= kMaxCanonical) return Err(EPERM);
+      if (addr >= mm::kTaskSizeMax) return Err(EPERM);
       regs.gs_base = addr;
       return {};
     case ARCH_GET_FS:

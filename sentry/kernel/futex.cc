@@ -11,10 +11,6 @@ using base::Result;
 
 namespace {
 
-// Linux's TASK_SIZE_MAX on x86-64 (4-level paging): a futex word must lie
-// below it (access_ok), even for a private futex that is never read.
-constexpr uint64_t kTaskSizeMax = (uint64_t{1} << 47) - 4096;
-
 // FUTEX_OP's 12-bit signed oparg and cmparg.
 int32_t SignExtend12(uint32_t v) {
   return static_cast<int32_t>((v & 0xfff) << 20) >> 20;
@@ -25,7 +21,9 @@ int32_t SignExtend12(uint32_t v) {
 Result<Futexes::Key> Futexes::KeyFor(mm::MemoryManager& mm, uint64_t addr,
                                      bool is_private, bool for_write) {
   if (addr % sizeof(uint32_t)) return Err(EINVAL);
-  if (addr > kTaskSizeMax - sizeof(uint32_t)) return Err(EFAULT);
+  // A futex word lies in user space (access_ok), even for a private futex
+  // that is never read.
+  if (addr > mm::kTaskSizeMax - sizeof(uint32_t)) return Err(EFAULT);
   if (is_private) return Key{Key::Kind::kPrivate, &mm, addr};
   // A shared key depends on what is mapped there: Linux looks the page up
   // (EFAULT if it cannot), then names shared memory by its backing, which

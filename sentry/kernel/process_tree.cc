@@ -40,8 +40,8 @@ void ProcessTree::AddInit(std::shared_ptr<ThreadGroup> init) {
 
 Result<std::shared_ptr<ThreadGroup>> ProcessTree::AddChild(
     int parent, bool clone_parent, int exit_signal, const TaskLimits& limits,
-    const std::function<std::shared_ptr<ThreadGroup>(int, int)>& make,
-    int want, int parent_tid) {
+    const std::function<std::shared_ptr<ThreadGroup>(int, int)>& make, int want,
+    int parent_tid) {
   absl::MutexLock lock(&mu_);
   Node* p = FindLocked(parent);
   if (!p) return Err(ESRCH);
@@ -230,8 +230,7 @@ int ProcessTree::ReaperLocked(const Node& n) {
   // that are not subreapers or are on their way out.
   for (Node* a = FindLocked(n.ppid); a && a->ppid != 0;
        a = FindLocked(a->ppid)) {
-    if (a->subreaper && !a->zombie && AliveThread(*a->tg))
-      return a->tg->pid();
+    if (a->subreaper && !a->zombie && AliveThread(*a->tg)) return a->tg->pid();
   }
   return 1;
 }
@@ -357,8 +356,7 @@ bool ProcessTree::Matches(const Node& waiter, int child_pid, const Node& child,
                           const WaitOptions& opts) {
   // Linux's eligible_child: __WALL takes every child, __WCLONE only those
   // not reporting with SIGCHLD, neither only those that do.
-  if (!opts.wall && (child.exit_signal != SIGCHLD) != opts.wclone)
-    return false;
+  if (!opts.wall && (child.exit_signal != SIGCHLD) != opts.wclone) return false;
   const int selector = opts.selector;
   if (selector > 0) return child_pid == selector;
   if (selector == -1) return true;

@@ -217,9 +217,7 @@ class SignalState {
   // report_mu() held, and hold it while reporting, so that the parent
   // hears of a stop and the continue after it in that order.
   void TakeJobControlReports(int* stop_signal, bool* continued);
-  absl::Mutex& report_mu() ABSL_LOCK_RETURNED(report_mu_) {
-    return report_mu_;
-  }
+  absl::Mutex& report_mu() ABSL_LOCK_RETURNED(report_mu_) { return report_mu_; }
 
  private:
   friend class Task;

@@ -14,14 +14,9 @@ using base::Result;
 
 namespace {
 
-constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS |
-                                     CLONE_NEWIPC | CLONE_NEWUSER |
-                                     CLONE_NEWPID | CLONE_NEWNET |
-                                     CLONE_NEWCGROUP | CLONE_NEWTIME;
-
-// Linux's TASK_SIZE_MAX: CLONE_SETTLS takes what arch_prctl(ARCH_SET_FS)
-// takes.
-constexpr uint64_t kTaskSizeMax = (uint64_t{1} << 47) - 4096;
+constexpr uint64_t kNamespaceFlags =
+    CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+    CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
 
 // copy_process's checks, in its order; `init` is the sandbox's init.
 Result<void> CheckFlags(uint64_t flags, bool init) {
@@ -68,12 +63,11 @@ Result<int> Task::Clone(const CloneArgs& a) {
     limits.nproc = tg_->GetRlimit(RLIMIT_NPROC).rlim_cur;
   // A fork bomb at the limit fails here, before copying anything.
   TRY(kernel_.processes().CheckLimits(limits));
-  if ((a.flags & CLONE_SETTLS) && a.tls >= kTaskSizeMax) return Err(EPERM);
+  if ((a.flags & CLONE_SETTLS) && a.tls >= mm::kTaskSizeMax) return Err(EPERM);
   if (a.set_tid) {
     // clone3's set_tid (alloc_pid): a pid, then the privilege to choose
     // it; one in use is EEXIST (AddChild, AddThread).
-    if (a.set_tid < 1 || a.set_tid >= ProcessTree::kMaxPid)
-      return Err(EINVAL);
+    if (a.set_tid < 1 || a.set_tid >= ProcessTree::kMaxPid) return Err(EINVAL);
     if (!creds.HasCap(CAP_SYS_ADMIN) && !creds.HasCap(CAP_CHECKPOINT_RESTORE))
       return Err(EPERM);
   }

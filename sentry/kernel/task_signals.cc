@@ -143,7 +143,8 @@ void Task::ReportJobControlDue() {
   bool continued;
   ss.TakeJobControlReports(&stop_signal, &continued);
   ProcessTree& tree = kernel_.processes();
-  if (stop_signal) tree.StoppedOrContinued(tg_->pid(), CLD_STOPPED, stop_signal);
+  if (stop_signal)
+    tree.StoppedOrContinued(tg_->pid(), CLD_STOPPED, stop_signal);
   if (continued) tree.StoppedOrContinued(tg_->pid(), CLD_CONTINUED, SIGCONT);
 }
 
@@ -185,8 +186,7 @@ void Task::DeliverSignals() {
         case DefaultAction::kStop:
           // The terminal's stop signals would leave an orphaned group
           // stopped with nobody to continue it: Linux discards them.
-          if (sig != SIGSTOP &&
-              kernel_.processes().OrphanedGroupOf(tg_->pid()))
+          if (sig != SIGSTOP && kernel_.processes().OrphanedGroupOf(tg_->pid()))
             continue;
           ss.BeginStop(*this, sig);
           continue;  // WaitWhileStopped joins the stop

@@ -40,6 +40,10 @@ namespace mm {
 
 // Lowest address an application may map (Linux's default mmap_min_addr).
 inline constexpr uint64_t kMinUserAddress = 0x10000;
+// The end of user space (Linux's TASK_SIZE_MAX, x86-64 4-level paging:
+// 2^47 less a guard page): mappings end, and segment bases, stacks and
+// futex words lie, below it.
+inline constexpr uint64_t kTaskSizeMax = 0x7ffffffff000;
 
 struct MmapOpts {
   uint64_t addr = 0;  // hint, or the address with fixed/fixed_noreplace

@@ -18,8 +18,6 @@ using internal::PageUp;
 
 namespace {
 
-// Linux's TASK_SIZE on x86-64 (4-level paging): munmap's range check.
-constexpr uint64_t kLinuxTaskSize = 0x7ffffffff000;
 // From <asm-generic/mman-common.h>, which clashes with <sys/mman.h>.
 constexpr int kProtSem = 0x8;
 
@@ -110,7 +108,7 @@ base::Result<void> MemoryManager::Munmap(uint64_t addr, uint64_t length) {
   if (!PageAligned(addr) || length == 0) return base::Err(EINVAL);
   uint64_t len;
   if (!PageUp(length, &len)) return base::Err(EINVAL);
-  if (addr > kLinuxTaskSize || len > kLinuxTaskSize - addr)
+  if (addr > mm::kTaskSizeMax || len > mm::kTaskSizeMax - addr)
     return base::Err(EINVAL);
   // Nothing is ever mapped at or above max_address_.
   uint64_t end = std::min(addr + len, max_address_);

@@ -122,12 +122,19 @@ TEST(WaitTest, StopSendsSigchldWithCldStopped) {
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
   ASSERT_THAT(sigprocmask(SIG_BLOCK, &set, &old), SyscallSucceeds());
+  // The child exits only when told: SIGCHLD is a standard signal, so an
+  // exit right after the continue could merge with its CLD_CONTINUED.
+  int go[2];
+  ASSERT_THAT(pipe(go), SyscallSucceeds());
   pid_t pid = fork();
   ASSERT_THAT(pid, SyscallSucceeds());
   if (pid == 0) {
+    close(go[1]);
     raise(SIGSTOP);
-    _exit(0);
+    char c;
+    _exit(read(go[0], &c, 1) == 0 ? 0 : 1);
   }
+  close(go[0]);
   siginfo_t info{};
   ASSERT_THAT(sigwaitinfo(&set, &info), SyscallSucceedsWithValue(SIGCHLD));
   EXPECT_EQ(info.si_code, CLD_STOPPED);
@@ -136,6 +143,7 @@ TEST(WaitTest, StopSendsSigchldWithCldStopped) {
   ASSERT_THAT(kill(pid, SIGCONT), SyscallSucceeds());
   ASSERT_THAT(sigwaitinfo(&set, &info), SyscallSucceedsWithValue(SIGCHLD));
   EXPECT_EQ(info.si_code, CLD_CONTINUED);
+  close(go[1]);
   EXPECT_EQ(WEXITSTATUS(WaitFor(pid)), 0);
   // The exit's SIGCHLD.
   ASSERT_THAT(sigwaitinfo(&set, &info), SyscallSucceedsWithValue(SIGCHLD));

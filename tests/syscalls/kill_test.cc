@@ -1,11 +1,13 @@
 // kill/tkill/tgkill/rt_sigqueueinfo/rt_tgsigqueueinfo aimed at other
 // processes and at process groups (signal_test.cc covers the caller).
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <functional>
 
 #include "test_util.h"
 
@@ -172,6 +174,68 @@ TEST(KillTest, AnotherUsersProcessIsEperm) {
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_TRUE(WIFEXITED(victim.Wait()));
+}
+
+// Runs `body` in a child that drops to uid `uid` (keeping nothing), and
+// returns its exit code.
+int AsUser(uid_t uid, const std::function<int()>& body) {
+  return syscall_test::InChild([&] {
+    if (setresuid(uid, uid, uid) != 0) return 100;
+    return body();
+  });
+}
+
+TEST(KillTest, SigcontWithinTheSessionNeedsNoPermission) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  Sleeper victim;  // root, in our session
+  ASSERT_GT(victim.pid, 0);
+  const pid_t v = victim.pid;
+  EXPECT_EQ(AsUser(65534,
+                   [v] {
+                     if (kill(v, SIGCONT) != 0) return 1;
+                     if (kill(v, SIGTERM) != -1 || errno != EPERM) return 2;
+                     // An invalid signal is EINVAL before the permission check.
+                     if (kill(v, 1000) != -1 || errno != EINVAL) return 3;
+                     // From another session, SIGCONT needs permission too.
+                     if (setsid() < 0) return 4;
+                     if (kill(v, SIGCONT) != -1 || errno != EPERM) return 5;
+                     return 0;
+                   }),
+            0);
+  EXPECT_TRUE(WIFEXITED(victim.Wait()));
+}
+
+TEST(KillTest, RootWithoutCapKillIsEperm) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root with CAP_KILL";
+  int ready[2];
+  ASSERT_THAT(pipe(ready), SyscallSucceeds());
+  // A process of another user, in a session of its own.
+  pid_t victim = fork();
+  ASSERT_THAT(victim, SyscallSucceeds());
+  if (victim == 0) {
+    close(ready[0]);
+    if (setsid() < 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    close(ready[1]);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char c;
+  ASSERT_THAT(read(ready[0], &c, 1), syscall_test::SyscallSucceedsWithValue(0));
+  close(ready[0]);
+  EXPECT_EQ(syscall_test::InChild([victim] {
+              // uid 0 still, but without CAP_KILL in the effective set.
+              __user_cap_header_struct h{_LINUX_CAPABILITY_VERSION_3, 0};
+              __user_cap_data_struct d[2] = {};
+              if (syscall(SYS_capget, &h, d) != 0) return 1;
+              d[0].effective &= ~(1u << CAP_KILL);
+              if (syscall(SYS_capset, &h, d) != 0) return 2;
+              if (kill(victim, 0) != -1 || errno != EPERM) return 3;
+              return 0;
+            }),
+            0);
+  ASSERT_THAT(kill(victim, SIGKILL), SyscallSucceeds());
+  ASSERT_THAT(waitpid(victim, nullptr, 0),
+              syscall_test::SyscallSucceedsWithValue(victim));
 }
 
 }  // namespace

@@ -132,6 +132,21 @@ TEST(ArchPrctlTest, Errors) {
               SyscallFailsWithErrno(EINVAL));
 }
 
+TEST(ArchPrctlTest, BasesEndOnePageBelowTwoTo47) {
+  // glibc does not use %gs on x86-64: its base can be changed and put back.
+  unsigned long old_gs = 0, gs = 0;
+  ASSERT_THAT(syscall(SYS_arch_prctl, ARCH_GET_GS, &old_gs), SyscallSucceeds());
+  EXPECT_THAT(syscall(SYS_arch_prctl, ARCH_SET_GS, Opaque(0x7ffffffff000)),
+              SyscallFailsWithErrno(EPERM));
+  EXPECT_THAT(syscall(SYS_arch_prctl, ARCH_SET_FS, Opaque(0x7ffffffff000)),
+              SyscallFailsWithErrno(EPERM));
+  ASSERT_THAT(syscall(SYS_arch_prctl, ARCH_SET_GS, Opaque(0x7fffffffe000)),
+              SyscallSucceeds());
+  ASSERT_THAT(syscall(SYS_arch_prctl, ARCH_GET_GS, &gs), SyscallSucceeds());
+  EXPECT_EQ(gs, 0x7fffffffe000u);
+  ASSERT_THAT(syscall(SYS_arch_prctl, ARCH_SET_GS, old_gs), SyscallSucceeds());
+}
+
 TEST(GetcwdTest, ReturnsLengthIncludingNul) {
   CwdRestorer restore;
   ASSERT_THAT(chdir("/etc"), SyscallSucceeds());
