@@ -1,7 +1,7 @@
 // Robustness under `runsc do`: fork bombs stopped by the pids limit and by
-// RLIMIT_NPROC, a signal storm, and --pids-limit's checks. The programs
-// (forkbomb.c, sigstorm.c) also run natively where that is safe, to check
-// them against Linux.
+// RLIMIT_NPROC, a signal storm, random syscalls (fuzz_syscalls.c), and
+// --pids-limit's checks. forkbomb.c and sigstorm.c also run natively where
+// that is safe, to check them against Linux.
 #include <dirent.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -158,6 +158,17 @@ TEST(LimitsTest, SignalStormOnABusyProcess) {
   auto sandboxed = RunSandboxed(argv);
   EXPECT_EQ(sandboxed.exit_code, 0) << sandboxed.out << sandboxed.err;
   EXPECT_EQ(sandboxed.out, expected);
+}
+
+TEST(LimitsTest, RandomSyscallsDoNotHurtTheSentry) {
+  // 150 children, each making up to 1000 random syscalls with random,
+  // often bad, arguments (fuzz_syscalls.c; fixed seeds, so a failure
+  // repeats). The sentry must serve them all and init must finish.
+  auto r = RunSandboxed({FUZZ_PATH, "1", "150", "1000"});
+  EXPECT_EQ(r.exit_code, 0) << r.err.substr(0, 2000);
+  EXPECT_THAT(r.out, HasSubstr("fuzz: 150 rounds\n"));
+  // Natively it refuses to run (it is not init there).
+  EXPECT_EQ(RunCommand({FUZZ_PATH, "1", "1", "1"}).exit_code, 2);
 }
 
 TEST(LimitsTest, PidsLimitFlagNeedsAPositiveNumber) {
