@@ -53,6 +53,16 @@ void StartThreads(int n, void* (*fn)(void*), SharedCounters* counters) {
   }
 }
 
+// A child whose threads (kThreads and its main one) all sleep in pause().
+pid_t ForkPausingThreads() {
+  pid_t pid = fork();
+  if (pid == 0) {
+    StartThreads(kThreads, PauseForever, nullptr);
+    for (;;) pause();
+  }
+  return pid;
+}
+
 // Status of `pid` once it has changed as `options` asks.
 int WaitChange(pid_t pid, int options) {
   int status = 0;
@@ -124,12 +134,8 @@ TEST(JobControlTest, StopHaltsEveryThread) {
 }
 
 TEST(JobControlTest, StopAndContinueAreReportedOnce) {
-  pid_t pid = fork();
+  const pid_t pid = ForkPausingThreads();
   ASSERT_THAT(pid, SyscallSucceeds());
-  if (pid == 0) {
-    StartThreads(kThreads, PauseForever, nullptr);
-    for (;;) pause();
-  }
   StopAndWait(pid);
   int status;
   EXPECT_THAT(waitpid(pid, &status, WUNTRACED | WNOHANG),
@@ -251,12 +257,8 @@ TEST(JobControlTest, StopTakenByAnotherThreadStopsTheProcess) {
 }
 
 TEST(JobControlTest, SigkillEndsAStoppedProcess) {
-  pid_t pid = fork();
+  const pid_t pid = ForkPausingThreads();
   ASSERT_THAT(pid, SyscallSucceeds());
-  if (pid == 0) {
-    StartThreads(kThreads, PauseForever, nullptr);
-    for (;;) pause();
-  }
   StopAndWait(pid);
   KillAndReap(pid);
 }
