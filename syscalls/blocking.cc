@@ -54,48 +54,61 @@ bool Nonblocking(const vfs::FileDescription& f) {
   return f.flags() & O_NONBLOCK;
 }
 
-// `iov` without its first `n` bytes.
-std::vector<iovec> DropFront(std::span<const iovec> iov, size_t n) {
-  std::vector<iovec> out;
-  for (const iovec& v : iov) {
-    if (n >= v.iov_len) {
-      n -= v.iov_len;
+// `ranges` without their first `n` bytes.
+std::vector<mm::UserRange> DropFront(std::span<const mm::UserRange> ranges,
+                                     size_t n) {
+  std::vector<mm::UserRange> out;
+  for (const mm::UserRange& r : ranges) {
+    if (n >= r.len) {
+      n -= r.len;
       continue;
     }
-    out.push_back({static_cast<uint8_t*>(v.iov_base) + n, v.iov_len - n});
+    out.push_back({r.addr + n, r.len - n});
     n = 0;
   }
   return out;
 }
 
+// One attempt through the app's buffers as they are mapped now.
+Result<size_t> Attempt(Task& t, std::span<const mm::UserRange> ranges,
+                       mm::Access access, size_t done, IoAttempt attempt) {
+  return t.mm().WithIoBlocks(ranges, access,
+                             [&](std::span<const iovec> iov) {
+                               return attempt(iov, done);
+                             });
+}
+
 }  // namespace
 
 Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
-                            std::span<const iovec> dst, IoAttempt attempt) {
+                            std::span<const mm::UserRange> dst,
+                            IoAttempt attempt) {
   FileWaiter waiter(t, f, kReadEvents);
   for (;;) {
-    Result<size_t> r = attempt(dst, 0);
+    Result<size_t> r = Attempt(t, dst, mm::Access::kWrite, 0, attempt);
     if (!WouldBlock(r) || Nonblocking(f)) return r;
     TRY(waiter.Wait());
   }
 }
 
 Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
-                             std::span<const iovec> src, IoAttempt attempt) {
+                             std::span<const mm::UserRange> src,
+                             IoAttempt attempt) {
   size_t total = 0;
-  for (const iovec& v : src) total += v.iov_len;
-  std::vector<iovec> rest;  // what is left after a short write
-  std::span<const iovec> left = src;
+  for (const mm::UserRange& r : src) total += r.len;
+  std::vector<mm::UserRange> rest;  // what is left after a short write
+  std::span<const mm::UserRange> left = src;
   size_t done = 0;
   FileWaiter waiter(t, f, kWriteEvents);
   for (;;) {
-    Result<size_t> r = attempt(left, done);
+    Result<size_t> r = Attempt(t, left, mm::Access::kRead, done, attempt);
     if (r) {
       done += *r;
       // A short write to a blocking file goes on with the rest: a pipe
       // takes a large write a page at a time as its reader drains it.
-      // Where a short write means an error (a full disk), the next try
-      // reports it and we return the count.
+      // Where a short write means an error (a full disk, a buffer that
+      // became inaccessible), the next try reports it and we return the
+      // count.
       if (done >= total || *r == 0 || Nonblocking(f)) return done;
       rest = DropFront(left, *r);
       left = rest;

@@ -18,21 +18,28 @@
 
 namespace syscalls {
 
-// One attempt at the transfer: `iov` is what is left of it, `done` the
-// bytes moved so far (for positional I/O: offset + done).
+// One attempt at the transfer: `iov` is the sentry's view of what is left
+// of the app's buffers, valid only during the call (the address space is
+// held meanwhile: MemoryManager::WithIoBlocks); `done` is the bytes moved
+// so far (for positional I/O: offset + done). The attempt must not block.
 using IoAttempt =
     absl::FunctionRef<Result<size_t>(std::span<const iovec> iov, size_t done)>;
 
 // read(2) semantics: returns as soon as one attempt moves anything (or
-// fails otherwise than EAGAIN).
+// fails otherwise than EAGAIN). The buffers `dst` are resolved again at
+// each attempt, so the bytes land where the app sees them when they
+// arrive, whatever fork, munmap or mprotect did during a wait.
 Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
-                            std::span<const iovec> dst, IoAttempt attempt);
+                            std::span<const mm::UserRange> dst,
+                            IoAttempt attempt);
 
 // write(2) semantics: a blocking write goes on until everything is written
 // (a pipe write of more than PIPE_BUF bytes may take several attempts);
-// interrupted or failing part way, it reports what was written.
+// interrupted or failing part way (a buffer unmapped meanwhile), it reports
+// what was written.
 Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
-                             std::span<const iovec> src, IoAttempt attempt);
+                             std::span<const mm::UserRange> src,
+                             IoAttempt attempt);
 
 }  // namespace syscalls
 

@@ -14,13 +14,13 @@ namespace {
 constexpr size_t kMaxRwCount = 0x7ffff000;
 constexpr int kMaxIovecs = 1024;  // UIO_MAXIOV
 
-// The app buffers of one transfer as sentry iovecs. A buffer that becomes
-// inaccessible part way ends the list there (a short transfer); EFAULT
-// only when not even the first byte is accessible.
-Result<std::vector<iovec>> Blocks(Task& t, uint64_t addr, size_t len,
-                                  mm::Access access) {
+// The app buffer of one transfer, capped as Linux caps it. Its pages are
+// resolved at each attempt (BlockingRead/BlockingWrite): a buffer that
+// becomes inaccessible part way ends the transfer there (a short count);
+// EFAULT only when not even the first byte is accessible.
+std::vector<mm::UserRange> Ranges(uint64_t addr, size_t len) {
   if (len > kMaxRwCount) len = kMaxRwCount;
-  return t.mm().IoBlocks(addr, len, access);
+  return {{addr, len}};
 }
 
 // The app's iovec array, checked as Linux does; *total is the byte count.
@@ -40,26 +40,20 @@ Result<std::vector<struct iovec>> CopyInIovecs(Task& t,
   return user;
 }
 
-Result<std::vector<iovec>> VectorBlocks(Task& t, UserPtr<struct iovec> iov,
-                                        int iovcnt, mm::Access access) {
+// The app's iovec array as ranges, the total capped at kMaxRwCount.
+Result<std::vector<mm::UserRange>> VectorRanges(Task& t,
+                                                UserPtr<struct iovec> iov,
+                                                int iovcnt) {
   size_t total;
   std::vector<struct iovec> user = TRY(CopyInIovecs(t, iov, iovcnt, &total));
-  std::vector<iovec> out;
+  std::vector<mm::UserRange> out;
   size_t left = kMaxRwCount;
   for (const auto& v : user) {
+    if (left == 0) break;
     size_t len = v.iov_len < left ? v.iov_len : left;
     if (len == 0) continue;
-    auto blocks = t.mm().IoBlocks(reinterpret_cast<uint64_t>(v.iov_base), len,
-                                  access);
-    if (!blocks) {
-      if (out.empty()) return std::unexpected(blocks.error());
-      break;
-    }
-    size_t got = 0;
-    for (const auto& b : *blocks) got += b.iov_len;
-    out.insert(out.end(), blocks->begin(), blocks->end());
-    left -= got;
-    if (got < len || left == 0) break;
+    out.push_back({reinterpret_cast<uint64_t>(v.iov_base), len});
+    left -= len;
   }
   return out;
 }
@@ -79,8 +73,8 @@ Result<FilePtr> Writable(Task& t, Fd fd) {
 // Read implements Linux syscall read(2).
 Result<size_t> Read(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count) {
   FilePtr f = TRY(Readable(t, fd));
-  auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kWrite));
-  return BlockingRead(t, *f, blocks,
+  auto buffers = Ranges(buf.addr, count);
+  return BlockingRead(t, *f, buffers,
                       [&](auto iov, size_t) { return f->Read(iov); });
 }
 
@@ -88,16 +82,16 @@ Result<size_t> Read(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count) {
 Result<size_t> Write(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count) {
   FilePtr f = TRY(Writable(t, fd));
   if (f->ignores_write_data()) return count < kMaxRwCount ? count : kMaxRwCount;
-  auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kRead));
-  return BlockingWrite(t, *f, blocks,
+  auto buffers = Ranges(buf.addr, count);
+  return BlockingWrite(t, *f, buffers,
                        [&](auto iov, size_t) { return f->Write(iov); });
 }
 
 // Readv implements Linux syscall readv(2).
 Result<size_t> Readv(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt) {
   FilePtr f = TRY(Readable(t, fd));
-  auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kWrite));
-  return BlockingRead(t, *f, blocks,
+  auto buffers = TRY(VectorRanges(t, iov, iovcnt));
+  return BlockingRead(t, *f, buffers,
                       [&](auto v, size_t) { return f->Read(v); });
 }
 
@@ -109,8 +103,8 @@ Result<size_t> Writev(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt) {
     TRY(CopyInIovecs(t, iov, iovcnt, &total));
     return total < kMaxRwCount ? total : kMaxRwCount;
   }
-  auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kRead));
-  return BlockingWrite(t, *f, blocks,
+  auto buffers = TRY(VectorRanges(t, iov, iovcnt));
+  return BlockingWrite(t, *f, buffers,
                        [&](auto v, size_t) { return f->Write(v); });
 }
 
@@ -119,8 +113,8 @@ Result<size_t> Pread64(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count,
                        int64_t offset) {
   FilePtr f = TRY(Readable(t, fd));
   if (offset < 0) return Err(EINVAL);
-  auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kWrite));
-  return BlockingRead(t, *f, blocks,
+  auto buffers = Ranges(buf.addr, count);
+  return BlockingRead(t, *f, buffers,
                       [&](auto iov, size_t) { return f->PRead(iov, offset); });
 }
 
@@ -130,8 +124,8 @@ Result<size_t> Pwrite64(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count,
   FilePtr f = TRY(Writable(t, fd));
   if (offset < 0) return Err(EINVAL);
   if (f->ignores_write_data()) return count < kMaxRwCount ? count : kMaxRwCount;
-  auto blocks = TRY(Blocks(t, buf.addr, count, mm::Access::kRead));
-  return BlockingWrite(t, *f, blocks, [&](auto iov, size_t done) {
+  auto buffers = Ranges(buf.addr, count);
+  return BlockingWrite(t, *f, buffers, [&](auto iov, size_t done) {
     // Wraps (to an offset the file rejects) rather than overflow.
     const uint64_t at = static_cast<uint64_t>(offset) + done;
     return f->PWrite(iov, static_cast<int64_t>(at));
@@ -143,8 +137,8 @@ Result<size_t> Preadv(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt,
                       int64_t offset) {
   FilePtr f = TRY(Readable(t, fd));
   if (offset < 0) return Err(EINVAL);
-  auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kWrite));
-  return BlockingRead(t, *f, blocks,
+  auto buffers = TRY(VectorRanges(t, iov, iovcnt));
+  return BlockingRead(t, *f, buffers,
                       [&](auto v, size_t) { return f->PRead(v, offset); });
 }
 
@@ -153,8 +147,8 @@ Result<size_t> Pwritev(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt,
                        int64_t offset) {
   FilePtr f = TRY(Writable(t, fd));
   if (offset < 0) return Err(EINVAL);
-  auto blocks = TRY(VectorBlocks(t, iov, iovcnt, mm::Access::kRead));
-  return BlockingWrite(t, *f, blocks, [&](auto v, size_t done) {
+  auto buffers = TRY(VectorRanges(t, iov, iovcnt));
+  return BlockingWrite(t, *f, buffers, [&](auto v, size_t done) {
     // Wraps (to an offset the file rejects) rather than overflow.
     const uint64_t at = static_cast<uint64_t>(offset) + done;
     return f->PWrite(v, static_cast<int64_t>(at));

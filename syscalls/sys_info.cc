@@ -64,22 +64,28 @@ Result<size_t> Getrandom(Task& t, UserPtr<uint8_t> buf, size_t len,
   if ((flags & GRND_INSECURE) && (flags & GRND_RANDOM)) return Err(EINVAL);
   constexpr size_t kMax = 0x1ffffff;  // Linux caps one call at 32 MiB - 1
   if (len > kMax) len = kMax;
-  auto blocks = TRY(t.mm().IoBlocks(buf.addr, len, mm::Access::kWrite));
-  size_t total = 0;
-  for (const iovec& b : blocks) {
-    size_t done = 0;
-    while (done < b.iov_len) {
-      ssize_t n = ::getrandom(static_cast<char*>(b.iov_base) + done,
-                              b.iov_len - done, 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return total ? Result<size_t>(total) : Err(errno);
-      }
-      done += n;
-    }
-    total += done;
-  }
-  return total;
+  const mm::UserRange range{buf.addr, len};
+  return t.mm().WithIoBlocks(
+      std::span(&range, 1), mm::Access::kWrite,
+      [](std::span<const iovec> blocks) -> Result<size_t> {
+        size_t total = 0;
+        for (const iovec& b : blocks) {
+          size_t done = 0;
+          while (done < b.iov_len) {
+            // Flags 0 never blocks once the host's pool is ready (long
+            // before a sandbox starts), so this may run under the mm lock.
+            ssize_t n = ::getrandom(static_cast<char*>(b.iov_base) + done,
+                                    b.iov_len - done, 0);
+            if (n < 0) {
+              if (errno == EINTR) continue;
+              return total ? Result<size_t>(total) : Err(errno);
+            }
+            done += n;
+          }
+          total += done;
+        }
+        return total;
+      });
 }
 
 }  // namespace

@@ -28,19 +28,30 @@ Result<Futexes::Key> Futexes::KeyFor(mm::MemoryManager& mm, uint64_t addr,
   // A shared key depends on what is mapped there: Linux looks the page up
   // (EFAULT if it cannot), then names shared memory by its backing, which
   // other processes map too, and private memory by address space.
-  TRY(mm.IoBlocks(addr, sizeof(uint32_t),
-                  for_write ? mm::Access::kWrite : mm::Access::kRead));
+  const mm::UserRange word{addr, sizeof(uint32_t)};
+  TRY(mm.WithIoBlocks(std::span(&word, 1),
+                      for_write ? mm::Access::kWrite : mm::Access::kRead,
+                      [](std::span<const iovec>) -> Result<size_t> { return 0; }));
   if (std::optional<uint64_t> offset = mm.SharedBackingOffset(addr))
     return Key{Key::Kind::kSharedFile, nullptr, *offset};
   return Key{Key::Kind::kSharedMm, &mm, addr};
 }
 
-Result<uint32_t*> Futexes::Word(mm::MemoryManager& mm, uint64_t addr) {
+Result<void> Futexes::WithWord(
+    mm::MemoryManager& mm, uint64_t addr,
+    absl::FunctionRef<void(std::atomic_ref<uint32_t>)> op) {
   if (addr % sizeof(uint32_t)) return Err(EINVAL);
-  auto blocks = TRY(mm.IoBlocks(addr, sizeof(uint32_t), mm::Access::kWrite));
-  // Aligned, the word never spans two pages: one block, whole or nothing.
-  if (blocks[0].iov_len < sizeof(uint32_t)) return Err(EFAULT);
-  return static_cast<uint32_t*>(blocks[0].iov_base);
+  const mm::UserRange word{addr, sizeof(uint32_t)};
+  TRY(mm.WithIoBlocks(
+      std::span(&word, 1), mm::Access::kWrite,
+      [&](std::span<const iovec> blocks) -> Result<size_t> {
+        // Aligned, the word never spans two pages: one block, whole or
+        // nothing.
+        if (blocks[0].iov_len < sizeof(uint32_t)) return Err(EFAULT);
+        op(std::atomic_ref<uint32_t>(*static_cast<uint32_t*>(blocks[0].iov_base)));
+        return sizeof(uint32_t);
+      }));
+  return {};
 }
 
 Result<void> Futexes::Wait(Task& t, Key key, uint64_t addr, uint32_t expected,
@@ -138,28 +149,28 @@ Result<int> Futexes::WakeOp(mm::MemoryManager& mm, Key key1, Key key2,
   // waiter of either word sees the new value or is woken (Linux holds both
   // hash-bucket locks).
   absl::MutexLock lock(&mu_);
-  uint32_t* p = TRY(Word(mm, addr2));
   // The word is shared with the app (and other processes): the
   // read-modify-write must be one atomic instruction on that memory.
-  std::atomic_ref<uint32_t> word(*p);
   uint32_t old = 0;
-  switch (op) {
-    case FUTEX_OP_SET:
-      old = word.exchange(oparg);
-      break;
-    case FUTEX_OP_ADD:
-      old = word.fetch_add(oparg);
-      break;
-    case FUTEX_OP_OR:
-      old = word.fetch_or(oparg);
-      break;
-    case FUTEX_OP_ANDN:
-      old = word.fetch_and(~oparg);
-      break;
-    case FUTEX_OP_XOR:
-      old = word.fetch_xor(oparg);
-      break;
-  }
+  TRY(WithWord(mm, addr2, [&](std::atomic_ref<uint32_t> word) {
+    switch (op) {
+      case FUTEX_OP_SET:
+        old = word.exchange(oparg);
+        break;
+      case FUTEX_OP_ADD:
+        old = word.fetch_add(oparg);
+        break;
+      case FUTEX_OP_OR:
+        old = word.fetch_or(oparg);
+        break;
+      case FUTEX_OP_ANDN:
+        old = word.fetch_and(~oparg);
+        break;
+      case FUTEX_OP_XOR:
+        old = word.fetch_xor(oparg);
+        break;
+    }
+  }));
   const int32_t oldval = static_cast<int32_t>(old);
   bool wake2 = false;
   switch (cmp) {

@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 
+#include "absl/functional/function_ref.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -51,10 +52,13 @@ class Futexes {
   // look at it.
   static base::Result<Key> KeyFor(mm::MemoryManager& mm, uint64_t addr,
                                   bool is_private, bool for_write = false);
-  // The sentry's view of the writable u32 at `addr`, for atomic access
+  // Runs `op` on the writable u32 at `addr`, for atomic access
   // (std::atomic_ref) shared with the app: EINVAL if misaligned, EFAULT if
-  // not writable. Like IoBlocks, valid only while nothing unmaps it.
-  static base::Result<uint32_t*> Word(mm::MemoryManager& mm, uint64_t addr);
+  // not writable. The address space is held while `op` runs
+  // (MemoryManager::WithIoBlocks), so no munmap can free the word under it.
+  static base::Result<void> WithWord(
+      mm::MemoryManager& mm, uint64_t addr,
+      absl::FunctionRef<void(std::atomic_ref<uint32_t>)> op);
 
   // FUTEX_WAIT(_BITSET): sleeps while the u32 at `addr` in t's address
   // space equals `expected` (checked atomically with respect to wakes),

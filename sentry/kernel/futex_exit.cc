@@ -49,11 +49,13 @@ bool HandleFutexDeath(Task& t, uint64_t addr, bool pi, bool pending) {
       return true;
     }
     if (owner != static_cast<uint32_t>(t.tid())) return true;
-    auto word = Futexes::Word(t.mm(), addr);
-    if (!word) return false;  // owned but read-only: left locked, as Linux
     const uint32_t died = (uval & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-    if (!std::atomic_ref<uint32_t>(**word).compare_exchange_strong(uval, died))
-      continue;  // changed under us: look again
+    bool swapped = false;
+    auto word = Futexes::WithWord(t.mm(), addr, [&](auto w) {
+      swapped = w.compare_exchange_strong(uval, died);
+    });
+    if (!word) return false;  // owned but read-only: left locked, as Linux
+    if (!swapped) continue;   // changed under us: look again
     // PI futexes would be handed over by the PI code, which we lack.
     if (!pi && (uval & FUTEX_WAITERS)) WakeOne(t, addr);
     return true;

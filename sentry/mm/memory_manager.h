@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -69,6 +70,12 @@ struct VmaInfo {
 };
 
 enum class Access { kRead, kWrite };
+
+// One application buffer of a transfer: [addr, addr+len).
+struct UserRange {
+  uint64_t addr;
+  uint64_t len;
+};
 
 class MemoryManager {
  public:
@@ -141,11 +148,22 @@ class MemoryManager {
   // loader writing the initial stack or read-only data.
   base::Result<void> WriteForce(uint64_t addr, const void* src, size_t n);
 
-  // The sentry addresses of [addr, addr+len) for direct I/O, up to the
-  // first byte that is not accessible for `access`. EFAULT if that is the
-  // first byte (and len > 0); a shorter total means a partial range.
-  base::Result<std::vector<iovec>> IoBlocks(uint64_t addr, size_t len,
-                                            Access access);
+  // Direct I/O between a file and the application's buffers `ranges` (in
+  // order): runs `io` on the sentry's view of them, up to the first byte
+  // not accessible for `access` (kWrite: the sentry fills them, read(2);
+  // kRead: it reads them, write(2)). EFAULT, without calling `io`, if that
+  // is the very first byte; a shorter total means a partial transfer.
+  //
+  // The address space is held for the duration of `io`, so no munmap,
+  // mprotect, mremap or fork by another thread can change what those pages
+  // are while the data move: the bytes land where the app sees them at
+  // that moment, as Linux's copy_to_user at completion. Nothing that can
+  // block may be held across a call, and a transfer that must wait (an
+  // empty pipe) resolves its buffers again when it retries. `io` must not
+  // block, nor take any MemoryManager's lock (it runs under mu_).
+  using IoFn = absl::FunctionRef<base::Result<size_t>(std::span<const iovec>)>;
+  base::Result<size_t> WithIoBlocks(std::span<const UserRange> ranges,
+                                    Access access, IoFn io);
 
   template <class T>
   base::Result<T> CopyInObj(UserPtr<T> p) {

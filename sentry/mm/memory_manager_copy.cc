@@ -135,31 +135,73 @@ base::Result<std::string> MemoryManager::CopyInString(uint64_t addr,
   return base::Err(EFAULT);
 }
 
-base::Result<std::vector<iovec>> MemoryManager::IoBlocks(uint64_t addr,
-                                                         size_t len,
-                                                         Access access) {
-  std::vector<iovec> out;
-  if (len == 0) return out;
-  uint64_t end;
-  if (__builtin_add_overflow(addr, len, &end)) return base::Err(EFAULT);
+base::Result<size_t> MemoryManager::WithIoBlocks(
+    std::span<const UserRange> ranges, Access access, IoFn io) {
   // kRead: the sentry reads the application's memory (write(2)); kWrite:
   // the sentry fills it (read(2)).
+  const Need need = access == Access::kRead ? Need::kRead : Need::kWrite;
+  std::vector<iovec> blocks;
+  bool asked = false;  // any byte at all
   auto add = [&](uint8_t* p, uint64_t n) {
-    if (!out.empty() &&
-        static_cast<uint8_t*>(out.back().iov_base) + out.back().iov_len == p)
-      out.back().iov_len += n;
+    if (!blocks.empty() && static_cast<uint8_t*>(blocks.back().iov_base) +
+                                   blocks.back().iov_len ==
+                               p)
+      blocks.back().iov_len += n;
     else
-      out.push_back({p, n});
+      blocks.push_back({p, n});
     return true;
   };
-  if (access == Access::kRead) {
-    absl::ReaderMutexLock lock(&mu_);
-    WalkLocked(addr, len, Need::kRead, add);
-  } else {
-    WriteWalk(addr, len, Need::kWrite, add);
+  // The blocks of every range, ending at the first inaccessible byte (or a
+  // range that wraps around the address space).
+  auto collect = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    for (const UserRange& r : ranges) {
+      if (r.len == 0) continue;
+      asked = true;
+      uint64_t end;
+      if (__builtin_add_overflow(r.addr, r.len, &end)) return;
+      if (WalkLocked(r.addr, r.len, need, add) < r.len) return;
+    }
+  };
+  auto run = [&]() -> base::Result<size_t> {
+    if (asked && blocks.empty()) return base::Err(EFAULT);
+    return io(blocks);
+  };
+  // The page span of a range, for copy-on-write: false if it wraps.
+  auto span = [](const UserRange& r, uint64_t* start, uint64_t* end) {
+    if (r.len == 0 || __builtin_add_overflow(r.addr, r.len, end)) return false;
+    *start = internal::PageDown(r.addr);
+    if (!internal::PageUp(*end, end)) *end = internal::PageDown(*end);
+    return true;
+  };
+  if (need == Need::kWrite) {
+    bool cow = false;
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      uint64_t start, end;
+      for (const UserRange& r : ranges)
+        if (span(r, &start, &end) && AnyCowLocked(start, end, true)) cow = true;
+      if (!cow) {
+        collect();
+        return run();
+      }
+    }
+    // The sentry must never write pages another process still shares:
+    // give the ranges pages of their own first, and keep mu_ exclusively
+    // for the transfer (it is short: `io` never blocks).
+    ChangeLock lock(this);
+    uint64_t start, end;
+    for (const UserRange& r : ranges) {
+      if (!span(r, &start, &end)) continue;
+      // On failure (ENOMEM) the walk stops at the page still shared.
+      if (auto b = BreakCowLocked(start, end, true); !b)
+        LOG(Warning) << "mm: breaking copy-on-write failed: " << b.error().value;
+    }
+    collect();
+    return run();
   }
-  if (out.empty()) return base::Err(EFAULT);
-  return out;
+  absl::ReaderMutexLock lock(&mu_);
+  collect();
+  return run();
 }
 
 }  // namespace mm

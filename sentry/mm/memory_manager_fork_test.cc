@@ -79,7 +79,7 @@ TEST_F(ForkTest, ForkCopiesNothingUpFront) {
   // The case: 256 MiB touched, then fork.
   constexpr uint64_t kLen = uint64_t{256} << 20;
   uint64_t big = *mm_->Mmap(Anon(kLen));
-  auto blocks = mm_->IoBlocks(big, kLen, Access::kWrite);
+  auto blocks = IoBlocksOf(*mm_, big, kLen, Access::kWrite);
   ASSERT_TRUE(blocks.has_value());
   for (const iovec& v : *blocks) memset(v.iov_base, 0x5a, v.iov_len);
   const uint64_t before = file_->allocated();
@@ -140,8 +140,8 @@ TEST_F(ForkTest, SentryWritesNeverReachTheOtherSide) {
   uint64_t ro = *mm_->Mmap(Anon(P, PROT_READ));
   Fill(rw, 2 * P, 0x11);
   auto child = Fork();
-  // IoBlocks for a read(2) into the child's buffer break copy-on-write.
-  auto blocks = *child->mm->IoBlocks(rw + 10, 100, Access::kWrite);
+  // The blocks of a read(2) into the child's buffer break copy-on-write.
+  auto blocks = *IoBlocksOf(*child->mm, rw + 10, 100, Access::kWrite);
   ASSERT_EQ(blocks.size(), 1u);
   memset(blocks[0].iov_base, 0x77, blocks[0].iov_len);
   EXPECT_EQ(child->Read(rw + 10), 0x77);
@@ -227,7 +227,7 @@ TEST_F(ForkTest, UntouchedMemoryIsNotCopied) {
   EXPECT_EQ(child->Read(big + 500 * P), 0);
   // Breaking copy-on-write for the whole range copies only the page that
   // holds data: the rest of the copy stays holes.
-  auto blocks = *child->mm->IoBlocks(big, 1024 * P, Access::kWrite);
+  auto blocks = *IoBlocksOf(*child->mm, big, 1024 * P, Access::kWrite);
   ASSERT_EQ(blocks.size(), 1u);
   EXPECT_FALSE(child->mm->IsCopyOnWrite(big));
   EXPECT_EQ(child->Read(big + 10 * P), 0x44);

@@ -244,7 +244,7 @@ TEST_F(MmTest, ProtNoneKeepsTheData) {
   EXPECT_EQ(stub().calls.back().prot, PROT_NONE);
   uint8_t b;
   EXPECT_EQ(mm_->CopyIn(a, &b, 1).error(), Errno(EFAULT));
-  EXPECT_EQ(mm_->IoBlocks(a, 1, Access::kRead).error(), Errno(EFAULT));
+  EXPECT_EQ(IoBlocksOf(*mm_, a, 1, Access::kRead).error(), Errno(EFAULT));
   ASSERT_TRUE(mm_->Mprotect(a, 2 * P, PROT_READ).has_value());
   EXPECT_EQ(Read(a, 2 * P), std::vector<uint8_t>(2 * P, 0x42));
 }
@@ -284,7 +284,7 @@ TEST_F(MmTest, CopiesCrossVmaBoundaries) {
   for (size_t i = 0; i < data.size(); ++i) data[i] = i;
   ASSERT_TRUE(mm_->CopyOut(a + P - 50, data.data(), 100).has_value());
   EXPECT_EQ(Read(a + P - 50, 100), data);
-  auto blocks = *mm_->IoBlocks(a + P - 50, 100, Access::kWrite);
+  auto blocks = *IoBlocksOf(*mm_, a + P - 50, 100, Access::kWrite);
   ASSERT_EQ(blocks.size(), 2u);
   EXPECT_EQ(blocks[0].iov_len, 50u);
   EXPECT_EQ(blocks[1].iov_len, 50u);
@@ -295,7 +295,7 @@ TEST_F(MmTest, IoBlocksMergeWhenContiguousInTheFile) {
   const uint64_t a = 0x10000000;
   ASSERT_EQ(*mm_->Mmap(Anon(P, RW, a, true)), a);
   ASSERT_EQ(*mm_->Mmap(Anon(P, RW, a + P, true)), a + P);
-  auto blocks = *mm_->IoBlocks(a + 10, 2 * P - 20, Access::kRead);
+  auto blocks = *IoBlocksOf(*mm_, a + 10, 2 * P - 20, Access::kRead);
   ASSERT_EQ(blocks.size(), 1u);
   EXPECT_EQ(blocks[0].iov_len, 2 * P - 20);
 }
@@ -304,17 +304,17 @@ TEST_F(MmTest, IoBlocksStopAtTheFirstInaccessibleByte) {
   const uint64_t a = 0x10000000;
   ASSERT_EQ(*mm_->Mmap(Anon(P, RW, a, true)), a);
   ASSERT_EQ(*mm_->Mmap(Anon(P, PROT_READ, a + P, true)), a + P);
-  auto w = *mm_->IoBlocks(a + 100, 2 * P, Access::kWrite);
+  auto w = *IoBlocksOf(*mm_, a + 100, 2 * P, Access::kWrite);
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0].iov_len, P - 100);
-  auto r = *mm_->IoBlocks(a + 100, 4 * P, Access::kRead);
+  auto r = *IoBlocksOf(*mm_, a + 100, 4 * P, Access::kRead);
   uint64_t total = 0;
   for (auto& v : r) total += v.iov_len;
   EXPECT_EQ(total, 2 * P - 100);
-  EXPECT_EQ(mm_->IoBlocks(a + P, 1, Access::kWrite).error(), Errno(EFAULT));
-  EXPECT_EQ(mm_->IoBlocks(a + 2 * P, 1, Access::kRead).error(), Errno(EFAULT));
-  EXPECT_TRUE(mm_->IoBlocks(a + 2 * P, 0, Access::kRead)->empty());
-  EXPECT_EQ(mm_->IoBlocks(~uint64_t{0} - 5, 10, Access::kRead).error(),
+  EXPECT_EQ(IoBlocksOf(*mm_, a + P, 1, Access::kWrite).error(), Errno(EFAULT));
+  EXPECT_EQ(IoBlocksOf(*mm_, a + 2 * P, 1, Access::kRead).error(), Errno(EFAULT));
+  EXPECT_TRUE(IoBlocksOf(*mm_, a + 2 * P, 0, Access::kRead)->empty());
+  EXPECT_EQ(IoBlocksOf(*mm_, ~uint64_t{0} - 5, 10, Access::kRead).error(),
             Errno(EFAULT));
 }
 

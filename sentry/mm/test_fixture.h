@@ -21,6 +21,21 @@ inline constexpr int RW = PROT_READ | PROT_WRITE;
 // HandleFault without an RLIMIT_STACK.
 inline constexpr uint64_t kNoStackLimit = ~uint64_t{0};
 
+// The blocks WithIoBlocks would hand to a transfer of [addr, addr+len).
+// The pointers stay valid only while the test changes nothing.
+inline base::Result<std::vector<iovec>> IoBlocksOf(MemoryManager& mm,
+                                                   uint64_t addr, uint64_t len,
+                                                   Access access) {
+  std::vector<iovec> out;
+  const UserRange range{addr, len};
+  TRY(mm.WithIoBlocks(std::span(&range, 1), access,
+                      [&](std::span<const iovec> blocks) -> base::Result<size_t> {
+                        out.assign(blocks.begin(), blocks.end());
+                        return 0;
+                      }));
+  return out;
+}
+
 inline MmapOpts Anon(uint64_t len, int prot = RW, uint64_t addr = 0,
                      bool fixed = false) {
   MmapOpts o;
@@ -58,7 +73,7 @@ class MmTest : public ::testing::Test {
         int prot;
         ASSERT_TRUE(stub().Lookup(a, &off, &prot)) << std::hex << a;
         EXPECT_EQ(prot, StubProt(a, v.prot)) << std::hex << a;
-        auto blocks = *mm_->IoBlocks(a, 1, Access::kRead);
+        auto blocks = *IoBlocksOf(*mm_, a, 1, Access::kRead);
         EXPECT_EQ(static_cast<uint8_t*>(blocks[0].iov_base),
                   file_->base() + off)
             << std::hex << a;

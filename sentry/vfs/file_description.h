@@ -3,8 +3,10 @@
 //
 // I/O goes through iovecs that point into sentry memory: for read(2) and
 // write(2) those are the application's pages inside the memory file
-// mapping (MemoryManager::IoBlocks), so data moves once, with no bounce
-// buffer.
+// mapping (MemoryManager::WithIoBlocks), so data moves once, with no bounce
+// buffer. Read/Write/PRead/PWrite then run with the app's address space
+// held: they must not block (answer EAGAIN instead) and must not take any
+// MemoryManager's lock.
 #ifndef SENTRY_VFS_FILE_DESCRIPTION_H_
 #define SENTRY_VFS_FILE_DESCRIPTION_H_
 
