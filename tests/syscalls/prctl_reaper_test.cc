@@ -321,6 +321,32 @@ TEST(PdeathsigTest, DeliveredWhenTheCreatingThreadExits) {
             0);
 }
 
+TEST(PdeathsigTest, DeliveredWhenTheLeaderExitsFirst) {
+  EXPECT_EQ(InChild([] {
+              const pid_t p = getpid();
+              Pipe ready;
+              pid_t c = fork();  // by the leader
+              if (c == 0) {
+                Block(SIGUSR1);
+                if (prctl(PR_SET_PDEATHSIG, SIGUSR1) != 0) _exit(1);
+                ready.Send('x');
+                siginfo_t info{};
+                if (!AwaitSignal(SIGUSR1, &info)) _exit(2);
+                if (info.si_pid != p) _exit(3);
+                _exit(getppid() == p ? 0 : 4);  // the process lives on
+              }
+              ready.Receive();
+              // Another thread outlives the leader and reaps C.
+              std::thread([c] {
+                int status = 0;
+                _exit(waitpid(c, &status, 0) == c ? ExitCode(status) : 10);
+              }).detach();
+              syscall(SYS_exit, 0);
+              return 11;
+            }),
+            0);
+}
+
 TEST(PdeathsigTest, OtherThreadsExitingDoNotSendIt) {
   EXPECT_EQ(InSubreaper([] {
               Pipe ready, go;
