@@ -188,6 +188,7 @@ TEST(WaitCloneTest, ACloneZombieCountsOnlyForWcloneOrWall) {
   EXPECT_THAT(waitpid(z, nullptr, 0), SyscallFailsWithErrno(ECHILD));
   EXPECT_THAT(Waitid(P_ALL, 0, &info, WSTOPPED | __WCLONE | WNOHANG),
               SyscallFailsWithErrno(ECHILD));
+  ASSERT_FALSE(HasFailure());  // else the wait below never ends
   EXPECT_THAT(Waitid(P_ALL, 0, &info, WSTOPPED | __WCLONE),
               SyscallFailsWithErrno(ECHILD));
   EXPECT_EQ(ExitCode(z, __WCLONE), 9);
