@@ -7,10 +7,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cap_util.h"
 #include "test_util.h"
 
 namespace {
 
+using syscall_test::DropEffectiveCap;
+using syscall_test::HasEffectiveCap;
 using syscall_test::SyscallFailsWithErrno;
 using syscall_test::SyscallSucceedsWithValue;
 
@@ -27,22 +30,6 @@ constexpr unsigned long kAddressOptions[] = {
     PR_SET_MM_END_DATA,   PR_SET_MM_START_STACK, PR_SET_MM_START_BRK,
     PR_SET_MM_BRK,        PR_SET_MM_ARG_START, PR_SET_MM_ARG_END,
     PR_SET_MM_ENV_START,  PR_SET_MM_ENV_END};
-
-bool HasCap(int cap) {
-  __user_cap_header_struct h{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct d[2] = {};
-  if (syscall(SYS_capget, &h, d) != 0) return false;
-  return d[cap / 32].effective & (1u << (cap % 32));
-}
-
-// Drops `cap` from the effective set (in a child: it is not put back).
-bool DropEffective(int cap) {
-  __user_cap_header_struct h{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct d[2] = {};
-  if (syscall(SYS_capget, &h, d) != 0) return false;
-  d[cap / 32].effective &= ~(1u << (cap % 32));
-  return syscall(SYS_capset, &h, d) == 0;
-}
 
 TEST(PrctlMmTest, UnusedArgumentsMustBeZero) {
   // EINVAL before the privilege check: arg5 always, arg4 but for AUXV,
@@ -89,7 +76,7 @@ TEST(PrctlMmTest, MapChecksItsSizeAndAddresses) {
 
 TEST(PrctlMmTest, WithoutCapSysResourceIsEperm) {
   EXPECT_EQ(syscall_test::InChild([] {
-              if (!DropEffective(CAP_SYS_RESOURCE)) return 1;
+              if (!DropEffectiveCap(CAP_SYS_RESOURCE)) return 1;
               int step = 10;
               for (unsigned long opt : kAddressOptions) {
                 ++step;
@@ -111,7 +98,7 @@ TEST(PrctlMmTest, WithoutCapSysResourceIsEperm) {
 }
 
 TEST(PrctlMmTest, BadAddressesAndSubOptionsAreEinval) {
-  if (!HasCap(CAP_SYS_RESOURCE)) GTEST_SKIP() << "needs CAP_SYS_RESOURCE";
+  if (!HasEffectiveCap(CAP_SYS_RESOURCE)) GTEST_SKIP() << "needs CAP_SYS_RESOURCE";
   EXPECT_THAT(SetMm(1000, Somewhere()), SyscallFailsWithErrno(EINVAL));
   for (unsigned long opt : kAddressOptions) {
     SCOPED_TRACE(opt);

@@ -12,10 +12,12 @@
 #include <atomic>
 #include <thread>
 
+#include "cap_util.h"
 #include "test_util.h"
 
 namespace {
 
+using syscall_test::DropEffectiveCap;
 using syscall_test::SyscallFailsWithErrno;
 using syscall_test::SyscallSucceeds;
 
@@ -99,22 +101,13 @@ struct Target {
   }
 };
 
-// Drops `cap` from the effective set (in a child: it is not put back).
-bool DropEffective(int cap) {
-  __user_cap_header_struct h{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct d[2] = {};
-  if (syscall(SYS_capget, &h, d) != 0) return false;
-  d[cap / 32].effective &= ~(1u << (cap % 32));
-  return syscall(SYS_capset, &h, d) == 0;
-}
-
 TEST(GetRobustListTest, AnotherProcessOfTheSameUser) {
   Target t(/*dumpable=*/1);
   ASSERT_GT(t.pid, 0);
   EXPECT_EQ(HeadOf(t.pid), &g_head);
   // Without CAP_SYS_PTRACE too.
   EXPECT_EQ(syscall_test::InChild([&] {
-              if (!DropEffective(CAP_SYS_PTRACE)) return 1;
+              if (!DropEffectiveCap(CAP_SYS_PTRACE)) return 1;
               return HeadOf(t.pid) == &g_head ? 0 : 2;
             }),
             0);
@@ -125,7 +118,7 @@ TEST(GetRobustListTest, NotDumpableNeedsCapSysPtrace) {
   Target t(/*dumpable=*/0);
   ASSERT_GT(t.pid, 0);
   EXPECT_EQ(syscall_test::InChild([&] {
-              if (!DropEffective(CAP_SYS_PTRACE)) return 1;
+              if (!DropEffectiveCap(CAP_SYS_PTRACE)) return 1;
               void* head;
               size_t len;
               if (GetRobustList(t.pid, &head, &len) != -1) return 2;
