@@ -1,5 +1,8 @@
 // prctl(2): the per-process switches programs commonly flip.
+#include <linux/capability.h>
+#include <linux/prctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include <cstring>
@@ -10,6 +13,56 @@ namespace syscalls {
 namespace {
 
 constexpr size_t kNameLen = 16;  // TASK_COMM_LEN, with the NUL
+
+// Linux's validate_prctl_map_addr: every address in user space above
+// mmap_min_addr, the pairs in order, the data within RLIMIT_DATA.
+Result<void> ValidateMmMap(Task& t, const prctl_mm_map& m) {
+  for (uint64_t a : {m.start_code, m.end_code, m.start_data, m.end_data,
+                     m.start_brk, m.brk, m.start_stack, m.arg_start, m.arg_end,
+                     m.env_start, m.env_end}) {
+    if (a >= mm::kTaskSizeMax || a < mm::kMinUserAddress) return Err(EINVAL);
+  }
+  if (!(m.start_code < m.end_code) || !(m.start_data <= m.end_data) ||
+      !(m.start_brk <= m.brk) || !(m.arg_start <= m.arg_end) ||
+      !(m.env_start <= m.env_end))
+    return Err(EINVAL);
+  const rlim_t data = t.thread_group().GetRlimit(RLIMIT_DATA).rlim_cur;
+  // Ordered above, so neither difference wraps; both are below 2^47.
+  if (data != RLIM_INFINITY &&
+      (m.brk - m.start_brk) + (m.end_data - m.start_data) > data)
+    return Err(EINVAL);
+  return {};
+}
+
+// prctl(PR_SET_MM, opt, addr, arg4, arg5), Linux's prctl_set_mm: its
+// checks in its order. The memory manager records none of the layout
+// these options would change (brk aside, nothing reads it yet: no
+// /proc/<pid>/stat or cmdline), so a request that passes them is refused
+// with EINVAL, as gVisor does; PR_SET_MM_MAP_SIZE alone is served.
+Result<int> SetMm(Task& t, uint64_t opt_arg, uint64_t addr, uint64_t arg4,
+                  uint64_t arg5) {
+  const int opt = static_cast<int>(opt_arg);  // Linux takes an int
+  if (arg5 || (arg4 && opt != PR_SET_MM_AUXV && opt != PR_SET_MM_MAP &&
+               opt != PR_SET_MM_MAP_SIZE))
+    return Err(EINVAL);
+  // Checkpoint/restore's two need no privilege (PR_SET_MM_MAP's exe_fd
+  // would need CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE).
+  if (opt == PR_SET_MM_MAP_SIZE) {
+    TRY(t.mm().CopyOutObj(UserPtr<uint32_t>(addr),
+                          static_cast<uint32_t>(sizeof(prctl_mm_map))));
+    return 0;
+  }
+  if (opt == PR_SET_MM_MAP) {
+    if (arg4 != sizeof(prctl_mm_map)) return Err(EINVAL);
+    const prctl_mm_map map = TRY(t.mm().CopyInObj(UserPtr<prctl_mm_map>(addr)));
+    TRY(ValidateMmMap(t, map));
+    return Err(EINVAL);  // TODO: record the layout (CRIU's restore)
+  }
+  if (!t.thread_group().creds().HasCap(CAP_SYS_RESOURCE)) return Err(EPERM);
+  // Linux's EINVAL for an address out of range or an unknown option; a
+  // refusal for the rest (EXE_FILE, AUXV, the address options).
+  return Err(EINVAL);
+}
 
 // Prctl implements Linux syscall prctl(2).
 Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
@@ -69,6 +122,8 @@ Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
       TRY(t.mm().CopyOutObj(UserPtr<int>(arg2), on));
       return 0;
     }
+    case PR_SET_MM:
+      return SetMm(t, arg2, arg3, arg4, arg5);
     default:
       return Err(EINVAL);
   }
@@ -78,8 +133,10 @@ Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
 
 void RegisterPrctl(Registrar& r) {
   r.Partial<&Prctl>(SYS_prctl,
-                    "NAME, PDEATHSIG, DUMPABLE, "
-                    "NO_NEW_PRIVS, CHILD_SUBREAPER; others EINVAL");
+                    "NAME, PDEATHSIG, DUMPABLE, NO_NEW_PRIVS, "
+                    "CHILD_SUBREAPER; PR_SET_MM checks its arguments as "
+                    "Linux (EINVAL, EPERM, EFAULT) but changes nothing: "
+                    "EINVAL (MAP_SIZE works); others EINVAL");
 }
 
 }  // namespace syscalls

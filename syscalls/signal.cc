@@ -45,26 +45,35 @@ bool MayKill(Task& t, kernel::ThreadGroup& target, int sig) {
   return sig == SIGCONT && tree.Sid(target.pid()) == tree.Sid(self.pid());
 }
 
-// The process `pid` names, for kill(2) and rt_sigqueueinfo(2).
+// The process `pid` names, for kill(2) and rt_sigqueueinfo(2): a zombie
+// too (signals to it go nowhere, as its process is exiting), and the
+// process of a thread when `pid` is a thread's id (Linux's
+// kill_pid_info: the signal is for the thread group).
 Result<std::shared_ptr<kernel::ThreadGroup>> FindProcess(Task& t, int pid) {
-  auto tg = t.kernel().processes().Find(pid);
+  auto tg = t.kernel().processes().FindByTid(pid);
   if (!tg) return Err(ESRCH);
   return tg;
 }
 
 // Runs `send` on thread `tid` (in process `tgid` unless 0), for
-// tkill/tgkill, while the kernel keeps that task alive.
+// tkill/tgkill, while the kernel keeps that task alive. A leader that
+// has exited keeps its id until its process is reaped: a signal for it is
+// accepted and goes nowhere (Linux queues it on the zombie, which never
+// takes it).
 Result<void> WithThread(Task& t, int tgid, int tid, int sig,
                         const std::function<Result<void>(Task&)>& send) {
   Result<void> r = Err(ESRCH);
-  t.kernel().WithTask(tid, [&](Task& target) {
-    if (tgid > 0 && target.thread_group().pid() != tgid) return;
-    if (!MayKill(t, target.thread_group(), sig)) {
-      r = Err(EPERM);
-      return;
-    }
-    r = send(target);
-  });
+  t.kernel().WithTask(
+      tid,
+      [&](Task& target) {
+        if (tgid > 0 && target.thread_group().pid() != tgid) return;
+        if (!MayKill(t, target.thread_group(), sig)) {
+          r = Err(EPERM);
+          return;
+        }
+        r = target.finished ? Result<void>{} : send(target);
+      },
+      /*exited_leaders=*/true);
   return r;
 }
 
@@ -196,9 +205,12 @@ Result<void> Kill(Task& t, int pid, int sig) {
   // 0: the caller's group; -1: every process but init and the caller;
   // < -1: group -pid. Success if any process could be signalled.
   auto& tree = t.kernel().processes();
-  auto targets = pid == -1
-                     ? tree.Live()
-                     : tree.Group(pid == 0 ? tree.Pgid(self.pid()) : -pid);
+  // Zombies count (Linux finds them until they are reaped): signalling
+  // them succeeds and does nothing.
+  auto targets =
+      pid == -1 ? tree.Live(/*zombies=*/true)
+                : tree.Group(pid == 0 ? tree.Pgid(self.pid()) : -pid,
+                             /*zombies=*/true);
   bool any = false, denied = false;
   for (auto& tg : targets) {
     if (pid == -1 && (tg->pid() == 1 || tg.get() == &self)) continue;

@@ -51,9 +51,33 @@ Result<void> SetRobustList(Task& t, uint64_t head, size_t len) {
 // GetRobustList implements Linux syscall get_robust_list(2).
 Result<void> GetRobustList(Task& t, int pid, UserPtr<uint64_t> head,
                            UserPtr<uint64_t> len) {
-  if (pid != 0 && pid != t.tid()) return Err(ESRCH);
-  TRY(t.mm().CopyOutObj(head, t.robust_list_head));
-  return t.mm().CopyOutObj(len, uint64_t{kRobustListHeadSize});
+  uint64_t list = 0;
+  if (pid == 0 || pid == t.tid()) {
+    list = t.robust_list_head.load();
+  } else {
+    // Any task of the sandbox, with ptrace's read permission (Linux).
+    const kernel::Credentials me = t.thread_group().creds();
+    Result<uint64_t> r = Err(ESRCH);
+    t.kernel().WithTask(
+        pid,
+        [&](Task& target) {
+          kernel::ThreadGroup& tg = target.thread_group();
+          // A task that has exited has no list, and no memory whose
+          // dumpable flag would count.
+          const bool gone = target.finished;
+          if (&tg != &t.thread_group() &&
+              !kernel::PtraceMayRead(me, tg.creds(),
+                                     gone || tg.dumpable() == 1)) {
+            r = Err(EPERM);
+            return;
+          }
+          r = gone ? 0 : target.robust_list_head.load();
+        },
+        /*exited_leaders=*/true);
+    list = TRY(r);
+  }
+  TRY(t.mm().CopyOutObj(len, uint64_t{kRobustListHeadSize}));
+  return t.mm().CopyOutObj(head, list);
 }
 
 }  // namespace
@@ -66,9 +90,7 @@ void RegisterThread(Registrar& r) {
   // (kernel::ReleaseThreadFutexes).
   r.Full<&SetTidAddress>(SYS_set_tid_address);
   r.Full<&SetRobustList>(SYS_set_robust_list);
-  r.Partial<&GetRobustList>(SYS_get_robust_list,
-                            "the caller's own list only (pid 0 or its "
-                            "tid); another thread's: ESRCH");
+  r.Full<&GetRobustList>(SYS_get_robust_list);
   // glibc registers rseq when the kernel has it and works without it.
   r.Error(SYS_rseq, ENOSYS, "restartable sequences are not supported");
 }

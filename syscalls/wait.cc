@@ -59,7 +59,8 @@ Result<int> Wait4(Task& t, int pid, UserPtr<int> wstatus, int options,
                    .stopped = (options & WUNTRACED) != 0,
                    .continued = (options & WCONTINUED) != 0,
                    .wclone = (options & __WCLONE) != 0,
-                   .wall = (options & __WALL) != 0};
+                   .wall = (options & __WALL) != 0,
+                   .thread = (options & __WNOTHREAD) ? t.tid() : 0};
   auto ev = TRY(Wait(t, opts, options & WNOHANG));
   if (!ev) return 0;
   if (!wstatus.IsNull()) TRY(t.mm().CopyOutObj(wstatus, ev->WaitStatus()));
@@ -79,7 +80,8 @@ Result<void> Waitid(Task& t, int idtype, int id, UserPtr<siginfo_t> infop,
                    .continued = (options & WCONTINUED) != 0,
                    .consume = !(options & WNOWAIT),
                    .wclone = (options & __WCLONE) != 0,
-                   .wall = (options & __WALL) != 0};
+                   .wall = (options & __WALL) != 0,
+                   .thread = (options & __WNOTHREAD) ? t.tid() : 0};
   switch (idtype) {
     case P_ALL:
       opts.selector = -1;

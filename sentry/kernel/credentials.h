@@ -49,6 +49,26 @@ struct Credentials {
   bool HasCap(int cap) const { return cap_effective & CapBit(cap); }
 };
 
+// Linux's __ptrace_may_access(PTRACE_MODE_READ_REALCREDS) of another
+// process (get_robust_list(2) of its threads, for one): the caller's real
+// uid and gid are each of the target's real, effective and saved ones, the
+// target is dumpable (`target_dumpable`: PR_SET_DUMPABLE 1, or it has no
+// memory left) and its permitted capabilities are a subset of the
+// caller's (commoncap); CAP_SYS_PTRACE stands in for any of the three.
+inline bool PtraceMayRead(const Credentials& caller, const Credentials& target,
+                          bool target_dumpable) {
+  constexpr int kCapSysPtrace = 19;
+  if (caller.HasCap(kCapSysPtrace)) return true;
+  const bool same_ids = caller.ruid == target.ruid &&
+                        caller.ruid == target.euid &&
+                        caller.ruid == target.suid &&
+                        caller.rgid == target.rgid &&
+                        caller.rgid == target.egid && caller.rgid == target.sgid;
+  const bool subset =
+      (target.cap_permitted & ~caller.cap_permitted) == 0;
+  return same_ids && target_dumpable && subset;
+}
+
 }  // namespace kernel
 
 #endif  // SENTRY_KERNEL_CREDENTIALS_H_

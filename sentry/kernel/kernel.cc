@@ -118,13 +118,18 @@ Task* Kernel::FindTask(int tid) {
   return it == tasks_.end() ? nullptr : it->second.get();
 }
 
-void Kernel::WithTask(int tid, const std::function<void(Task&)>& fn) {
+void Kernel::WithTask(int tid, const std::function<void(Task&)>& fn,
+                      bool exited_leaders) {
   absl::MutexLock lock(&mu_);
   auto it = tasks_.find(tid);
   // A reaped process's tasks may still be finishing on their threads;
-  // their ids are gone all the same.
-  if (it != tasks_.end() && !it->second->finished && !released_.count(tid))
-    fn(*it->second);
+  // their ids are gone all the same, as is a finished thread's that does
+  // not lead its process (released at its exit, or unreaped only because
+  // its process is a zombie).
+  if (it == tasks_.end() || released_.count(tid)) return;
+  Task& t = *it->second;
+  if (t.finished && !(exited_leaders && tid == t.thread_group().pid())) return;
+  fn(t);
 }
 
 void Kernel::WakeTask(int tid) {

@@ -92,8 +92,12 @@ class Kernel {
                   std::function<base::Result<void>(Task&)> first);
   Task* FindTask(int tid);
   // Runs fn on task `tid` if it exists and has not finished, while the
-  // task cannot go away. fn must not take Kernel::mu_.
-  void WithTask(int tid, const std::function<void(Task&)>& fn);
+  // task cannot go away. fn must not take Kernel::mu_. With
+  // `exited_leaders`, also on a finished leader whose id is still in use
+  // (Linux's zombie leader: its process lives on, or was not reaped yet);
+  // fn tells it by Task::finished.
+  void WithTask(int tid, const std::function<void(Task&)>& fn,
+                bool exited_leaders = false);
   // Wakes task `tid` if it still exists (Task::Wake).
   void WakeTask(int tid);
   // The process `pid` was reaped: its tasks may be deleted once their

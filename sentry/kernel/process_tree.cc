@@ -107,11 +107,12 @@ Result<void> ProcessTree::CheckLimits(const TaskLimits& limits) {
   return CheckLimitsLocked(limits);
 }
 
-Result<int> ProcessTree::AddThread(const TaskLimits& limits, int want) {
+Result<int> ProcessTree::AddThread(const TaskLimits& limits, int pid,
+                                   int want) {
   absl::MutexLock lock(&mu_);
   TRY(CheckLimitsLocked(limits));
   int tid = TRY(NextIdLocked(want));
-  thread_ids_.insert(tid);
+  thread_ids_.emplace(tid, pid);
   return tid;
 }
 
@@ -126,25 +127,33 @@ std::shared_ptr<ThreadGroup> ProcessTree::Find(int pid) {
   return n && !n->zombie ? n->tg : nullptr;
 }
 
+std::shared_ptr<ThreadGroup> ProcessTree::FindByTid(int tid) {
+  absl::MutexLock lock(&mu_);
+  if (auto it = thread_ids_.find(tid); it != thread_ids_.end()) tid = it->second;
+  Node* n = FindLocked(tid);
+  return n ? n->tg : nullptr;
+}
+
 int ProcessTree::Parent(int pid) {
   absl::MutexLock lock(&mu_);
   Node* n = FindLocked(pid);
   return n ? n->ppid : 0;
 }
 
-std::vector<std::shared_ptr<ThreadGroup>> ProcessTree::Live() {
+std::vector<std::shared_ptr<ThreadGroup>> ProcessTree::Live(bool zombies) {
   absl::MutexLock lock(&mu_);
   std::vector<std::shared_ptr<ThreadGroup>> out;
   for (auto& [pid, n] : nodes_)
-    if (!n.zombie) out.push_back(n.tg);
+    if (zombies || !n.zombie) out.push_back(n.tg);
   return out;
 }
 
-std::vector<std::shared_ptr<ThreadGroup>> ProcessTree::Group(int pgid) {
+std::vector<std::shared_ptr<ThreadGroup>> ProcessTree::Group(int pgid,
+                                                             bool zombies) {
   absl::MutexLock lock(&mu_);
   std::vector<std::shared_ptr<ThreadGroup>> out;
   for (auto& [pid, n] : nodes_)
-    if (!n.zombie && n.pgid == pgid) out.push_back(n.tg);
+    if ((zombies || !n.zombie) && n.pgid == pgid) out.push_back(n.tg);
   return out;
 }
 
@@ -357,6 +366,7 @@ bool ProcessTree::Matches(const Node& waiter, int child_pid, const Node& child,
   // Linux's eligible_child: __WALL takes every child, __WCLONE only those
   // not reporting with SIGCHLD, neither only those that do.
   if (!opts.wall && (child.exit_signal != SIGCHLD) != opts.wclone) return false;
+  if (opts.thread && child.parent_tid != opts.thread) return false;
   const int selector = opts.selector;
   if (selector > 0) return child_pid == selector;
   if (selector == -1) return true;
@@ -373,6 +383,11 @@ Result<std::optional<WaitEvent>> ProcessTree::TryWait(int waiter_pid,
   for (int pid : w->children) {
     Node* c = FindLocked(pid);
     if (!c || !Matches(*w, pid, *c, opts)) continue;
+    // A zombie has nothing but its exit to report: without WEXITED it
+    // does not count, and a wait for it alone is ECHILD, not a wait
+    // without end (Linux's wait_task_zombie; a zombie's unreported stop
+    // or continue is never reported).
+    if (c->zombie && !opts.exited) continue;
     any = true;
     WaitEvent ev{.pid = pid, .uid = c->tg->creds().ruid};
     auto usage = [&] { return c->tg->CpuTime() + c->tg->ChildrenCpuTime(); };

@@ -51,6 +51,9 @@ struct WaitOptions {
   // them; __WALL for every child.
   bool wclone = false;
   bool wall = false;
+  // __WNOTHREAD: only the children of this thread (their parent thread,
+  // Linux's real_parent); 0: those of every thread of the process.
+  int thread = 0;
 };
 
 // What a new task counts against at clone(2). `pids` is the sandbox's
@@ -96,18 +99,28 @@ class ProcessTree {
           make,
       int want = 0, int parent_tid = 0);
 
-  // Thread ids come from the same space as pids (CLONE_THREAD).
-  base::Result<int> AddThread(const TaskLimits& limits, int want = 0);
+  // Thread ids come from the same space as pids (CLONE_THREAD); `pid` is
+  // the new thread's process.
+  base::Result<int> AddThread(const TaskLimits& limits, int pid,
+                              int want = 0);
   // EAGAIN if a new task would exceed `limits` now: lets clone(2) fail
   // before it copies anything (AddChild/AddThread check again).
   base::Result<void> CheckLimits(const TaskLimits& limits);
   void RemoveThread(int tid);
 
+  // The live (not zombie) process `pid`.
   std::shared_ptr<ThreadGroup> Find(int pid);
+  // The process a task id names while that id is in use, as Linux's
+  // find_task_by_vpid: a pid until its process is reaped (a zombie too),
+  // a non-leader thread's id until that thread has exited. kill(2) of a
+  // thread's id signals its process.
+  std::shared_ptr<ThreadGroup> FindByTid(int tid);
   int Parent(int pid);
-  // Live (not zombie) processes: all, or those in process group `pgid`.
-  std::vector<std::shared_ptr<ThreadGroup>> Live();
-  std::vector<std::shared_ptr<ThreadGroup>> Group(int pgid);
+  // Processes: all, or those in process group `pgid`; zombies only if
+  // `zombies` (kill(2) succeeds on a zombie, in vain, as on Linux).
+  std::vector<std::shared_ptr<ThreadGroup>> Live(bool zombies = false);
+  std::vector<std::shared_ptr<ThreadGroup>> Group(int pgid,
+                                                  bool zombies = false);
   size_t Count();
 
   // The last thread of process `pid` ended: its children go to the
@@ -204,7 +217,8 @@ class ProcessTree {
 
   absl::Mutex mu_;
   std::map<int, Node> nodes_ ABSL_GUARDED_BY(mu_);
-  std::set<int> thread_ids_ ABSL_GUARDED_BY(mu_);  // non-leader threads
+  // Non-leader threads' ids, and their processes' pids.
+  std::map<int, int> thread_ids_ ABSL_GUARDED_BY(mu_);
   int last_pid_ ABSL_GUARDED_BY(mu_) = 1;
 };
 

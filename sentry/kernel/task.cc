@@ -28,10 +28,21 @@ void Task::ExitGroup(ExitStatus status) {
 }
 
 void Task::ExitThread(int code) {
-  // Only this thread ends; if it is the last one, Exited() makes `code`
-  // the process's status.
+  // Only this thread ends. The last thread of the process to begin its
+  // exit decides the process's status, whoever leads it (Linux's
+  // synchronize_group_exit, since 5.19): decided now, under the lock
+  // that orders exits, not when the threads are gone, which they may be
+  // in another order.
   exit_code_ = code;
-  thread_exited_ = true;
+  bool last = true;
+  tg_->ForEachThread([&](Task* t) {
+    if (t == this) {
+      t->thread_exited_ = true;
+    } else if (!t->thread_exited_) {
+      last = false;
+    }
+  });
+  if (last) tg_->BeginExit(ExitStatus{.code = code});
 }
 
 bool Task::exiting() const { return thread_exited_ || tg_->exiting(); }

@@ -173,7 +173,8 @@ class Task {
   // (SetSignalMask), read freely by the task's own thread.
   uint64_t signal_mask = 0;
   uint64_t clear_child_tid = 0;
-  uint64_t robust_list_head = 0;
+  // set_robust_list(2)'s head: read by get_robust_list(2) of other tasks.
+  std::atomic<uint64_t> robust_list_head{0};
   uint64_t robust_list_len = 0;
   // vfork: set by the child when it execs or exits; the parent waits on it.
   std::shared_ptr<std::atomic<bool>> vfork_done;

@@ -90,7 +90,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
   int tid;
   if (thread) {
     tg = tg_;
-    tid = TRY(kernel_.processes().AddThread(limits, a.set_tid));
+    tid = TRY(kernel_.processes().AddThread(limits, tg_->pid(), a.set_tid));
   } else {
     ThreadGroup& parent_tg = *tg_;
     tg = TRY(kernel_.processes().AddChild(

@@ -2,8 +2,11 @@
 // exec), CLONE_PARENT, the exit signal and wait's __WCLONE/__WALL, the
 // ignored upper flag bits.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include "clone_util.h"
 #include "cpu_spin.h"
@@ -140,6 +143,51 @@ TEST(CloneTest, ParentMakesASibling) {
   ASSERT_GT(gpid, 0);
   // Our child, reporting with SIGCHLD: wait needs no __WCLONE.
   EXPECT_EQ(ExitCode(gpid), 0);
+}
+
+// In the init of a pid namespace: CLONE_PARENT is EINVAL, from any of
+// its threads, for a process or a thread (Linux: SIGNAL_UNKILLABLE).
+int ParentFromInit() {
+  auto einval = [](long r) { return r == -1 && errno == EINVAL; };
+  if (!einval(Clone(CLONE_PARENT | SIGCHLD, nullptr, ExitZero))) return 1;
+  Stack stack;
+  if (!einval(Clone(CLONE_PARENT | CLONE_VM | CLONE_SIGHAND | CLONE_THREAD,
+                    stack.top(), ExitZero)))
+    return 2;
+  clone_args a{};
+  a.flags = CLONE_PARENT;
+  a.exit_signal = SIGCHLD;
+  if (!einval(Clone3(&a, sizeof(a), ExitZero))) return 3;
+  int from_thread = 0;
+  std::thread([&] {
+    from_thread = einval(Clone(CLONE_PARENT | SIGCHLD, nullptr, ExitZero));
+  }).join();
+  if (!from_thread) return 4;
+  // Without CLONE_PARENT all is well.
+  long pid = Clone(SIGCHLD, nullptr, ExitZero);
+  if (pid < 0) return 5;
+  return ExitCode(pid) == 0 ? 0 : 6;
+}
+
+TEST(CloneTest, ParentFromInitIsEinval) {
+  // runsc do runs us as its init; natively, a new pid namespace's init
+  // does (creating one needs CAP_SYS_ADMIN).
+  if (getpid() == 1) {
+    EXPECT_EQ(ParentFromInit(), 0);
+    return;
+  }
+  constexpr int kNoNamespace = 77;
+  pid_t pid = fork();
+  ASSERT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) {
+    if (unshare(CLONE_NEWPID) != 0) _exit(kNoNamespace);
+    pid_t init = fork();
+    if (init == 0) _exit(getpid() == 1 ? ParentFromInit() : 10);
+    _exit(init > 0 ? ExitCode(init) : 11);
+  }
+  const int code = ExitCode(pid);
+  if (code == kNoNamespace) GTEST_SKIP() << "cannot create a pid namespace";
+  EXPECT_EQ(code, 0);
 }
 
 int Exit3(void*, uintptr_t) { return 3; }

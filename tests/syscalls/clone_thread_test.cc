@@ -138,6 +138,45 @@ TEST(ThreadTest, ExitOfTheLeaderDoesNotEndTheProcess) {
   EXPECT_EQ(ExitCode(pid), 5);
 }
 
+// Waits for the leader to be gone, then ends only this thread, with 9.
+CHILD_FN int ExitNineAfterTheLeader(void*, uintptr_t) {
+  AwaitTidClear(&g_leader_tid);
+  Sys(SYS_exit, 9);
+  return 7;
+}
+
+CHILD_FN int ExitNine(void*, uintptr_t) { return 9; }
+
+// Every thread ends with exit(2): Linux (since 5.19's
+// synchronize_group_exit) reports the code of the thread that exited
+// last, the leader or not.
+TEST(ThreadTest, StatusIsTheCodeOfTheLastThreadToExit) {
+  pid_t pid = fork();
+  ASSERT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) {  // the leader first
+    g_leader_tid = getpid();
+    syscall(SYS_set_tid_address, &g_leader_tid);
+    Stack stack;  // never unmapped: the process ends with the thread
+    if (Clone(kThreadFlags & ~(CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID),
+              stack.top(), ExitNineAfterTheLeader) < 0)
+      _exit(1);
+    Sys(SYS_exit, 5);
+  }
+  EXPECT_EQ(ExitCode(pid), 9);
+  pid = fork();
+  ASSERT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) {  // the other thread first
+    Stack stack;
+    std::atomic<int> tid{-1};
+    if (Clone(kThreadFlags, stack.top(), ExitNine, nullptr, Int(&tid),
+              Int(&tid)) < 0)
+      _exit(1);
+    AwaitTidClear(&tid);
+    Sys(SYS_exit, 5);
+  }
+  EXPECT_EQ(ExitCode(pid), 5);
+}
+
 // Threads made by pthread_create (glibc 2.36: clone3 with CLONE_SETTLS).
 pthread_t Start(void* (*fn)(void*), void* arg) {
   pthread_attr_t attr;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 
+#include "cap_util.h"
 #include "test_util.h"
 
 namespace {
@@ -224,11 +225,7 @@ TEST(KillTest, RootWithoutCapKillIsEperm) {
   close(ready[0]);
   EXPECT_EQ(syscall_test::InChild([victim] {
               // uid 0 still, but without CAP_KILL in the effective set.
-              __user_cap_header_struct h{_LINUX_CAPABILITY_VERSION_3, 0};
-              __user_cap_data_struct d[2] = {};
-              if (syscall(SYS_capget, &h, d) != 0) return 1;
-              d[0].effective &= ~(1u << CAP_KILL);
-              if (syscall(SYS_capset, &h, d) != 0) return 2;
+              if (!syscall_test::DropEffectiveCap(CAP_KILL)) return 1;
               if (kill(victim, 0) != -1 || errno != EPERM) return 3;
               return 0;
             }),

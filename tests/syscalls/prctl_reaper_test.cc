@@ -295,6 +295,19 @@ TEST(PdeathsigTest, DeliveredWhenTheParentExits) {
             0);
 }
 
+// In a child whose creating thread will exit while its process `p` lives
+// on: asks for SIGUSR1 as its death signal, says so on `ready`, and exits
+// 0 once the signal came from `p`, still its parent; else a step number.
+[[noreturn]] void AwaitDeathSignalFrom(pid_t p, Pipe& ready) {
+  Block(SIGUSR1);
+  if (prctl(PR_SET_PDEATHSIG, SIGUSR1) != 0) _exit(1);
+  ready.Send('x');
+  siginfo_t info{};
+  if (!AwaitSignal(SIGUSR1, &info)) _exit(2);
+  if (info.si_pid != p) _exit(3);
+  _exit(getppid() == p ? 0 : 4);
+}
+
 TEST(PdeathsigTest, DeliveredWhenTheCreatingThreadExits) {
   EXPECT_EQ(InChild([] {
               const pid_t p = getpid();
@@ -302,21 +315,30 @@ TEST(PdeathsigTest, DeliveredWhenTheCreatingThreadExits) {
               pid_t c = -1;
               std::thread([&] {
                 c = fork();
-                if (c == 0) {
-                  Block(SIGUSR1);
-                  if (prctl(PR_SET_PDEATHSIG, SIGUSR1) != 0) _exit(1);
-                  ready.Send('x');
-                  siginfo_t info{};
-                  if (!AwaitSignal(SIGUSR1, &info)) _exit(2);
-                  if (info.si_pid != p) _exit(3);
-                  // Its process lives on: the parent is the same.
-                  _exit(getppid() == p ? 0 : 4);
-                }
+                if (c == 0) AwaitDeathSignalFrom(p, ready);
                 ready.Receive();
               }).join();
               int status = 0;
               if (c <= 0 || waitpid(c, &status, 0) != c) return 10;
               return ExitCode(status);
+            }),
+            0);
+}
+
+TEST(PdeathsigTest, DeliveredWhenTheLeaderExitsFirst) {
+  EXPECT_EQ(InChild([] {
+              const pid_t p = getpid();
+              Pipe ready;
+              pid_t c = fork();  // by the leader
+              if (c == 0) AwaitDeathSignalFrom(p, ready);
+              ready.Receive();
+              // Another thread outlives the leader and reaps C.
+              std::thread([c] {
+                int status = 0;
+                _exit(waitpid(c, &status, 0) == c ? ExitCode(status) : 10);
+              }).detach();
+              syscall(SYS_exit, 0);
+              return 11;
             }),
             0);
 }
