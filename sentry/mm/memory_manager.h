@@ -299,6 +299,9 @@ class MemoryManager {
   // Linux's mlock_future_ok: whether `len` more locked bytes fit.
   bool MayLockLocked(uint64_t len, const Limits& limits) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // mlock/munlock of [start, end): ENOMEM if any of it is not mapped.
+  base::Result<void> SetLockedLocked(uint64_t start, uint64_t end, bool locked)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The bytes of VMAs in [start, end), for MAP_FIXED's replacement.
   uint64_t MappedBytesLocked(uint64_t start, uint64_t end) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);

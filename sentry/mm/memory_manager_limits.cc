@@ -80,22 +80,50 @@ uint64_t MemoryManager::LockedBytes() const {
   return UsageLocked().locked;
 }
 
+namespace {
+
+// The pages [*start, *end) that [addr, addr+length) touches, as Linux's
+// mlock rounds them.
+base::Result<void> LockRange(uint64_t addr, uint64_t length, uint64_t* start,
+                             uint64_t* end) {
+  *start = PageDown(addr);
+  uint64_t len;
+  if (__builtin_add_overflow(length, addr - *start, &len) ||
+      !PageUp(len, &len) || __builtin_add_overflow(*start, len, end))
+    return base::Err(EINVAL);
+  return {};
+}
+
+}  // namespace
+
+base::Result<void> MemoryManager::SetLockedLocked(uint64_t start, uint64_t end,
+                                                  bool locked) {
+  // The whole range must be mapped (Linux changes the VMAs up to a hole,
+  // then says ENOMEM; failing before changing anything is allowed too).
+  for (uint64_t a = start; a < end;) {
+    auto it = FindLocked(a);
+    if (it == vmas_.end()) return base::Err(ENOMEM);
+    a = it->second.end;
+  }
+  SplitLocked(start);
+  SplitLocked(end);
+  for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->first < end;
+       ++it)
+    it->second.locked = locked;
+  return {};
+}
+
 base::Result<void> MemoryManager::Mlock(uint64_t addr, uint64_t length,
                                         const Limits& limits) {
   // Linux's can_do_mlock: a zero limit means no locking without
   // CAP_IPC_LOCK.
   if (limits.memlock == 0 && !limits.ipc_lock) return base::Err(EPERM);
-  // The range covers every page that [addr, addr+length) touches.
-  const uint64_t start = PageDown(addr);
-  uint64_t len, end;
-  if (__builtin_add_overflow(length, addr - start, &len) ||
-      !PageUp(len, &len) || __builtin_add_overflow(start, len, &end))
-    return base::Err(EINVAL);
-  if (len == 0) return {};
+  uint64_t start, end;
+  TRY(LockRange(addr, length, &start, &end));
+  if (start == end) return {};
   ChangeLock lock(this);
   if (!limits.ipc_lock && limits.memlock != kUnlimited) {
     // Pages locked already are not counted twice.
-    const Usage u = UsageLocked();
     uint64_t again = 0;
     auto it = vmas_.upper_bound(start);
     if (it != vmas_.begin()) --it;
@@ -104,43 +132,19 @@ base::Result<void> MemoryManager::Mlock(uint64_t addr, uint64_t length,
       const uint64_t e = std::min(end, it->second.end);
       if (e > s && it->second.locked) again += e - s;
     }
-    if (u.locked + len - again > PageDown(limits.memlock))
+    if (UsageLocked().locked + (end - start) - again >
+        PageDown(limits.memlock))
       return base::Err(ENOMEM);
   }
-  // The whole range must be mapped (Linux locks up to a hole, then says
-  // ENOMEM; failing before changing anything is allowed too).
-  for (uint64_t a = start; a < end;) {
-    auto it = FindLocked(a);
-    if (it == vmas_.end()) return base::Err(ENOMEM);
-    a = it->second.end;
-  }
-  SplitLocked(start);
-  SplitLocked(end);
-  for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->first < end;
-       ++it)
-    it->second.locked = true;
-  return {};
+  return SetLockedLocked(start, end, true);
 }
 
 base::Result<void> MemoryManager::Munlock(uint64_t addr, uint64_t length) {
-  const uint64_t start = PageDown(addr);
-  uint64_t len, end;
-  if (__builtin_add_overflow(length, addr - start, &len) ||
-      !PageUp(len, &len) || __builtin_add_overflow(start, len, &end))
-    return base::Err(EINVAL);
-  if (len == 0) return {};
+  uint64_t start, end;
+  TRY(LockRange(addr, length, &start, &end));
+  if (start == end) return {};
   ChangeLock lock(this);
-  for (uint64_t a = start; a < end;) {
-    auto it = FindLocked(a);
-    if (it == vmas_.end()) return base::Err(ENOMEM);
-    a = it->second.end;
-  }
-  SplitLocked(start);
-  SplitLocked(end);
-  for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->first < end;
-       ++it)
-    it->second.locked = false;
-  return {};
+  return SetLockedLocked(start, end, false);
 }
 
 base::Result<void> MemoryManager::Mlockall(int flags, const Limits& limits) {

@@ -31,15 +31,6 @@ char* MapAnon(size_t len, int prot = PROT_READ | PROT_WRITE) {
   return Map(len, prot, MAP_PRIVATE | MAP_ANONYMOUS);
 }
 
-// True if [addr, addr+len) is unmapped: MAP_FIXED_NOREPLACE succeeds there.
-bool IsUnmapped(char* addr, size_t len) {
-  void* p = mmap(addr, len, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  if (p == MAP_FAILED) return false;
-  munmap(p, len);
-  return p == addr;
-}
-
 TEST(MadviseForkTest, DontForkRangeIsUnmappedInTheChild) {
   char* p = MapAnon(3 * kPage);
   ASSERT_NE(p, nullptr);
