@@ -302,8 +302,10 @@ class MemoryManager {
   // mlock/munlock of [start, end): ENOMEM if any of it is not mapped.
   base::Result<void> SetLockedLocked(uint64_t start, uint64_t end, bool locked)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The bytes of VMAs in [start, end), for MAP_FIXED's replacement.
-  uint64_t MappedBytesLocked(uint64_t start, uint64_t end) const
+  // The bytes of VMAs (of locked ones only, with `locked_only`) in
+  // [start, end): what MAP_FIXED replaces, what mlock locks again.
+  uint64_t MappedBytesLocked(uint64_t start, uint64_t end,
+                             bool locked_only = false) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // memory_manager_madvise.cc:
   base::Result<void> PopulateLocked(uint64_t start, uint64_t end, bool write)

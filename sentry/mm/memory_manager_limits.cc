@@ -63,14 +63,15 @@ bool MemoryManager::MayLockLocked(uint64_t len, const Limits& limits) const {
   return UsageLocked().locked + len <= PageDown(limits.memlock);
 }
 
-uint64_t MemoryManager::MappedBytesLocked(uint64_t start, uint64_t end) const {
+uint64_t MemoryManager::MappedBytesLocked(uint64_t start, uint64_t end,
+                                          bool locked_only) const {
   uint64_t n = 0;
   auto it = vmas_.upper_bound(start);
   if (it != vmas_.begin()) --it;
   for (; it != vmas_.end() && it->first < end; ++it) {
     const uint64_t s = std::max(start, it->first);
     const uint64_t e = std::min(end, it->second.end);
-    if (e > s) n += e - s;
+    if (e > s && (it->second.locked || !locked_only)) n += e - s;
   }
   return n;
 }
@@ -124,14 +125,7 @@ base::Result<void> MemoryManager::Mlock(uint64_t addr, uint64_t length,
   ChangeLock lock(this);
   if (!limits.ipc_lock && limits.memlock != kUnlimited) {
     // Pages locked already are not counted twice.
-    uint64_t again = 0;
-    auto it = vmas_.upper_bound(start);
-    if (it != vmas_.begin()) --it;
-    for (; it != vmas_.end() && it->first < end; ++it) {
-      const uint64_t s = std::max(start, it->first);
-      const uint64_t e = std::min(end, it->second.end);
-      if (e > s && it->second.locked) again += e - s;
-    }
+    const uint64_t again = MappedBytesLocked(start, end, /*locked_only=*/true);
     if (UsageLocked().locked + (end - start) - again >
         PageDown(limits.memlock))
       return base::Err(ENOMEM);
