@@ -359,11 +359,9 @@ std::vector<VmaInfo> MemoryManager::Vmas() const {
     // contiguous); show what Linux, which merges, would show.
     bool merge = prev && prev->end == start && prev->prot == vma.prot &&
                  prev->shared == vma.shared && prev->name == vma.name &&
-                 prev->source == vma.source &&
-                 prev->dontfork == vma.dontfork &&
+                 prev->source == vma.source && prev->dontfork == vma.dontfork &&
                  prev->wipeonfork == vma.wipeonfork &&
-                 prev->dontdump == vma.dontdump &&
-                 prev->locked == vma.locked &&
+                 prev->dontdump == vma.dontdump && prev->locked == vma.locked &&
                  (!vma.source || prev->source_offset + (start - prev_start) ==
                                      vma.source_offset);
     if (merge) {

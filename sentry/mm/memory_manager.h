@@ -50,10 +50,10 @@ inline constexpr uint64_t kTaskSizeMax = 0x7ffffffff000;
 // so each call that can grow the address space or lock memory passes them
 // in. The defaults limit nothing (the loader, tests).
 struct Limits {
-  uint64_t as = ~uint64_t{0};          // RLIMIT_AS
-  uint64_t data = ~uint64_t{0};        // RLIMIT_DATA (soft)
-  uint64_t data_max = ~uint64_t{0};    // RLIMIT_DATA (hard)
-  uint64_t memlock = ~uint64_t{0};     // RLIMIT_MEMLOCK
+  uint64_t as = ~uint64_t{0};        // RLIMIT_AS
+  uint64_t data = ~uint64_t{0};      // RLIMIT_DATA (soft)
+  uint64_t data_max = ~uint64_t{0};  // RLIMIT_DATA (hard)
+  uint64_t memlock = ~uint64_t{0};   // RLIMIT_MEMLOCK
   bool ipc_lock = true;  // CAP_IPC_LOCK: may lock memory beyond `memlock`
 };
 

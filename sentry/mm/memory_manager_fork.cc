@@ -186,8 +186,7 @@ MemoryManager::Fault MemoryManager::HandleFault(uint64_t addr,
   // A file page past EOF (when mapped) is SIGBUS; a PROT_NONE one is the
   // app's SIGSEGV, as Linux checks the protection first.
   if (vma.beyond_eof)
-    return verdict(vma.prot == PROT_NONE ? Fault::kAppError
-                                         : Fault::kBusError);
+    return verdict(vma.prot == PROT_NONE ? Fault::kAppError : Fault::kBusError);
   if (!vma.cow || !(vma.prot & PROT_WRITE)) {
     bool accessible = vma.backed && !vma.cow && vma.prot != PROT_NONE;
     return verdict(accessible ? Fault::kMaybeStale : Fault::kAppError);

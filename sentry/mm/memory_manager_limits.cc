@@ -126,8 +126,7 @@ base::Result<void> MemoryManager::Mlock(uint64_t addr, uint64_t length,
   if (!limits.ipc_lock && limits.memlock != kUnlimited) {
     // Pages locked already are not counted twice.
     const uint64_t again = MappedBytesLocked(start, end, /*locked_only=*/true);
-    if (UsageLocked().locked + (end - start) - again >
-        PageDown(limits.memlock))
+    if (UsageLocked().locked + (end - start) - again > PageDown(limits.memlock))
       return base::Err(ENOMEM);
   }
   return SetLockedLocked(start, end, true);

@@ -34,9 +34,9 @@ TEST_F(LimitsTest, AddressSpaceCountsEverything) {
   // mremap growth too, and DONTUNMAP's second copy.
   EXPECT_EQ(mm_->Mremap(A, 4 * P, 5 * P, MREMAP_MAYMOVE, 0, l).error(),
             Errno(ENOMEM));
-  EXPECT_EQ(mm_->Mremap(A, P, P, MREMAP_MAYMOVE | 4 /*DONTUNMAP*/, 0, l)
-                .error(),
-            Errno(ENOMEM));
+  EXPECT_EQ(
+      mm_->Mremap(A, P, P, MREMAP_MAYMOVE | 4 /*DONTUNMAP*/, 0, l).error(),
+      Errno(ENOMEM));
   EXPECT_TRUE(mm_->Mremap(A, 4 * P, 2 * P, 0, 0, l));
   EXPECT_TRUE(mm_->Mremap(A, 2 * P, 4 * P, 0, 0, l));
 }
@@ -81,8 +81,7 @@ TEST_F(LimitsTest, MlockAccounting) {
   MmapOpts locked = Anon(P);
   locked.locked = true;
   EXPECT_EQ(mm_->Mmap(With(locked, l)).error(), Errno(EAGAIN));
-  EXPECT_EQ(mm_->Mmap(With(locked, {.memlock = 0, .ipc_lock = false}))
-                .error(),
+  EXPECT_EQ(mm_->Mmap(With(locked, {.memlock = 0, .ipc_lock = false})).error(),
             Errno(EPERM));
   // Locks are not inherited; munmap drops them.
   auto child = *mm_->Fork();

@@ -186,12 +186,10 @@ base::Result<void> MemoryManager::Madvise(uint64_t addr, uint64_t length,
         // fault.
         if (vma.source) {
           uint64_t pos = vma.source_offset + (s - start);
-          if (!internal::ReadFileInto(*vma.source, pos,
-                                      file_.base() + vma.file_offset +
-                                          (s - start),
-                                      e - s)) {
-            LOG(Warning) << "mm: madvise: re-reading " << vma.name
-                         << " failed";
+          if (!internal::ReadFileInto(
+                  *vma.source, pos,
+                  file_.base() + vma.file_offset + (s - start), e - s)) {
+            LOG(Warning) << "mm: madvise: re-reading " << vma.name << " failed";
           }
         }
         break;

@@ -106,13 +106,23 @@ base::Result<uint64_t> MemoryManager::Mmap(const MmapOpts& opts) {
           .source_offset = source_offset,
           .locked = locked};
   auto inserted = InsertLocked(addr, std::move(vma));
-  if (inserted && vmas_.at(addr).backed) {
-    // MapFile replaced the old pages in the stub already.
-    for (const auto& b : old.backing) file_.Free(b.offset, b.len);
-  } else {
+  if (!inserted) {
     TRY(ReleaseLocked(old));
+    return std::unexpected(inserted.error());
   }
-  if (!inserted) return std::unexpected(inserted.error());
+  if (old.backing.empty()) return addr;
+  // MapFile replaced the old pages in the stub where the new VMAs are
+  // backed; where they are not (anonymous PROT_NONE, file pages past EOF)
+  // the old pages must leave the stub before their backing is freed.
+  for (auto it = vmas_.lower_bound(addr);
+       it != vmas_.end() && it->first < addr + len; ++it) {
+    if (it->second.backed) continue;
+    if (auto r = as_->Unmap(it->first, it->second.end - it->first); !r) {
+      LOG(Warning) << "mm: platform Unmap failed; leaking backing";
+      return std::unexpected(r.error());
+    }
+  }
+  for (const auto& b : old.backing) file_.Free(b.offset, b.len);
   return addr;
 }
 

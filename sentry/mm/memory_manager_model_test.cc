@@ -157,8 +157,8 @@ class ModelTest : public MmTest {
         break;
       }
       case 7: {  // madvise flags: split VMAs, change no page
-        static const int kAdvice[] = {MADV_DONTFORK, MADV_DOFORK,
-                                      MADV_DONTDUMP, MADV_DODUMP};
+        static const int kAdvice[] = {MADV_DONTFORK, MADV_DOFORK, MADV_DONTDUMP,
+                                      MADV_DODUMP};
         const uint64_t k = Rand(4);
         auto r = mm_->Madvise(Addr(first), n * P, kAdvice[k]);
         ASSERT_EQ(r.has_value(), AllMapped(first, n)) << "step " << step;

@@ -111,8 +111,7 @@ base::Result<uint64_t> MemoryManager::Mremap(uint64_t old_addr,
   // MREMAP_DONTUNMAP always moves and never resizes (Linux compares the
   // lengths as given).
   const bool dontunmap = flags & MREMAP_DONTUNMAP;
-  if (dontunmap &&
-      (!(flags & MREMAP_MAYMOVE) || old_length != new_length))
+  if (dontunmap && (!(flags & MREMAP_MAYMOVE) || old_length != new_length))
     return base::Err(EINVAL);
   if (!PageAligned(old_addr)) return base::Err(EINVAL);
   uint64_t old_len, new_len, old_end;
@@ -152,7 +151,7 @@ base::Result<uint64_t> MemoryManager::Mremap(uint64_t old_addr,
   // Growth (and a range DONTUNMAP keeps) must fit the limits: EAGAIN for
   // locked memory, ENOMEM for RLIMIT_AS/DATA, as Linux's resize checks.
   auto may_grow = [&](const Vma& vma, uint64_t more)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> base::Result<void> {
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> base::Result<void> {
     if (more == 0) return {};
     if (vma.locked && !MayLockLocked(more, limits)) return base::Err(EAGAIN);
     if (!MayExpandLocked(vma.prot, vma.shared, vma.grows_down, more, limits))

@@ -331,11 +331,31 @@ TEST_F(RemapTest, MappingWhollyPastEndOfFile) {
   EXPECT_EQ(file_->allocated(), 0u);
 }
 
+TEST_F(RemapTest, MapFixedPastEofUnmapsWhatWasThere) {
+  ASSERT_EQ(*mm_->Mmap(Anon(4 * P, RW, A, true)), A);
+  Fill(A, 4 * P, 5);
+  auto f = MakeFile(P + 10);
+  ASSERT_EQ(*mm_->Mmap(FileMap(f, 4 * P, PROT_READ, 0, A)), A);
+  // The fixture checks that the stub maps nothing past EOF; the old pages
+  // are freed.
+  EXPECT_TRUE(mm_->IsBeyondEof(A + 2 * P));
+  EXPECT_EQ(file_->allocated(), 2 * P);
+  uint64_t off;
+  int prot;
+  EXPECT_FALSE(stub().Lookup(A + 3 * P, &off, &prot));
+  // Wholly past EOF too.
+  ASSERT_EQ(*mm_->Mmap(Anon(2 * P, RW, A + 8 * P, true)), A + 8 * P);
+  ASSERT_EQ(*mm_->Mmap(FileMap(f, 2 * P, PROT_READ, 4 * P, A + 8 * P)),
+            A + 8 * P);
+  EXPECT_FALSE(stub().Lookup(A + 8 * P, &off, &prot));
+  EXPECT_EQ(file_->allocated(), 2 * P);
+}
+
 TEST_F(RemapTest, DontUnmapLeavesEmptyPrivateMemory) {
   ASSERT_EQ(*mm_->Mmap(Anon(2 * P, RW, A, true)), A);
   Fill(A, 2 * P, 7);
-  uint64_t b = *mm_->Mremap(A, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP,
-                            0);
+  uint64_t b =
+      *mm_->Mremap(A, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
   ASSERT_NE(b, A);
   EXPECT_EQ(Read(b, 2 * P), std::vector<uint8_t>(2 * P, 7));
   EXPECT_EQ(Read(A, 2 * P), std::vector<uint8_t>(2 * P, 0));
@@ -365,8 +385,8 @@ TEST_F(RemapTest, DontUnmapRereadsPrivateFileMappings) {
   auto f = MakeFile(2 * P);
   ASSERT_EQ(*mm_->Mmap(FileMap(f, 2 * P, RW, 0, A)), A);
   Fill(A, P, 9);
-  uint64_t b = *mm_->Mremap(A, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP,
-                            0);
+  uint64_t b =
+      *mm_->Mremap(A, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
   EXPECT_EQ(Read(A, 2 * P), f->data);
   EXPECT_EQ(Read(b, P), std::vector<uint8_t>(P, 9));
 }

@@ -85,9 +85,8 @@ TEST(MadviseForkTest, WipeOnForkChildSeesZeros) {
               // The child may use it, and the flag stays: its own child
               // sees zeros again.
               memset(p + kPage, 'e', kPage);
-              int grandchild = InChild([&] {
-                return AllEqual(p + kPage, kPage, 0) ? 0 : 1;
-              });
+              int grandchild = InChild(
+                  [&] { return AllEqual(p + kPage, kPage, 0) ? 0 : 1; });
               return grandchild == 0 ? 0 : 4;
             }),
             0);
@@ -181,16 +180,14 @@ TEST(MadviseRemoveTest, PrivateOrReadOnlyMappingsAreRefused) {
   char* anon = MapAnon(kPage);
   ASSERT_NE(anon, nullptr);
   anon[0] = 'j';
-  EXPECT_THAT(madvise(anon, kPage, MADV_REMOVE),
-              SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(madvise(anon, kPage, MADV_REMOVE), SyscallFailsWithErrno(EINVAL));
   EXPECT_EQ(anon[0], 'j');
   EXPECT_THAT(munmap(anon, kPage), SyscallSucceeds());
   // A private file mapping may not change its file.
   FileDescriptor fd = OpenOrFail(kRegularFile, O_RDONLY);
   char* priv = Map(kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get());
   ASSERT_NE(priv, nullptr);
-  EXPECT_THAT(madvise(priv, kPage, MADV_REMOVE),
-              SyscallFailsWithErrno(EACCES));
+  EXPECT_THAT(madvise(priv, kPage, MADV_REMOVE), SyscallFailsWithErrno(EACCES));
   EXPECT_THAT(munmap(priv, kPage), SyscallSucceeds());
   // Nor a shared mapping of a file open read-only.
   char* ro = Map(kPage, PROT_READ, MAP_SHARED, fd.get());

@@ -72,9 +72,9 @@ TEST(MremapDontUnmapTest, WithFixedDestination) {
   ASSERT_NE(p, nullptr);
   ASSERT_NE(dest, nullptr);
   memset(p, 'c', kPage);
-  char* q = Remap(p, kPage, kPage,
-                  MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
-                  dest + kPage);
+  char* q =
+      Remap(p, kPage, kPage, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
+            dest + kPage);
   ASSERT_EQ(q, dest + kPage) << ErrnoName(errno);
   EXPECT_TRUE(AllEqual(q, kPage, 'c'));
   q[0] = 'd';  // the moved range keeps its protection

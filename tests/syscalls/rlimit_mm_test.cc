@@ -47,28 +47,26 @@ bool DropIpcLock() {
 }
 
 TEST(RlimitAsTest, MappingsBeyondTheLimitFail) {
-  EXPECT_EQ(InChild([] {
-              if (!SetLimit(RLIMIT_AS, 256 * kMiB)) return 100;
-              if (!MmapGives(512 * kMiB, PROT_NONE, kPrivate, ENOMEM))
-                return 1;
-              if (!MmapGives(512 * kMiB, kRW, MAP_SHARED | MAP_ANONYMOUS,
-                             ENOMEM))
-                return 2;
-              if (!MmapGives(kMiB, kRW, kPrivate, 0)) return 3;
-              // Growth by mremap counts too.
-              void* p = mmap(nullptr, kMiB, kRW, kPrivate, -1, 0);
-              if (p == MAP_FAILED) return 4;
-              if (mremap(p, kMiB, 512 * kMiB, MREMAP_MAYMOVE) != MAP_FAILED ||
-                  errno != ENOMEM)
-                return 5;
-              if (mremap(p, kMiB, 2 * kMiB, MREMAP_MAYMOVE) == MAP_FAILED)
-                return 6;
-              // And brk: a failed brk returns the old break.
-              uint64_t cur = Brk(0);
-              if (Brk(cur + 512 * kMiB) != cur) return 7;
-              return 0;
-            }),
-            0);
+  EXPECT_EQ(
+      InChild([] {
+        if (!SetLimit(RLIMIT_AS, 256 * kMiB)) return 100;
+        if (!MmapGives(512 * kMiB, PROT_NONE, kPrivate, ENOMEM)) return 1;
+        if (!MmapGives(512 * kMiB, kRW, MAP_SHARED | MAP_ANONYMOUS, ENOMEM))
+          return 2;
+        if (!MmapGives(kMiB, kRW, kPrivate, 0)) return 3;
+        // Growth by mremap counts too.
+        void* p = mmap(nullptr, kMiB, kRW, kPrivate, -1, 0);
+        if (p == MAP_FAILED) return 4;
+        if (mremap(p, kMiB, 512 * kMiB, MREMAP_MAYMOVE) != MAP_FAILED ||
+            errno != ENOMEM)
+          return 5;
+        if (mremap(p, kMiB, 2 * kMiB, MREMAP_MAYMOVE) == MAP_FAILED) return 6;
+        // And brk: a failed brk returns the old break.
+        uint64_t cur = Brk(0);
+        if (Brk(cur + 512 * kMiB) != cur) return 7;
+        return 0;
+      }),
+      0);
 }
 
 TEST(RlimitAsTest, MapFixedCountsWhatItReplaces) {
@@ -79,8 +77,7 @@ TEST(RlimitAsTest, MapFixedCountsWhatItReplaces) {
               if (!SetLimit(RLIMIT_AS, 160 * kMiB)) return 100;
               if (mmap(p, 128 * kMiB, kRW, kPrivate | MAP_FIXED, -1, 0) != p)
                 return 2;
-              return MmapGives(128 * kMiB, PROT_NONE, kPrivate, ENOMEM) ? 0
-                                                                       : 3;
+              return MmapGives(128 * kMiB, PROT_NONE, kPrivate, ENOMEM) ? 0 : 3;
             }),
             0);
 }
@@ -160,8 +157,7 @@ TEST(RlimitMemlockTest, LockingBeyondTheLimit) {
 }
 
 TEST(MlockTest, ArgumentErrors) {
-  char* p = static_cast<char*>(
-      mmap(nullptr, 3 * kPage, kRW, kPrivate, -1, 0));
+  char* p = static_cast<char*>(mmap(nullptr, 3 * kPage, kRW, kPrivate, -1, 0));
   ASSERT_NE(p, MAP_FAILED);
   ASSERT_THAT(munmap(p + kPage, kPage), SyscallSucceeds());
   EXPECT_THAT(mlock(p, 3 * kPage), SyscallFailsWithErrno(ENOMEM));
