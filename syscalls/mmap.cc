@@ -1,12 +1,25 @@
 // Memory mapping: mmap(2), munmap(2), mprotect(2), mremap(2), madvise(2),
-// brk(2).
+// brk(2), and the mlock(2) family.
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "syscalls/common.h"
 
 namespace syscalls {
 namespace {
+
+// The process's limits on its address space, for the memory manager.
+mm::Limits Limits(Task& t) {
+  kernel::ThreadGroup& tg = t.thread_group();
+  const rlimit data = tg.GetRlimit(RLIMIT_DATA);
+  return {.as = tg.GetRlimit(RLIMIT_AS).rlim_cur,
+          .data = data.rlim_cur,
+          .data_max = data.rlim_max,
+          .memlock = tg.GetRlimit(RLIMIT_MEMLOCK).rlim_cur,
+          .ipc_lock = tg.creds().HasCap(CAP_IPC_LOCK)};
+}
 
 // Mmap implements Linux syscall mmap(2).
 Result<uint64_t> Mmap(Task& t, uint64_t addr, uint64_t length, int prot,
@@ -23,7 +36,9 @@ Result<uint64_t> Mmap(Task& t, uint64_t addr, uint64_t length, int prot,
       .fixed_noreplace = (flags & MAP_FIXED_NOREPLACE) != 0,
       .shared = type != MAP_PRIVATE,
       .grows_down = (flags & MAP_GROWSDOWN) != 0,
+      .locked = (flags & MAP_LOCKED) != 0,
       .offset = offset,
+      .limits = Limits(t),
   };
   if (!(flags & MAP_ANONYMOUS)) {
     FilePtr f = TRY(GetFile(t, fd));
@@ -43,13 +58,14 @@ Result<void> Munmap(Task& t, uint64_t addr, uint64_t length) {
 // Mprotect implements Linux syscall mprotect(2).
 // The memory manager checks prot (PROT_GROWSDOWN, PROT_SEM...) as Linux.
 Result<void> Mprotect(Task& t, uint64_t addr, uint64_t length, int prot) {
-  return t.mm().Mprotect(addr, length, prot);
+  return t.mm().Mprotect(addr, length, prot, Limits(t));
 }
 
 // Mremap implements Linux syscall mremap(2).
 Result<uint64_t> Mremap(Task& t, uint64_t old_addr, uint64_t old_length,
                         uint64_t new_length, int flags, uint64_t new_addr) {
-  return t.mm().Mremap(old_addr, old_length, new_length, flags, new_addr);
+  return t.mm().Mremap(old_addr, old_length, new_length, flags, new_addr,
+                       Limits(t));
 }
 
 // Madvise implements Linux syscall madvise(2).
@@ -58,14 +74,44 @@ Result<void> Madvise(Task& t, uint64_t addr, uint64_t length, int advice) {
 }
 
 // Brk implements Linux syscall brk(2).
-Result<uint64_t> Brk(Task& t, uint64_t addr) { return t.mm().Brk(addr); }
+Result<uint64_t> Brk(Task& t, uint64_t addr) {
+  return t.mm().Brk(addr, Limits(t));
+}
+
+// Mlock implements Linux syscall mlock(2).
+Result<void> Mlock(Task& t, uint64_t addr, uint64_t length) {
+  return t.mm().Mlock(addr, length, Limits(t));
+}
+
+// Mlock2 implements Linux syscall mlock2(2).
+// MLOCK_ONFAULT makes no difference: every page is resident anyway.
+Result<void> Mlock2(Task& t, uint64_t addr, uint64_t length, int flags) {
+  if (flags & ~MLOCK_ONFAULT) return Err(EINVAL);
+  return t.mm().Mlock(addr, length, Limits(t));
+}
+
+// Munlock implements Linux syscall munlock(2).
+Result<void> Munlock(Task& t, uint64_t addr, uint64_t length) {
+  return t.mm().Munlock(addr, length);
+}
+
+// Mlockall implements Linux syscall mlockall(2).
+Result<void> Mlockall(Task& t, int flags) {
+  return t.mm().Mlockall(flags, Limits(t));
+}
+
+// Munlockall implements Linux syscall munlockall(2).
+Result<void> Munlockall(Task& t) {
+  t.mm().Munlockall();
+  return {};
+}
 
 }  // namespace
 
 void RegisterMmap(Registrar& r) {
   r.Partial<&Mmap>(SYS_mmap,
-                   "MAP_SHARED file mappings are private snapshots; no "
-                   "MAP_HUGETLB")
+                   "MAP_SHARED file mappings are private snapshots (the file "
+                   "size is the one at mmap time); no MAP_HUGETLB")
       .Show(SYS_mmap, 0, ArgKind::kHex)
       .Show(SYS_mmap, 1, ArgKind::kHex)
       .Show(SYS_mmap, 2, ArgKind::kMmapProt)
@@ -75,11 +121,22 @@ void RegisterMmap(Registrar& r) {
   r.Full<&Mprotect>(SYS_mprotect)
       .Show(SYS_mprotect, 1, ArgKind::kHex)
       .Show(SYS_mprotect, 2, ArgKind::kMmapProt);
-  r.Partial<&Mremap>(SYS_mremap, "no MREMAP_DONTUNMAP");
+  r.Partial<&Mremap>(SYS_mremap,
+                     "old_size 0 (duplicating a shared mapping) is EINVAL");
   r.Partial<&Madvise>(SYS_madvise,
-                      "DONTNEED and FREE discard; other advice is accepted "
-                      "and ignored");
-  r.Full<&Brk>(SYS_brk);
+                      "DONTNEED, FREE, REMOVE, POPULATE_*, DONTFORK, "
+                      "WIPEONFORK as Linux (REMOVE leaves a shared file "
+                      "unchanged); paging hints are ignored; no GUARD_*, "
+                      "HWPOISON, COLLAPSE");
+  r.Partial<&Brk>(SYS_brk,
+                  "RLIMIT_DATA counts the heap only, not the data segment");
+  const char* kLockNote =
+      "accounting against RLIMIT_MEMLOCK only: nothing is ever paged out";
+  r.Partial<&Mlock>(SYS_mlock, kLockNote);
+  r.Partial<&Mlock2>(SYS_mlock2, kLockNote);
+  r.Partial<&Munlock>(SYS_munlock, kLockNote);
+  r.Partial<&Mlockall>(SYS_mlockall, kLockNote);
+  r.Partial<&Munlockall>(SYS_munlockall, kLockNote);
 }
 
 }  // namespace syscalls

@@ -78,8 +78,9 @@ Result<void> Prlimit64(Task& t, int pid, int resource, UserPtr<rlimit> in,
 void RegisterRlimit(Registrar& r) {
   const char* kNotEnforced =
       "recorded; enforced: NOFILE, STACK, NPROC (at fork/clone), "
-      "SIGPENDING (per queue, not per user), NICE and RTPRIO (sched); "
-      "not AS, DATA, FSIZE, CPU, MEMLOCK, CORE, LOCKS, MSGQUEUE, RTTIME";
+      "SIGPENDING (per queue, not per user), NICE and RTPRIO (sched), "
+      "AS, DATA and MEMLOCK (mmap, mremap, brk, mprotect, mlock); "
+      "not FSIZE, CPU, CORE, LOCKS, MSGQUEUE, RTTIME";
   r.Partial<&Getrlimit>(SYS_getrlimit, kNotEnforced);
   r.Partial<&Setrlimit>(SYS_setrlimit, kNotEnforced);
   r.Partial<&Prlimit64>(SYS_prlimit64, kNotEnforced);

@@ -42,7 +42,8 @@ void Task::Run() {
 
 // Every mapping the app may touch is already mapped in the stub, except for
 // writes to memory fork shares copy-on-write and stacks growing down,
-// which the memory manager resolves (the app then retries the access). Any
+// which the memory manager resolves (the app then retries the access), and
+// file pages past EOF, which are SIGBUS. Any
 // other fault is the app's own error: it becomes a synchronous signal with
 // the CPU's siginfo (si_addr, SEGV_MAPERR ...), which a handler may catch.
 void Task::HandleFault(const platform::Trap& trap) {
@@ -65,6 +66,15 @@ void Task::HandleFault(const platform::Trap& trap) {
         break;
       case Fault::kAppError:
         break;
+      case Fault::kBusError: {
+        // A file page past EOF: Linux's SIGBUS, with the faulting address.
+        stale_fault_addr_ = 0;
+        siginfo_t info = trap.info;
+        info.si_signo = SIGBUS;
+        info.si_code = BUS_ADRERR;
+        ForceSignal(info);
+        return;
+      }
     }
   }
   stale_fault_addr_ = 0;

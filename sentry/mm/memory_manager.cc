@@ -200,15 +200,53 @@ base::Result<void> MemoryManager::RebackLocked(uint64_t start, Vma& vma) {
   return {};
 }
 
+namespace {
+
+// The file offset where a mapping of `file` stops having bytes to show:
+// its size rounded up to a page (Linux raises SIGBUS from there on). A
+// file that cannot say is taken as endless.
+uint64_t EofPage(vfs::FileDescription& file) {
+  auto st = file.Stat();
+  uint64_t eof;
+  if (!st || st->st_size < 0 ||
+      !PageUp(static_cast<uint64_t>(st->st_size), &eof))
+    return ~uint64_t{0};
+  return eof;
+}
+
+}  // namespace
+
 base::Result<void> MemoryManager::InsertLocked(uint64_t start, Vma vma) {
   CHECK(!vma.backed);
+  // A file mapping's pages past the one holding EOF get a VMA of their own
+  // that is never backed: an access there faults, and is SIGBUS as on
+  // Linux. (VMAs are split internally anyway; Vmas() shows them as one.)
+  const uint64_t end = vma.end;
+  uint64_t split = end;
+  if (vma.source && !vma.beyond_eof) {
+    const uint64_t eof = EofPage(*vma.source);
+    if (vma.source_offset >= eof)
+      split = start;
+    else if (eof - vma.source_offset < end - start)
+      split = start + (eof - vma.source_offset);
+  }
+  if (split < end) {
+    Vma tail = vma;
+    tail.beyond_eof = true;
+    tail.source_offset += split - start;
+    CHECK(vmas_.emplace(split, std::move(tail)).second);
+    if (split == start) return {};
+    vma.end = split;
+  }
   auto [it, inserted] = vmas_.emplace(start, std::move(vma));
   CHECK(inserted);
   // PROT_NONE file mappings are backed too: a later mprotect must show the
   // file's bytes. Anonymous PROT_NONE stays free (big reservations).
-  if (it->second.prot == PROT_NONE && !it->second.source) return {};
+  const Vma& v = it->second;
+  if (v.beyond_eof || (v.prot == PROT_NONE && !v.source)) return {};
   if (auto r = BackLocked(start, it->second); !r) {
     vmas_.erase(it);
+    if (split < end) vmas_.erase(split);
     return r;
   }
   return {};
@@ -252,10 +290,13 @@ void MemoryManager::SetBrkBase(uint64_t addr) {
   brk_base_ = brk_ = base;
 }
 
-uint64_t MemoryManager::Brk(uint64_t addr) {
+uint64_t MemoryManager::Brk(uint64_t addr, const Limits& limits) {
   ChangeLock lock(this);
   // Linux: a break below the start (brk(0) asks) returns the current one.
   if (brk_base_ == 0 || addr < brk_base_) return brk_;
+  // Linux's check_data_rlimit, on every call (the data segment, which
+  // Linux adds, is not known here: only the heap counts).
+  if (addr - brk_base_ > limits.data) return brk_;
   uint64_t old_top, new_top;
   if (!PageUp(brk_, &old_top) || !PageUp(addr, &new_top) ||
       new_top > max_address_)
@@ -271,6 +312,9 @@ uint64_t MemoryManager::Brk(uint64_t addr) {
       if (next->first < gap || new_top > next->first - gap) return brk_;
     }
     if (!RangeFreeLocked(old_top, new_top)) return brk_;
+    if (!MayExpandLocked(PROT_READ | PROT_WRITE, false, false,
+                         new_top - old_top, limits))
+      return brk_;
     Vma heap{.end = new_top,
              .prot = PROT_READ | PROT_WRITE,
              .shared = false,
@@ -281,7 +325,8 @@ uint64_t MemoryManager::Brk(uint64_t addr) {
              .name = "[heap]",
              .max_prot = internal::kProtMask,
              .source = nullptr,
-             .source_offset = 0};
+             .source_offset = 0,
+             .locked = lock_future_};
     if (!InsertLocked(old_top, std::move(heap))) return brk_;
   }
   brk_ = addr;
@@ -314,7 +359,9 @@ std::vector<VmaInfo> MemoryManager::Vmas() const {
     // contiguous); show what Linux, which merges, would show.
     bool merge = prev && prev->end == start && prev->prot == vma.prot &&
                  prev->shared == vma.shared && prev->name == vma.name &&
-                 prev->source == vma.source &&
+                 prev->source == vma.source && prev->dontfork == vma.dontfork &&
+                 prev->wipeonfork == vma.wipeonfork &&
+                 prev->dontdump == vma.dontdump && prev->locked == vma.locked &&
                  (!vma.source || prev->source_offset + (start - prev_start) ==
                                      vma.source_offset);
     if (merge) {

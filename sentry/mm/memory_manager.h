@@ -46,6 +46,18 @@ inline constexpr uint64_t kMinUserAddress = 0x10000;
 // futex words lie, below it.
 inline constexpr uint64_t kTaskSizeMax = 0x7ffffffff000;
 
+// The process's limits on its address space, in bytes (RLIM_INFINITY for
+// none), as the syscalls that grow it are made: the kernel owns rlimits,
+// so each call that can grow the address space or lock memory passes them
+// in. The defaults limit nothing (the loader, tests).
+struct Limits {
+  uint64_t as = ~uint64_t{0};        // RLIMIT_AS
+  uint64_t data = ~uint64_t{0};      // RLIMIT_DATA (soft)
+  uint64_t data_max = ~uint64_t{0};  // RLIMIT_DATA (hard)
+  uint64_t memlock = ~uint64_t{0};   // RLIMIT_MEMLOCK
+  bool ipc_lock = true;  // CAP_IPC_LOCK: may lock memory beyond `memlock`
+};
+
 struct MmapOpts {
   uint64_t addr = 0;  // hint, or the address with fixed/fixed_noreplace
   uint64_t length = 0;
@@ -54,11 +66,14 @@ struct MmapOpts {
   bool fixed_noreplace = false;  // MAP_FIXED_NOREPLACE: EEXIST on overlap
   bool shared = false;           // MAP_SHARED
   bool grows_down = false;       // MAP_GROWSDOWN (recorded)
-  // File mappings (MAP_PRIVATE only for now): the bytes at [offset,
-  // offset+length) of `file` are copied in; past EOF reads as zero.
+  bool locked = false;           // MAP_LOCKED (accounted, as mlock)
+  // File mappings: the bytes at [offset, offset+length) of `file` are
+  // copied in; the rest of the page holding EOF reads as zero, and the
+  // pages after it raise SIGBUS (the size is the file's at mmap time).
   std::shared_ptr<vfs::FileDescription> file;
   uint64_t offset = 0;
   std::string name;  // "[heap]", "[stack]" or the file's path
+  Limits limits;
 };
 
 // One VMA as /proc/self/maps would show it.
@@ -113,27 +128,43 @@ class MemoryManager {
   // verdict was made: a second kMaybeStale fault at the same address with
   // the same count is the app's own error (nothing could have resolved it
   // in between).
-  enum class Fault { kResolved, kMaybeStale, kAppError };
+  //   kBusError: a page of a file mapping past the end of the file (as it
+  //     was when mapped): the app gets SIGBUS (BUS_ADRERR), as on Linux.
+  enum class Fault { kResolved, kMaybeStale, kAppError, kBusError };
   Fault HandleFault(uint64_t addr, uint64_t stack_limit, uint64_t* changes);
   // Tests: whether the page at `addr` is still shared copy-on-write.
   bool IsCopyOnWrite(uint64_t addr) const;
+  // Tests: whether the page at `addr` lies past the end of its file (no
+  // backing, nothing in the stub).
+  bool IsBeyondEof(uint64_t addr) const;
   uint64_t max_address() const { return max_address_; }
 
   // mmap(2), munmap(2), mprotect(2), mremap(2), madvise(2) with Linux's
   // argument checks and errors. Lengths are rounded up to pages here.
   base::Result<uint64_t> Mmap(const MmapOpts& opts);
   base::Result<void> Munmap(uint64_t addr, uint64_t length);
-  base::Result<void> Mprotect(uint64_t addr, uint64_t length, int prot);
+  base::Result<void> Mprotect(uint64_t addr, uint64_t length, int prot,
+                              const Limits& limits = {});
   base::Result<uint64_t> Mremap(uint64_t old_addr, uint64_t old_length,
                                 uint64_t new_length, int flags,
-                                uint64_t new_addr);
+                                uint64_t new_addr, const Limits& limits = {});
   base::Result<void> Madvise(uint64_t addr, uint64_t length, int advice);
+  // mlock(2)/mlock2(2), munlock(2), mlockall(2), munlockall(2): accounting
+  // only (every accessible page is resident anyway), with Linux's checks
+  // against RLIMIT_MEMLOCK.
+  base::Result<void> Mlock(uint64_t addr, uint64_t length,
+                           const Limits& limits);
+  base::Result<void> Munlock(uint64_t addr, uint64_t length);
+  base::Result<void> Mlockall(int flags, const Limits& limits);
+  void Munlockall();
+  // Bytes of locked memory (Linux's locked_vm), for tests and /proc.
+  uint64_t LockedBytes() const;
 
   // brk(2): the program break starts at SetBrkBase's address (page
   // rounded); Brk returns the new break, or the unchanged one on failure,
   // as Linux does.
   void SetBrkBase(uint64_t addr);
-  uint64_t Brk(uint64_t addr);
+  uint64_t Brk(uint64_t addr, const Limits& limits = {});
   // Where mmap without a usable hint starts searching downwards.
   void SetMmapBase(uint64_t addr);
 
@@ -208,6 +239,20 @@ class MemoryManager {
     // is the file offset of `start`. Null for anonymous memory.
     std::shared_ptr<vfs::FileDescription> source;
     uint64_t source_offset;
+    // File pages after the one holding EOF (when mapped): unbacked and not
+    // in the stub, so an access faults and becomes SIGBUS.
+    bool beyond_eof = false;
+    // madvise flags, kept across splits: the child of a fork does not get
+    // a `dontfork` VMA, and gets a `wipeonfork` one as fresh zero memory.
+    bool dontfork = false;
+    bool wipeonfork = false;
+    bool dontdump = false;  // recorded only: there are no core dumps
+    bool locked = false;    // mlock (Linux's VM_LOCKED): accounting only
+  };
+  // What Linux's may_expand_vm and mlock count: all mapped bytes, private
+  // writable non-stack bytes (data_vm), locked bytes.
+  struct Usage {
+    uint64_t total = 0, data = 0, locked = 0;
   };
   using VmaMap = std::map<uint64_t, Vma>;
   // Which VMAs a copy may go through: kAny ignores protection (WriteForce).
@@ -262,6 +307,31 @@ class MemoryManager {
   // Linux's expand_downwards; false if Linux would refuse.
   bool GrowDownLocked(VmaMap::iterator stack, uint64_t addr,
                       uint64_t stack_limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // memory_manager_limits.cc:
+  Usage UsageLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Linux's may_expand_vm: whether `len` more bytes of a mapping with
+  // these attributes stay within RLIMIT_AS and RLIMIT_DATA.
+  bool MayExpandLocked(int prot, bool shared, bool grows_down, uint64_t len,
+                       const Limits& limits) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Linux's mlock_future_ok: whether `len` more locked bytes fit.
+  bool MayLockLocked(uint64_t len, const Limits& limits) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // mlock/munlock of [start, end): ENOMEM if any of it is not mapped.
+  base::Result<void> SetLockedLocked(uint64_t start, uint64_t end, bool locked)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The bytes of VMAs (of locked ones only, with `locked_only`) in
+  // [start, end): what MAP_FIXED replaces, what mlock locks again.
+  uint64_t MappedBytesLocked(uint64_t start, uint64_t end,
+                             bool locked_only = false) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // memory_manager_madvise.cc:
+  base::Result<void> PopulateLocked(uint64_t start, uint64_t end, bool write)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Zeroes [s, e) of the backed VMA at `start` in place (a hole in the
+  // memory file), for every address space that shares the pages.
+  void ZeroLocked(uint64_t start, const Vma& vma, uint64_t s, uint64_t e)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // memory_manager_fork.cc: gives every copy-on-write VMA in [start, end)
   // (page aligned; only writable ones if `writable_only`) backing of its
   // own, writable in the stub: a copy, or the same pages when no other
@@ -286,8 +356,13 @@ class MemoryManager {
   // Adds [last's end, end) with last's attributes (mremap growth).
   base::Result<void> ExtendLocked(VmaMap::iterator last, uint64_t end)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves [old_addr, old_addr+old_len) to new_addr, then grows it to
+  // new_len. With `dontunmap` (MREMAP_DONTUNMAP) the old range stays
+  // mapped: empty (zero, or the file again) for private memory, the same
+  // pages for shared memory.
   base::Result<uint64_t> MoveLocked(uint64_t old_addr, uint64_t old_len,
-                                    uint64_t new_addr, uint64_t new_len)
+                                    uint64_t new_addr, uint64_t new_len,
+                                    bool dontunmap = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t MmapBaseLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
@@ -321,6 +396,8 @@ class MemoryManager {
   uint64_t brk_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t mmap_base_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
+  // mlockall(MCL_FUTURE): new mappings are locked (Linux's def_flags).
+  bool lock_future_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace mm

@@ -73,7 +73,9 @@ base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Fork() {
   // shares from here on.
   internal::ProtectBatch batch(*as_);
   for (auto& [start, vma] : vmas_) {
-    if (!vma.backed || vma.shared || vma.cow) continue;
+    // The child gets no share of DONTFORK or WIPEONFORK memory.
+    if (!vma.backed || vma.shared || vma.cow || vma.dontfork || vma.wipeonfork)
+      continue;
     vma.cow = true;
     // Unchanged in the stub unless the VMA was writable.
     if (vma.prot & PROT_WRITE) TRY(batch.Add(start, vma.end, StubProt(vma)));
@@ -87,8 +89,22 @@ base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Fork() {
   child->brk_ = brk_;
   child->mmap_base_ = mmap_base_;
   for (const auto& [start, vma] : vmas_) {
-    if (vma.backed) file_.IncRef(vma.file_offset, vma.end - start);
-    child->vmas_.emplace(start, vma);
+    if (vma.dontfork) continue;  // MADV_DONTFORK: not in the child at all
+    Vma copy = vma;
+    copy.locked = false;  // Linux: locks are not inherited (nor MCL_FUTURE)
+    if (vma.wipeonfork) {
+      // MADV_WIPEONFORK: the child gets fresh zero memory there (and keeps
+      // the flag, as on Linux).
+      copy.cow = false;
+      if (vma.backed) {
+        auto fresh = file_.Allocate(vma.end - start);
+        if (!fresh) return std::unexpected(fresh.error());  // ~child frees
+        copy.file_offset = *fresh;
+      }
+    } else if (vma.backed) {
+      file_.IncRef(vma.file_offset, vma.end - start);
+    }
+    child->vmas_.emplace(start, std::move(copy));
   }
   return child;
 }
@@ -167,6 +183,10 @@ MemoryManager::Fault MemoryManager::HandleFault(uint64_t addr,
     return verdict(grown ? Fault::kResolved : Fault::kAppError);
   }
   const Vma& vma = it->second;
+  // A file page past EOF (when mapped) is SIGBUS; a PROT_NONE one is the
+  // app's SIGSEGV, as Linux checks the protection first.
+  if (vma.beyond_eof)
+    return verdict(vma.prot == PROT_NONE ? Fault::kAppError : Fault::kBusError);
   if (!vma.cow || !(vma.prot & PROT_WRITE)) {
     bool accessible = vma.backed && !vma.cow && vma.prot != PROT_NONE;
     return verdict(accessible ? Fault::kMaybeStale : Fault::kAppError);
@@ -181,6 +201,14 @@ MemoryManager::Fault MemoryManager::HandleFault(uint64_t addr,
     return verdict(Fault::kAppError);
   }
   return verdict(Fault::kResolved);
+}
+
+bool MemoryManager::IsBeyondEof(uint64_t addr) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = vmas_.upper_bound(addr);
+  if (it == vmas_.begin()) return false;
+  --it;
+  return addr < it->second.end && it->second.beyond_eof;
 }
 
 bool MemoryManager::IsCopyOnWrite(uint64_t addr) const {

@@ -244,5 +244,51 @@ TEST_F(ForkTest, BrkIsInherited) {
   EXPECT_EQ(child->mm->Brk(0), b);
 }
 
+TEST_F(ForkTest, DontForkAndWipeOnFork) {
+  uint64_t a = *mm_->Mmap(Anon(4 * P));
+  Fill(a, 4 * P, 0x55);
+  ASSERT_TRUE(mm_->Madvise(a + P, P, MADV_DONTFORK).has_value());
+  ASSERT_TRUE(mm_->Madvise(a + 2 * P, P, MADV_WIPEONFORK).has_value());
+  // The flags stay with their pages when the VMAs split again.
+  ASSERT_TRUE(mm_->Mprotect(a, 4 * P, PROT_READ).has_value());
+  ASSERT_TRUE(mm_->Mprotect(a, 4 * P, RW).has_value());
+  auto child = Fork();
+  // Only the pages that are shared are copy-on-write, on both sides.
+  EXPECT_TRUE(mm_->IsCopyOnWrite(a));
+  EXPECT_FALSE(mm_->IsCopyOnWrite(a + P));
+  EXPECT_FALSE(mm_->IsCopyOnWrite(a + 2 * P));
+  EXPECT_EQ(child->Read(a), 0x55);
+  uint8_t b;
+  EXPECT_EQ(child->mm->CopyIn(a + P, &b, 1).error(), base::Errno(EFAULT));
+  EXPECT_EQ(child->StubProt(a + P), -1);
+  EXPECT_EQ(child->Read(a + 2 * P), 0);
+  EXPECT_EQ(child->StubProt(a + 2 * P), RW);
+  EXPECT_EQ(child->Read(a + 3 * P), 0x55);
+  // 4 pages of the parent, one fresh page of the child.
+  EXPECT_EQ(file_->allocated(), 5 * P);
+  // WIPEONFORK stays in the child, DONTFORK has nothing left to apply to.
+  auto grandchild = std::make_unique<Child>();
+  grandchild->mm = *child->mm->Fork();
+  ASSERT_TRUE(grandchild->mm->Attach(grandchild->platform).has_value());
+  uint8_t w = 0x66;
+  ASSERT_TRUE(child->mm->CopyOut(a + 2 * P, &w, 1).has_value());
+  EXPECT_EQ(grandchild->Read(a + 2 * P), 0);
+  EXPECT_EQ(Read(a, 4 * P), std::vector<uint8_t>(4 * P, 0x55));
+  // DOFORK and KEEPONFORK undo them.
+  ASSERT_TRUE(mm_->Madvise(a, 4 * P, MADV_DOFORK).has_value());
+  ASSERT_TRUE(mm_->Madvise(a, 4 * P, MADV_KEEPONFORK).has_value());
+  auto again = Fork();
+  EXPECT_EQ(again->Read(a + P), 0x55);
+  EXPECT_EQ(again->Read(a + 2 * P), 0x55);
+}
+
+TEST_F(ForkTest, WipeOnForkNeedsPrivateAnonymousMemory) {
+  MmapOpts o = Anon(P);
+  o.shared = true;
+  uint64_t a = *mm_->Mmap(o);
+  EXPECT_EQ(mm_->Madvise(a, P, MADV_WIPEONFORK).error(), base::Errno(EINVAL));
+  EXPECT_TRUE(mm_->Madvise(a, P, MADV_DONTFORK).has_value());
+}
+
 }  // namespace
 }  // namespace mm::testing

@@ -1,4 +1,4 @@
-// MemoryManager: mmap(2), munmap(2), mprotect(2), madvise(2).
+// MemoryManager: mmap(2), munmap(2), mprotect(2).
 #include <fcntl.h>
 #include <sys/mman.h>
 
@@ -76,6 +76,17 @@ base::Result<uint64_t> MemoryManager::Mmap(const MmapOpts& opts) {
     if (addr == 0) addr = TRY(FindGapLocked(len));
   }
 
+  // Linux's order: mlock rights, then the locked and address-space limits
+  // (counting what MAP_FIXED replaces as gone, as Linux does).
+  const bool locked = opts.locked || lock_future_;
+  if (opts.locked && opts.limits.memlock == 0 && !opts.limits.ipc_lock)
+    return base::Err(EPERM);
+  if (locked && !MayLockLocked(len, opts.limits)) return base::Err(EAGAIN);
+  const uint64_t replaced = fixed ? MappedBytesLocked(addr, addr + len) : 0;
+  if (!MayExpandLocked(prot, opts.shared, opts.grows_down, len - replaced,
+                       opts.limits))
+    return base::Err(ENOMEM);
+
   // MAP_FIXED replaces: the old VMAs go now, their backing once the stub
   // maps the new pages (or nothing) there.
   Removed old;
@@ -92,15 +103,26 @@ base::Result<uint64_t> MemoryManager::Mmap(const MmapOpts& opts) {
           .name = std::move(name),
           .max_prot = max_prot,
           .source = std::move(source),
-          .source_offset = source_offset};
+          .source_offset = source_offset,
+          .locked = locked};
   auto inserted = InsertLocked(addr, std::move(vma));
-  if (inserted && vmas_.at(addr).backed) {
-    // MapFile replaced the old pages in the stub already.
-    for (const auto& b : old.backing) file_.Free(b.offset, b.len);
-  } else {
+  if (!inserted) {
     TRY(ReleaseLocked(old));
+    return std::unexpected(inserted.error());
   }
-  if (!inserted) return std::unexpected(inserted.error());
+  if (old.backing.empty()) return addr;
+  // MapFile replaced the old pages in the stub where the new VMAs are
+  // backed; where they are not (anonymous PROT_NONE, file pages past EOF)
+  // the old pages must leave the stub before their backing is freed.
+  for (auto it = vmas_.lower_bound(addr);
+       it != vmas_.end() && it->first < addr + len; ++it) {
+    if (it->second.backed) continue;
+    if (auto r = as_->Unmap(it->first, it->second.end - it->first); !r) {
+      LOG(Warning) << "mm: platform Unmap failed; leaking backing";
+      return std::unexpected(r.error());
+    }
+  }
+  for (const auto& b : old.backing) file_.Free(b.offset, b.len);
   return addr;
 }
 
@@ -118,7 +140,7 @@ base::Result<void> MemoryManager::Munmap(uint64_t addr, uint64_t length) {
 }
 
 base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
-                                           int prot) {
+                                           int prot, const Limits& limits) {
   if (!PageAligned(addr)) return base::Err(EINVAL);
   const int grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
   if (prot & ~(kProtMask | kProtSem | PROT_GROWSDOWN | PROT_GROWSUP))
@@ -145,8 +167,16 @@ base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
   for (uint64_t a = start; a < end;) {
     auto it = FindLocked(a);
     if (it == vmas_.end()) return base::Err(ENOMEM);
-    if (prot & ~it->second.max_prot) return base::Err(EACCES);
-    a = it->second.end;
+    const Vma& vma = it->second;
+    if (prot & ~vma.max_prot) return base::Err(EACCES);
+    // Linux's mprotect_fixup: memory turning into data must fit
+    // RLIMIT_DATA.
+    const uint64_t n = std::min(end, vma.end) - a;
+    if ((prot & PROT_WRITE) &&
+        !MayExpandLocked(prot, vma.shared, vma.grows_down, n, limits) &&
+        MayExpandLocked(vma.prot, vma.shared, vma.grows_down, n, limits))
+      return base::Err(ENOMEM);
+    a = vma.end;
   }
 
   SplitLocked(start);
@@ -158,6 +188,8 @@ base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
     if (vma.backed) {
       vma.prot = prot;
       TRY(batch.Add(it->first, vma.end, StubProt(vma)));
+    } else if (vma.beyond_eof) {
+      vma.prot = prot;  // Past EOF: never backed, whatever its prot.
     } else if (prot != PROT_NONE) {
       // A PROT_NONE reservation becomes usable: back it now.
       TRY(batch.Flush());
@@ -169,96 +201,6 @@ base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
     }
   }
   return batch.Flush();
-}
-
-base::Result<void> MemoryManager::Madvise(uint64_t addr, uint64_t length,
-                                          int advice) {
-  bool zap = false;
-  switch (advice) {
-    case MADV_DONTNEED:
-    case MADV_DONTNEED_LOCKED:
-    case MADV_FREE:
-      zap = true;
-      break;
-    // Hints about paging, huge pages, KSM, core dumps: nothing to do when
-    // all memory is populated up front. DONTFORK/WIPEONFORK matter once
-    // fork exists (TODO: record them in the VMA then).
-    case MADV_NORMAL:
-    case MADV_RANDOM:
-    case MADV_SEQUENTIAL:
-    case MADV_WILLNEED:
-    case MADV_DONTFORK:
-    case MADV_DOFORK:
-    case MADV_MERGEABLE:
-    case MADV_UNMERGEABLE:
-    case MADV_HUGEPAGE:
-    case MADV_NOHUGEPAGE:
-    case MADV_DONTDUMP:
-    case MADV_DODUMP:
-    case MADV_WIPEONFORK:
-    case MADV_KEEPONFORK:
-    case MADV_COLD:
-    case MADV_PAGEOUT:
-    case MADV_POPULATE_READ:
-    case MADV_POPULATE_WRITE:
-      break;
-    default:  // Includes MADV_REMOVE and MADV_HWPOISON (TODO).
-      return base::Err(EINVAL);
-  }
-  if (!PageAligned(addr)) return base::Err(EINVAL);
-  uint64_t len, end;
-  if (!PageUp(length, &len) || __builtin_add_overflow(addr, len, &end))
-    return base::Err(EINVAL);
-  if (len == 0) return {};
-
-  ChangeLock lock(this);
-  // Zapping copy-on-write memory gives whole VMAs fresh backing.
-  if (zap) {
-    SplitLocked(addr);
-    SplitLocked(end);
-  }
-  // Like Linux: act on the mapped parts, then report ENOMEM for any hole.
-  bool hole = false;
-  auto it = vmas_.upper_bound(addr);
-  if (it != vmas_.begin() && std::prev(it)->second.end > addr) --it;
-  for (uint64_t a = addr; a < end; ++it) {
-    if (it == vmas_.end() || it->first >= end) {
-      hole = true;
-      break;
-    }
-    if (it->first > a) hole = true;
-    const uint64_t start = it->first;
-    Vma& vma = it->second;
-    const uint64_t s = std::max(a, start), e = std::min(end, vma.end);
-    a = e;
-    if (!zap) continue;
-    // MADV_FREE is for private anonymous memory only.
-    if (advice == MADV_FREE && (vma.shared || vma.source))
-      return base::Err(EINVAL);
-    // Shared memory keeps its contents (they live in the shmem object or
-    // the page cache, not in the page tables DONTNEED drops).
-    if (!vma.backed || vma.shared) continue;
-    if (vma.cow) {
-      // The pages may still be another process's: never punch them. Drop
-      // this VMA's reference and start again from fresh (zero) backing.
-      TRY(RebackLocked(start, vma));
-      continue;
-    }
-    const uint64_t offset = vma.file_offset + (s - start);
-    uint8_t* p = file_.base() + offset;
-    if (fallocate(file_.fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                  static_cast<off_t>(offset), static_cast<off_t>(e - s)) != 0)
-      memset(p, 0, e - s);
-    // A private file mapping reads the file again, as after a fresh fault.
-    if (vma.source) {
-      uint64_t pos = vma.source_offset + (s - start);
-      if (!internal::ReadFileInto(*vma.source, pos, p, e - s)) {
-        LOG(Warning) << "mm: madvise: re-reading " << vma.name << " failed";
-      }
-    }
-  }
-  if (hole) return base::Err(ENOMEM);
-  return {};
 }
 
 }  // namespace mm

@@ -1,4 +1,5 @@
-// Random mmap/munmap/mprotect/mremap/madvise/writes in a small window,
+// Random mmap/munmap/mprotect/mremap/madvise (DONTNEED, VMA flags)/writes
+// in a small window,
 // checked page by page against a simple model of what Linux would do.
 #include <sys/mman.h>
 
@@ -24,6 +25,9 @@ struct Page {
   // Has memory-file backing: anonymous PROT_NONE memory gets it only when
   // mprotect first makes it accessible. WriteForce fails without it.
   bool backed;
+  // madvise flags (bit 0 DONTFORK, bit 1 DONTDUMP): Linux does not merge
+  // VMAs that differ in them, so mremap cannot take such a run.
+  int flags = 0;
 };
 
 class ModelTest : public MmTest {
@@ -72,7 +76,7 @@ class ModelTest : public MmTest {
   void Step(int step) {
     const uint64_t first = Rand(kPages);
     const uint64_t n = 1 + Rand(std::min<uint64_t>(8, kPages - first));
-    switch (Rand(7)) {
+    switch (Rand(8)) {
       case 0: {  // mmap MAP_FIXED
         int prot = RandProt();
         ASSERT_EQ(*mm_->Mmap(Anon(n * P, prot, Addr(first), true)),
@@ -134,7 +138,8 @@ class ModelTest : public MmTest {
         const uint64_t keep = std::min(n, new_n);
         bool ok = AllMapped(first, keep);
         for (uint64_t i = first; ok && i < first + keep; ++i)
-          ok = model_[i].prot == model_[first].prot;
+          ok = model_[i].prot == model_[first].prot &&
+               model_[i].flags == model_[first].flags;
         if (!ok) {
           ASSERT_EQ(r.error(), Errno(EFAULT)) << "step " << step;
           break;
@@ -144,10 +149,28 @@ class ModelTest : public MmTest {
         for (uint64_t i = 0; i < keep; ++i) moved[to + i] = model_[first + i];
         for (uint64_t i = keep; i < new_n; ++i)
           moved[to + i] = {model_[first].prot, 0,
-                           model_[first].prot != PROT_NONE};
+                           model_[first].prot != PROT_NONE,
+                           model_[first].flags};
         for (uint64_t i = first; i < first + n; ++i) model_.erase(i);
         for (uint64_t i = to; i < to + new_n; ++i) model_.erase(i);
         model_.insert(moved.begin(), moved.end());
+        break;
+      }
+      case 7: {  // madvise flags: split VMAs, change no page
+        static const int kAdvice[] = {MADV_DONTFORK, MADV_DOFORK, MADV_DONTDUMP,
+                                      MADV_DODUMP};
+        const uint64_t k = Rand(4);
+        auto r = mm_->Madvise(Addr(first), n * P, kAdvice[k]);
+        ASSERT_EQ(r.has_value(), AllMapped(first, n)) << "step " << step;
+        const int bit = k < 2 ? 1 : 2;
+        for (uint64_t i = first; i < first + n; ++i) {
+          auto it = model_.find(i);
+          if (it == model_.end()) continue;
+          if (k % 2 == 0)
+            it->second.flags |= bit;
+          else
+            it->second.flags &= ~bit;
+        }
         break;
       }
     }

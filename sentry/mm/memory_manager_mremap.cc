@@ -42,7 +42,8 @@ base::Result<void> MemoryManager::ExtendLocked(VmaMap::iterator last,
 base::Result<uint64_t> MemoryManager::MoveLocked(uint64_t old_addr,
                                                  uint64_t old_len,
                                                  uint64_t new_addr,
-                                                 uint64_t new_len) {
+                                                 uint64_t new_len,
+                                                 bool dontunmap) {
   const uint64_t old_end = old_addr + old_len;
   SplitLocked(old_addr);
   SplitLocked(old_end);
@@ -68,19 +69,50 @@ base::Result<uint64_t> MemoryManager::MoveLocked(uint64_t old_addr,
   // The backing now belongs to the new VMAs: unmap, but do not free.
   if (any_backed) TRY(as_->Unmap(old_addr, old_len));
   if (new_len > old_len) TRY(ExtendLocked(last, new_addr + new_len));
+  if (dontunmap) {
+    // MREMAP_DONTUNMAP: the old VMAs stay, emptied as Linux's page tables
+    // are. Private memory faults in afresh there (zeros, or the file's
+    // bytes); shared memory shows the same pages as before, so both ranges
+    // reference them. Locks stay with the moved range.
+    for (auto& [start, vma] : pieces) {
+      const uint64_t moved_at = new_addr + (start - old_addr);
+      Vma old = vmas_.at(moved_at);
+      old.end = start + (old.end - moved_at);
+      old.locked = false;
+      if (old.shared && old.backed) {
+        const uint64_t len = old.end - start;
+        file_.IncRef(old.file_offset, len);
+        if (auto r = as_->MapFile(start, len, old.file_offset, StubProt(old));
+            !r) {
+          (void)as_->Unmap(start, len);  // best effort; the reference leaks
+          return std::unexpected(r.error());
+        }
+        vmas_.emplace(start, std::move(old));
+        continue;
+      }
+      old.backed = false;
+      old.cow = false;
+      old.file_offset = 0;
+      TRY(InsertLocked(start, std::move(old)));
+    }
+  }
   return new_addr;
 }
 
 base::Result<uint64_t> MemoryManager::Mremap(uint64_t old_addr,
                                              uint64_t old_length,
                                              uint64_t new_length, int flags,
-                                             uint64_t new_addr) {
+                                             uint64_t new_addr,
+                                             const Limits& limits) {
   if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
     return base::Err(EINVAL);
   if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
     return base::Err(EINVAL);
-  // TODO: MREMAP_DONTUNMAP (leaves the old range mapped, empty).
-  if (flags & MREMAP_DONTUNMAP) return base::Err(EINVAL);
+  // MREMAP_DONTUNMAP always moves and never resizes (Linux compares the
+  // lengths as given).
+  const bool dontunmap = flags & MREMAP_DONTUNMAP;
+  if (dontunmap && (!(flags & MREMAP_MAYMOVE) || old_length != new_length))
+    return base::Err(EINVAL);
   if (!PageAligned(old_addr)) return base::Err(EINVAL);
   uint64_t old_len, new_len, old_end;
   if (!PageUp(old_length, &old_len) || !PageUp(new_length, &new_len) ||
@@ -104,6 +136,8 @@ base::Result<uint64_t> MemoryManager::Mremap(uint64_t old_addr,
       bool same = a.prot == b.prot && a.shared == b.shared &&
                   a.grows_down == b.grows_down && a.name == b.name &&
                   a.max_prot == b.max_prot && a.source == b.source &&
+                  a.dontfork == b.dontfork && a.wipeonfork == b.wipeonfork &&
+                  a.dontdump == b.dontdump && a.locked == b.locked &&
                   (!a.source || a.source_offset + (it->first - first->first) ==
                                     b.source_offset);
       if (!same) return base::Err(EFAULT);
@@ -112,6 +146,17 @@ base::Result<uint64_t> MemoryManager::Mremap(uint64_t old_addr,
       if (next == vmas_.end() || next->first != b.end) return base::Err(EFAULT);
       it = next;
     }
+  };
+
+  // Growth (and a range DONTUNMAP keeps) must fit the limits: EAGAIN for
+  // locked memory, ENOMEM for RLIMIT_AS/DATA, as Linux's resize checks.
+  auto may_grow = [&](const Vma& vma, uint64_t more)
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> base::Result<void> {
+    if (more == 0) return {};
+    if (vma.locked && !MayLockLocked(more, limits)) return base::Err(EAGAIN);
+    if (!MayExpandLocked(vma.prot, vma.shared, vma.grows_down, more, limits))
+      return base::Err(ENOMEM);
+    return {};
   };
 
   if (flags & MREMAP_FIXED) {
@@ -125,12 +170,22 @@ base::Result<uint64_t> MemoryManager::Mremap(uint64_t old_addr,
     if (keep == 0) return base::Err(EINVAL);
     // Validate the source before destroying anything (Linux unmaps the
     // destination first; failing earlier is kinder and allowed).
-    TRY(movable(old_addr + keep));
+    auto last = TRY(movable(old_addr + keep));
+    // What the destination held is unmapped first, as Linux does.
+    uint64_t more = new_len - keep + (dontunmap ? old_len : 0);
+    more -= std::min(more, MappedBytesLocked(new_addr, new_addr + new_len));
+    TRY(may_grow(last->second, more));
     TRY(UnmapLocked(new_addr, new_addr + new_len));
     if (old_len > new_len) TRY(UnmapLocked(old_addr + new_len, old_end));
-    return MoveLocked(old_addr, keep, new_addr, new_len);
+    return MoveLocked(old_addr, keep, new_addr, new_len, dontunmap);
   }
 
+  if (dontunmap) {
+    auto last = TRY(movable(old_end));
+    TRY(may_grow(last->second, old_len));
+    const uint64_t dest = TRY(FindGapLocked(new_len));
+    return MoveLocked(old_addr, old_len, dest, new_len, /*dontunmap=*/true);
+  }
   if (old_len >= new_len) {
     // Shrinking is an munmap of the tail; Linux checks nothing else.
     if (old_len > new_len) TRY(UnmapLocked(old_addr + new_len, old_end));
@@ -140,6 +195,7 @@ base::Result<uint64_t> MemoryManager::Mremap(uint64_t old_addr,
   // ones Linux says EINVAL.
   if (old_len == 0) return base::Err(EINVAL);
   auto last = TRY(movable(old_end));
+  TRY(may_grow(last->second, new_len - old_len));
 
   uint64_t new_end;
   if (last->second.end == old_end &&

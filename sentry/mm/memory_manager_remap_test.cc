@@ -137,8 +137,11 @@ TEST_F(RemapTest, Checks) {
   EXPECT_EQ(mm_->Mremap(A, P, 2 * P, 0x80, 0).error(), Errno(EINVAL));
   EXPECT_EQ(mm_->Mremap(A, P, 2 * P, MREMAP_FIXED, 0x20000000).error(),
             Errno(EINVAL));
-  EXPECT_EQ(mm_->Mremap(A, P, P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0).error(),
-            Errno(EINVAL));
+  // MREMAP_DONTUNMAP: a move, without resizing.
+  EXPECT_EQ(mm_->Mremap(A, P, P, MREMAP_DONTUNMAP, 0).error(), Errno(EINVAL));
+  EXPECT_EQ(
+      mm_->Mremap(A, P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0).error(),
+      Errno(EINVAL));
   EXPECT_EQ(mm_->Mremap(A + 1, P, 2 * P, 0, 0).error(), Errno(EINVAL));
   EXPECT_EQ(mm_->Mremap(A, P, 0, 0, 0).error(), Errno(EINVAL));
   EXPECT_EQ(mm_->Mremap(A, 0, P, MREMAP_MAYMOVE, 0).error(), Errno(EINVAL));
@@ -216,9 +219,18 @@ TEST_F(RemapTest, FileMappingCopiesTheFile) {
   auto f = MakeFile(2 * P + 100);
   uint64_t a = *mm_->Mmap(FileMap(f, 4 * P, PROT_READ));
   EXPECT_EQ(Read(a, 2 * P + 100), f->data);
-  // Past EOF reads as zero (Linux would SIGBUS past the last page).
-  EXPECT_EQ(Read(a + 2 * P + 100, 2 * P - 100),
-            std::vector<uint8_t>(2 * P - 100, 0));
+  // The rest of the page holding EOF reads as zero; the page after it is
+  // not there (SIGBUS for the app, EFAULT for the sentry).
+  EXPECT_EQ(Read(a + 2 * P + 100, P - 100), std::vector<uint8_t>(P - 100, 0));
+  EXPECT_FALSE(mm_->IsBeyondEof(a + 2 * P));
+  EXPECT_TRUE(mm_->IsBeyondEof(a + 3 * P));
+  uint8_t x;
+  EXPECT_EQ(mm_->CopyIn(a + 3 * P, &x, 1).error(), Errno(EFAULT));
+  uint64_t changes;
+  EXPECT_EQ(mm_->HandleFault(a + 3 * P + 5, kNoStackLimit, &changes),
+            MemoryManager::Fault::kBusError);
+  EXPECT_EQ(mm_->HandleFault(a + 2 * P + 5, kNoStackLimit, &changes),
+            MemoryManager::Fault::kMaybeStale);
   EXPECT_EQ(mm_->Vmas()[0].name, "/vector");
   // With an offset.
   uint64_t b = *mm_->Mmap(FileMap(f, P, PROT_READ, P));
@@ -297,7 +309,86 @@ TEST_F(RemapTest, GrowingAFileMappingReadsOn) {
   uint64_t b = *mm_->Mremap(A, 3 * P, 4 * P, MREMAP_MAYMOVE, 0);
   EXPECT_EQ(Read(b, 3 * P),
             std::vector<uint8_t>(f->data.begin() + P, f->data.end()));
-  EXPECT_EQ(Read(b + 3 * P, P), std::vector<uint8_t>(P, 0));  // past EOF
+  EXPECT_TRUE(mm_->IsBeyondEof(b + 3 * P));  // past EOF: SIGBUS
+  // Linux's /proc/self/maps shows one VMA.
+  ASSERT_EQ(mm_->Vmas().size(), 1u);
+  EXPECT_EQ(mm_->Vmas()[0].end, b + 4 * P);
+}
+
+TEST_F(RemapTest, MappingWhollyPastEndOfFile) {
+  auto f = MakeFile(P);
+  uint64_t a = *mm_->Mmap(FileMap(f, 2 * P, PROT_READ, 4 * P));
+  EXPECT_TRUE(mm_->IsBeyondEof(a));
+  EXPECT_TRUE(mm_->IsBeyondEof(a + P));
+  EXPECT_EQ(file_->allocated(), 0u);
+  // mprotect changes nothing in the stub; PROT_NONE makes it SIGSEGV.
+  ASSERT_TRUE(mm_->Mprotect(a, P, PROT_NONE).has_value());
+  uint64_t changes;
+  EXPECT_EQ(mm_->HandleFault(a, kNoStackLimit, &changes),
+            MemoryManager::Fault::kAppError);
+  EXPECT_EQ(mm_->HandleFault(a + P, kNoStackLimit, &changes),
+            MemoryManager::Fault::kBusError);
+  EXPECT_EQ(file_->allocated(), 0u);
+}
+
+TEST_F(RemapTest, MapFixedPastEofUnmapsWhatWasThere) {
+  ASSERT_EQ(*mm_->Mmap(Anon(4 * P, RW, A, true)), A);
+  Fill(A, 4 * P, 5);
+  auto f = MakeFile(P + 10);
+  ASSERT_EQ(*mm_->Mmap(FileMap(f, 4 * P, PROT_READ, 0, A)), A);
+  // The fixture checks that the stub maps nothing past EOF; the old pages
+  // are freed.
+  EXPECT_TRUE(mm_->IsBeyondEof(A + 2 * P));
+  EXPECT_EQ(file_->allocated(), 2 * P);
+  uint64_t off;
+  int prot;
+  EXPECT_FALSE(stub().Lookup(A + 3 * P, &off, &prot));
+  // Wholly past EOF too.
+  ASSERT_EQ(*mm_->Mmap(Anon(2 * P, RW, A + 8 * P, true)), A + 8 * P);
+  ASSERT_EQ(*mm_->Mmap(FileMap(f, 2 * P, PROT_READ, 4 * P, A + 8 * P)),
+            A + 8 * P);
+  EXPECT_FALSE(stub().Lookup(A + 8 * P, &off, &prot));
+  EXPECT_EQ(file_->allocated(), 2 * P);
+}
+
+TEST_F(RemapTest, DontUnmapLeavesEmptyPrivateMemory) {
+  ASSERT_EQ(*mm_->Mmap(Anon(2 * P, RW, A, true)), A);
+  Fill(A, 2 * P, 7);
+  uint64_t b =
+      *mm_->Mremap(A, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+  ASSERT_NE(b, A);
+  EXPECT_EQ(Read(b, 2 * P), std::vector<uint8_t>(2 * P, 7));
+  EXPECT_EQ(Read(A, 2 * P), std::vector<uint8_t>(2 * P, 0));
+  Fill(A, P, 8);
+  EXPECT_EQ(Read(b, P), std::vector<uint8_t>(P, 7));
+  EXPECT_EQ(file_->allocated(), 4 * P);
+}
+
+TEST_F(RemapTest, DontUnmapKeepsSharedPagesInBoth) {
+  MmapOpts o = Anon(P, RW, A, true);
+  o.shared = true;
+  ASSERT_EQ(*mm_->Mmap(o), A);
+  Fill(A, P, 3);
+  const uint64_t b = A + 16 * P;
+  ASSERT_EQ(*mm_->Mremap(A, P, P,
+                         MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, b),
+            b);
+  EXPECT_EQ(Read(A, P), std::vector<uint8_t>(P, 3));
+  Fill(b, P, 4);
+  EXPECT_EQ(Read(A, P), std::vector<uint8_t>(P, 4));
+  EXPECT_EQ(file_->allocated(), P);
+  ASSERT_TRUE(mm_->Munmap(b, P).has_value());
+  EXPECT_EQ(Read(A, P), std::vector<uint8_t>(P, 4));
+}
+
+TEST_F(RemapTest, DontUnmapRereadsPrivateFileMappings) {
+  auto f = MakeFile(2 * P);
+  ASSERT_EQ(*mm_->Mmap(FileMap(f, 2 * P, RW, 0, A)), A);
+  Fill(A, P, 9);
+  uint64_t b =
+      *mm_->Mremap(A, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+  EXPECT_EQ(Read(A, 2 * P), f->data);
+  EXPECT_EQ(Read(b, P), std::vector<uint8_t>(P, 9));
 }
 
 }  // namespace

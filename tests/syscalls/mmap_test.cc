@@ -28,15 +28,6 @@ char* MapAnon(size_t len, int prot = PROT_READ | PROT_WRITE, int extra = 0) {
   return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
 }
 
-// True if [addr, addr+len) is unmapped: MAP_FIXED_NOREPLACE succeeds there.
-bool IsUnmapped(char* addr, size_t len) {
-  void* p = mmap(addr, len, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  if (p == MAP_FAILED) return false;
-  munmap(p, len);
-  return p == addr;
-}
-
 TEST(MmapAnonTest, PrivateMappingIsZeroedAndWritable) {
   char* p = MapAnon(2 * kPage);
   ASSERT_NE(p, nullptr);

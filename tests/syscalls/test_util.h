@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,6 +202,15 @@ inline size_t PageSize() {
 // A regular, non-empty, world-readable file present on every Debian 12
 // system (it is a symlink to ../usr/lib/os-release; open(2) follows it).
 inline constexpr const char kRegularFile[] = "/etc/os-release";
+
+// True if [addr, addr+len) is unmapped: MAP_FIXED_NOREPLACE succeeds there.
+inline bool IsUnmapped(void* addr, size_t len) {
+  void* p = ::mmap(addr, len, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED) return false;
+  ::munmap(p, len);
+  return p == addr;
+}
 
 // Runs `body` in a forked child; returns its exit code (0: success, else
 // the step that went wrong), 128 + N if signal N killed it, -1 if fork or
