@@ -1,12 +1,21 @@
 // Memory mapping: mmap(2), munmap(2), mprotect(2), mremap(2), madvise(2),
 // brk(2).
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 
 #include "syscalls/common.h"
 
 namespace syscalls {
 namespace {
+
+// personality(READ_IMPLIES_EXEC): a readable mapping is executable too
+// (in mprotect, as if every mapping had VM_MAYEXEC).
+int WithReadImpliesExec(const Task& t, int prot) {
+  if ((prot & PROT_READ) && (t.personality & READ_IMPLIES_EXEC))
+    prot |= PROT_EXEC;
+  return prot;
+}
 
 // Mmap implements Linux syscall mmap(2).
 Result<uint64_t> Mmap(Task& t, uint64_t addr, uint64_t length, int prot,
@@ -15,6 +24,7 @@ Result<uint64_t> Mmap(Task& t, uint64_t addr, uint64_t length, int prot,
   if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
     return Err(EINVAL);
   if (offset % mm::kPageSize) return Err(EINVAL);
+  prot = WithReadImpliesExec(t, prot);
   mm::MmapOpts opts{
       .addr = addr,
       .length = length,
@@ -43,7 +53,7 @@ Result<void> Munmap(Task& t, uint64_t addr, uint64_t length) {
 // Mprotect implements Linux syscall mprotect(2).
 // The memory manager checks prot (PROT_GROWSDOWN, PROT_SEM...) as Linux.
 Result<void> Mprotect(Task& t, uint64_t addr, uint64_t length, int prot) {
-  return t.mm().Mprotect(addr, length, prot);
+  return t.mm().Mprotect(addr, length, WithReadImpliesExec(t, prot));
 }
 
 // Mremap implements Linux syscall mremap(2).

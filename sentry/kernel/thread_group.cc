@@ -52,6 +52,11 @@ void ThreadGroup::CopyFrom(const ThreadGroup& parent) {
   exe_path_ = exe;
 }
 
+bool ThreadGroup::HandlersShared() const {
+  absl::MutexLock lock(&mu_);
+  return sighand_.use_count() > 1;
+}
+
 void ThreadGroup::ShareHandlers(const ThreadGroup& parent) {
   std::shared_ptr<Handlers> shared = [&] {
     absl::MutexLock lock(&parent.mu_);

@@ -50,6 +50,8 @@ class ThreadGroup {
   // clone(2) with CLONE_SIGHAND but not CLONE_THREAD: this new process
   // and `parent` share one table of dispositions (Linux's sighand_struct).
   void ShareHandlers(const ThreadGroup& parent);
+  // Another process shares the table (unshare(2) refuses CLONE_SIGHAND).
+  bool HandlersShared() const;
   // execve: handled signals go back to their default action (ignored ones
   // stay ignored). A shared table is left to the others (Linux's
   // unshare_sighand).
