@@ -78,8 +78,9 @@ Result<void> Prlimit64(Task& t, int pid, int resource, UserPtr<rlimit> in,
 void RegisterRlimit(Registrar& r) {
   const char* kNotEnforced =
       "recorded; enforced: NOFILE, STACK, NPROC (at fork/clone), "
-      "SIGPENDING (per queue, not per user), NICE and RTPRIO (sched); "
-      "not AS, DATA, FSIZE, CPU, MEMLOCK, CORE, LOCKS, MSGQUEUE, RTTIME";
+      "SIGPENDING (per queue, not per user), NICE and RTPRIO (sched), FSIZE "
+      "(tmpfs and host files), CPU; not AS, DATA, MEMLOCK, LOCKS, MSGQUEUE, "
+      "CORE (no core dumps are written), RTTIME (no real-time scheduling)";
   r.Partial<&Getrlimit>(SYS_getrlimit, kNotEnforced);
   r.Partial<&Setrlimit>(SYS_setrlimit, kNotEnforced);
   r.Partial<&Prlimit64>(SYS_prlimit64, kNotEnforced);

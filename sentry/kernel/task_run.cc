@@ -46,8 +46,12 @@ void Task::Run() {
       case platform::Trap::Kind::kSyscall:
         HandleSyscall();
         // Linux's send_sig(SIGXFSZ, current, 0): to this thread, SI_USER
-        // from its own process.
-        if (fsize.TakeExceeded())
+        // from its own process, when the call failed for the limit. (A
+        // write the syscall layer retried after a short write hits the
+        // limit on the retry, but returns the bytes written: no signal,
+        // as Linux, which makes no retry.)
+        if (fsize.TakeExceeded() &&
+            regs_.rax == static_cast<uint64_t>(-int64_t{EFBIG}))
           SendSignal(MakeSigInfoFrom(SIGXFSZ, SI_USER, tg_->pid(),
                                      tg_->creds().ruid));
         break;
