@@ -185,20 +185,32 @@ void CountXcpu(int, siginfo_t* info, void*) {
   g_xcpu_count.fetch_add(1);
 }
 
-// Spins in user mode until `count` SIGXCPUs arrived (or the net gives up).
+// How long a child may spin before it counts as a hang: CPU time comes
+// slowly on a loaded machine.
+constexpr int64_t kSpinSafetyNs = 60 * kNsPerSecond;
+
+// Spins in user mode (a clock read per ~1 ms of arithmetic) until `count`
+// SIGXCPUs arrived, or for good when `count` is 0 (until killed); gives up
+// after kSpinSafetyNs of wall time.
 void SpinUntilXcpu(int count) {
-  SafetyNet net;
-  while (g_xcpu_count.load() < count && !SafetyNet::TimedOut()) BurnABit();
+  const int64_t give_up = ClockNs(CLOCK_MONOTONIC) + kSpinSafetyNs;
+  while ((count == 0 || g_xcpu_count.load() < count) &&
+         ClockNs(CLOCK_MONOTONIC) < give_up)
+    BurnABit();
+}
+
+bool CatchXcpu() {
+  struct sigaction sa = {};
+  sa.sa_sigaction = CountXcpu;
+  sa.sa_flags = SA_SIGINFO;
+  return sigaction(SIGXCPU, &sa, nullptr) == 0;
 }
 
 // At the soft limit SIGXCPU (from the kernel), and the soft limit moves
 // up by a second, so one more comes each second of CPU time.
 TEST(RlimitCpuTest, SoftLimitEverySecond) {
   EXPECT_EQ(InChild([] {
-              struct sigaction sa = {};
-              sa.sa_sigaction = CountXcpu;
-              sa.sa_flags = SA_SIGINFO;
-              CHILD_CHECK(1, sigaction(SIGXCPU, &sa, nullptr) == 0);
+              CHILD_CHECK(1, CatchXcpu());
               const struct rlimit r = {1, RLIM_INFINITY};
               CHILD_CHECK(2, setrlimit(RLIMIT_CPU, &r) == 0);
               SpinUntilXcpu(2);
@@ -220,27 +232,28 @@ TEST(RlimitCpuTest, SoftLimitEverySecond) {
 TEST(RlimitCpuTest, HardLimitKills) {
   EXPECT_EQ(InChild([] {
               CHILD_CHECK(1, signal(SIGXCPU, SIG_IGN) != SIG_ERR);
-              const struct rlimit r = {1, 2};
+              const struct rlimit r = {1, 1};
               CHILD_CHECK(2, setrlimit(RLIMIT_CPU, &r) == 0);
-              SafetyNet net;
-              while (!SafetyNet::TimedOut()) BurnABit();
+              SpinUntilXcpu(0);
               return 3;
             }),
             128 + SIGKILL);
 }
 
-// A forked child inherits the limit, measured on its own CPU time.
+// A forked child inherits the limit, measured on its own CPU time: the
+// parent, which spent less than a second, gets nothing.
 TEST(RlimitCpuTest, InheritedByFork) {
   EXPECT_EQ(InChild([] {
-              const struct rlimit r = {1, 1};
-              CHILD_CHECK(1, setrlimit(RLIMIT_CPU, &r) == 0);
+              CHILD_CHECK(1, CatchXcpu());
+              const struct rlimit r = {1, RLIM_INFINITY};
+              CHILD_CHECK(2, setrlimit(RLIMIT_CPU, &r) == 0);
               const int code = InChild([] {
-                SafetyNet net;
-                while (!SafetyNet::TimedOut()) BurnABit();
-                return 2;
+                SpinUntilXcpu(1);
+                return g_xcpu_count == 1 ? 0 : 1;
               });
-              // The parent used no second of CPU: still alive.
-              return code == 128 + SIGKILL ? 0 : 3;
+              CHILD_CHECK(3, code == 0);
+              CHILD_CHECK(4, g_xcpu_count == 0);
+              return 0;
             }),
             0);
 }
