@@ -35,11 +35,14 @@ void CpuLimit::Update() {
   absl::MutexLock lock(&mu_);
   if (stopped_) return;
   const rlimit r = tg_.GetRlimit(RLIMIT_CPU);
-  if (r.rlim_cur == RLIM_INFINITY) {
+  const int64_t deadline = LimitNs(r.rlim_cur);
+  // A limit no CPU clock reaches (292 years and more) costs no sampling.
+  if (r.rlim_cur == RLIM_INFINITY ||
+      deadline == std::numeric_limits<int64_t>::max()) {
     alarm_.Unset();
     return;
   }
-  alarm_.Set(Clock(), LimitNs(r.rlim_cur));
+  alarm_.Set(Clock(), deadline);
 }
 
 void CpuLimit::Stop() {
