@@ -50,12 +50,14 @@ void CountXfsz(int, siginfo_t* info, void*) {
   g_xfsz_pid.store(info->si_pid);
 }
 
-bool CatchXfsz() {
+bool Catch(int sig, void (*fn)(int, siginfo_t*, void*)) {
   struct sigaction sa = {};
-  sa.sa_sigaction = CountXfsz;
+  sa.sa_sigaction = fn;
   sa.sa_flags = SA_SIGINFO;
-  return sigaction(SIGXFSZ, &sa, nullptr) == 0;
+  return sigaction(sig, &sa, nullptr) == 0;
 }
+
+bool CatchXfsz() { return Catch(SIGXFSZ, CountXfsz); }
 
 // write(2) writes up to the limit, then fails with EFBIG and SIGXFSZ (from
 // the caller itself, SI_USER); pwrite and O_APPEND the same.
@@ -199,12 +201,7 @@ void SpinUntilXcpu(int count) {
     BurnABit();
 }
 
-bool CatchXcpu() {
-  struct sigaction sa = {};
-  sa.sa_sigaction = CountXcpu;
-  sa.sa_flags = SA_SIGINFO;
-  return sigaction(SIGXCPU, &sa, nullptr) == 0;
-}
+bool CatchXcpu() { return Catch(SIGXCPU, CountXcpu); }
 
 // At the soft limit SIGXCPU (from the kernel), and the soft limit moves
 // up by a second, so one more comes each second of CPU time.
@@ -216,11 +213,12 @@ TEST(RlimitCpuTest, SoftLimitEverySecond) {
               SpinUntilXcpu(2);
               CHILD_CHECK(3, g_xcpu_count >= 2);
               CHILD_CHECK(4, g_xcpu_code == SI_KERNEL);
-              // Linux compares tick-sampled times, which may trail the
-              // precise clock by a few ticks: allow 10%.
-              CHILD_CHECK(5, g_xcpu_cpu_ns[0] >= kNsPerSecond * 9 / 10);
+              // Not at once, nor both together. Linux compares tick-sampled
+              // times, which on a loaded machine may run well ahead of the
+              // precise clock read here: only half a second is certain.
+              CHILD_CHECK(5, g_xcpu_cpu_ns[0] >= kNsPerSecond / 2);
               CHILD_CHECK(6, g_xcpu_cpu_ns[1] - g_xcpu_cpu_ns[0] >=
-                                 kNsPerSecond * 9 / 10);
+                                 kNsPerSecond / 2);
               CHILD_CHECK(7, g_xcpu_soft[0] == 2);
               CHILD_CHECK(8, g_xcpu_soft[1] == 3);
               return 0;
