@@ -149,8 +149,7 @@ void RegisterClone(Registrar& r) {
                       "lists yet), CLONE_NEWUTS, CLONE_NEWIPC; NEWNS, "
                       "NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are EPERM")
       .Show(SYS_unshare, 0, ArgKind::kHex);
-  r.Partial<&Setns>(SYS_setns,
-                    "no namespace files exist: EBADF or EINVAL");
+  r.Partial<&Setns>(SYS_setns, "no namespace files exist: EBADF or EINVAL");
 }
 
 }  // namespace syscalls

@@ -156,8 +156,7 @@ TEST_F(PtraceTest, VsyscallNeverReachesTheHost) {
   const Trap trap = ctx_->Switch(*as_, regs);
   ASSERT_EQ(trap.kind, Kind::kPageFault) << KindName(trap.kind);
   EXPECT_EQ(trap.info.si_signo, SIGSEGV);
-  EXPECT_EQ(reinterpret_cast<uint64_t>(trap.info.si_addr),
-            0xffffffffff600000u);
+  EXPECT_EQ(reinterpret_cast<uint64_t>(trap.info.si_addr), 0xffffffffff600000u);
   EXPECT_EQ(regs.rip, 0xffffffffff600000u);
   EXPECT_EQ(regs.rsp, rsp - 8);  // the return address is pushed
 }

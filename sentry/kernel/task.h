@@ -173,7 +173,8 @@ class Task {
   std::atomic<int> pdeath_signal{0};
   bool no_new_privs = false;
   // personality(2): per thread as on Linux, copied by clone; execve keeps
-  // it but READ_IMPLIES_EXEC (and PER_CLEAR_ON_SETID on a set-id exec).
+  // it but READ_IMPLIES_EXEC (set-id execs, which would drop
+  // PER_CLEAR_ON_SETID, do not exist yet).
   uint32_t personality = 0;
   // The UTS and IPC namespaces (namespaces.h): inherited by clone,
   // replaced by clone's and unshare's CLONE_NEW* flags.

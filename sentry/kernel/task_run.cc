@@ -18,9 +18,7 @@ namespace {
 class TaskFileSizeLimit : public vfs::FileSizeLimit {
  public:
   explicit TaskFileSizeLimit(const ThreadGroup& tg) : tg_(tg) {}
-  uint64_t Get() const override {
-    return tg_.GetRlimit(RLIMIT_FSIZE).rlim_cur;
-  }
+  uint64_t Get() const override { return tg_.GetRlimit(RLIMIT_FSIZE).rlim_cur; }
   void Exceeded() override { exceeded_ = true; }
   bool TakeExceeded() { return std::exchange(exceeded_, false); }
 
@@ -52,8 +50,8 @@ void Task::Run() {
         // as Linux, which makes no retry.)
         if (fsize.TakeExceeded() &&
             regs_.rax == static_cast<uint64_t>(-int64_t{EFBIG}))
-          SendSignal(MakeSigInfoFrom(SIGXFSZ, SI_USER, tg_->pid(),
-                                     tg_->creds().ruid));
+          SendSignal(
+              MakeSigInfoFrom(SIGXFSZ, SI_USER, tg_->pid(), tg_->creds().ruid));
         break;
       case platform::Trap::Kind::kPageFault:
       case platform::Trap::Kind::kSignal:

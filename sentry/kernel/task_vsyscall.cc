@@ -53,9 +53,10 @@ bool Task::EmulateVsyscall(uint64_t fault_addr) {
     ForceSignal(MakeSigInfo(SIGSEGV, SI_KERNEL));
     return true;
   }
-  regs_.rax = result ? *result
-                     : static_cast<uint64_t>(
-                           -static_cast<int64_t>(result.error().value));
+  regs_.rax =
+      result
+          ? *result
+          : static_cast<uint64_t>(-static_cast<int64_t>(result.error().value));
   regs_.rip = *caller;
   regs_.rsp += 8;
   return true;

@@ -9,11 +9,11 @@
 // poller (host_poller.h) notifies. The host fd's own O_NONBLOCK is left
 // alone: its open file description is shared with whoever started us.
 #include <asm/termbits.h>  // the kernel's 36-byte termios, not glibc's
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -32,11 +32,12 @@ __attribute__((constructor)) void Probe() {
   const char* fd = getenv(kProbeEnv);
   if (fd == nullptr) return;
   int local = 0;
-  void* map = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* map =
+      mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   char buf[256];
-  const int n = snprintf(buf, sizeof(buf), "%lx %p %p %lx\n",
-                         Personality(kQuery), static_cast<void*>(&local), map,
-                         syscall(SYS_brk, 0));
+  const int n =
+      snprintf(buf, sizeof(buf), "%lx %p %p %lx\n", Personality(kQuery),
+               static_cast<void*>(&local), map, syscall(SYS_brk, 0));
   (void)!write(atoi(fd), buf, n);
   _exit(0);
 }
@@ -49,7 +50,8 @@ std::string ExecProbe(unsigned long persona) {
   if (pid == 0) {
     close(fds[0]);
     if (Personality(persona) < 0) _exit(1);
-    const std::string env = std::string(kProbeEnv) + "=" + std::to_string(fds[1]);
+    const std::string env =
+        std::string(kProbeEnv) + "=" + std::to_string(fds[1]);
     char* const argv[] = {const_cast<char*>("probe"), nullptr};
     char* const envp[] = {const_cast<char*>(env.c_str()), nullptr};
     execve("/proc/self/exe", argv, envp);
@@ -66,8 +68,8 @@ std::string ExecProbe(unsigned long persona) {
 
 // Some hosts close "/" to other users (0700): a non-root user cannot
 // execve anything there.
-#define SKIP_IF_CANNOT_EXEC_SELF()                                  \
-  if (access("/proc/self/exe", X_OK) != 0)                          \
+#define SKIP_IF_CANNOT_EXEC_SELF()         \
+  if (access("/proc/self/exe", X_OK) != 0) \
   GTEST_SKIP() << "this user cannot execve this binary: " << ErrnoName(errno)
 
 // Puts the caller's persona back, whatever a test did.
@@ -130,8 +132,8 @@ TEST_F(PersonalityTest, ExecKeepsItButReadImpliesExec) {
   SKIP_IF_CANNOT_EXEC_SELF();
   EXPECT_EQ(ReportedPersona(ExecProbe(ADDR_NO_RANDOMIZE)),
             static_cast<unsigned long>(ADDR_NO_RANDOMIZE));
-  EXPECT_EQ(ReportedPersona(ExecProbe(ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC |
-                                      SHORT_INODE)),
+  EXPECT_EQ(ReportedPersona(
+                ExecProbe(ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC | SHORT_INODE)),
             static_cast<unsigned long>(ADDR_NO_RANDOMIZE | SHORT_INODE));
 }
 

@@ -76,8 +76,8 @@ TEST(UtsTest, SethostnameNeedsCapSysAdmin) {
               CHILD_CHECK(6, unshare(CLONE_NEWUTS) == -1 && errno == EPERM);
               CHILD_CHECK(7, unshare(CLONE_NEWIPC) == -1 && errno == EPERM);
               CHILD_CHECK(8, unshare(CLONE_NEWNS) == -1 && errno == EPERM);
-              CHILD_CHECK(9, syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, 0,
-                                     0, 0) == -1 &&
+              CHILD_CHECK(9, syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, 0, 0,
+                                     0) == -1 &&
                                  errno == EPERM);
               return 0;
             }),
@@ -88,33 +88,34 @@ TEST(UtsTest, SethostnameInNewNamespace) {
   REQUIRE_CAP_SYS_ADMIN();
   const std::string outside = Nodename();
   const std::string outside_domain = Domainname();
-  EXPECT_EQ(InChild([&] {
-              CHILD_CHECK(1, unshare(CLONE_NEWUTS) == 0);
-              // A copy: the names it had.
-              CHILD_CHECK(2, Nodename() == outside);
-              CHILD_CHECK(3, Domainname() == outside_domain);
-              CHILD_CHECK(4, SetHost("uts-test-host") == 0);
-              CHILD_CHECK(5, Nodename() == "uts-test-host");
-              CHILD_CHECK(6, syscall(SYS_setdomainname, "uts.example", 11) == 0);
-              CHILD_CHECK(7, Domainname() == "uts.example");
-              // 64 bytes fit exactly (no NUL needed), 65 do not.
-              const std::string max(64, 'h');
-              CHILD_CHECK(8, SetHost(max) == 0 && Nodename() == max);
-              CHILD_CHECK(9, SetHost(max + "h") == -1 && errno == EINVAL);
-              CHILD_CHECK(10, syscall(SYS_sethostname, "x", -1) == -1 &&
-                                  errno == EINVAL);
-              CHILD_CHECK(11, syscall(SYS_setdomainname, "x", 65) == -1 &&
-                                  errno == EINVAL);
-              CHILD_CHECK(12, syscall(SYS_sethostname, BadAddress(), 4) == -1 &&
-                                  errno == EFAULT);
-              CHILD_CHECK(13, Nodename() == max);  // failures changed nothing
-              // The name is len bytes: an embedded NUL ends it for uname.
-              CHILD_CHECK(14, syscall(SYS_sethostname, "ab\0cd", 5) == 0 &&
-                                  Nodename() == "ab");
-              CHILD_CHECK(15, SetHost("") == 0 && Nodename().empty());
-              return 0;
-            }),
-            0);
+  EXPECT_EQ(
+      InChild([&] {
+        CHILD_CHECK(1, unshare(CLONE_NEWUTS) == 0);
+        // A copy: the names it had.
+        CHILD_CHECK(2, Nodename() == outside);
+        CHILD_CHECK(3, Domainname() == outside_domain);
+        CHILD_CHECK(4, SetHost("uts-test-host") == 0);
+        CHILD_CHECK(5, Nodename() == "uts-test-host");
+        CHILD_CHECK(6, syscall(SYS_setdomainname, "uts.example", 11) == 0);
+        CHILD_CHECK(7, Domainname() == "uts.example");
+        // 64 bytes fit exactly (no NUL needed), 65 do not.
+        const std::string max(64, 'h');
+        CHILD_CHECK(8, SetHost(max) == 0 && Nodename() == max);
+        CHILD_CHECK(9, SetHost(max + "h") == -1 && errno == EINVAL);
+        CHILD_CHECK(10,
+                    syscall(SYS_sethostname, "x", -1) == -1 && errno == EINVAL);
+        CHILD_CHECK(
+            11, syscall(SYS_setdomainname, "x", 65) == -1 && errno == EINVAL);
+        CHILD_CHECK(12, syscall(SYS_sethostname, BadAddress(), 4) == -1 &&
+                            errno == EFAULT);
+        CHILD_CHECK(13, Nodename() == max);  // failures changed nothing
+        // The name is len bytes: an embedded NUL ends it for uname.
+        CHILD_CHECK(14, syscall(SYS_sethostname, "ab\0cd", 5) == 0 &&
+                            Nodename() == "ab");
+        CHILD_CHECK(15, SetHost("") == 0 && Nodename().empty());
+        return 0;
+      }),
+      0);
   // Nothing leaked out of the child's namespace.
   EXPECT_EQ(Nodename(), outside);
   EXPECT_EQ(Domainname(), outside_domain);
@@ -169,13 +170,12 @@ TEST(UtsTest, IpcNamespace) {
   EXPECT_EQ(InChild([] {
               CHILD_CHECK(1, unshare(CLONE_NEWIPC) == 0);
               CHILD_CHECK(2, unshare(CLONE_NEWIPC | CLONE_SYSVSEM) == 0);
-              CHILD_CHECK(3, syscall(SYS_clone,
-                                     CLONE_NEWIPC | CLONE_SYSVSEM | SIGCHLD, 0,
-                                     0, 0, 0) == -1 &&
-                                 errno == EINVAL);
-              const long pid =
-                  syscall(SYS_clone, CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, 0,
-                          0, 0, 0);
+              CHILD_CHECK(
+                  3, syscall(SYS_clone, CLONE_NEWIPC | CLONE_SYSVSEM | SIGCHLD,
+                             0, 0, 0, 0) == -1 &&
+                         errno == EINVAL);
+              const long pid = syscall(
+                  SYS_clone, CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
               if (pid == 0) _exit(0);
               CHILD_CHECK(4, pid > 0);
               int status;
@@ -199,8 +199,10 @@ TEST(UnshareTest, NothingToUnshare) {
 }
 
 TEST(UnshareTest, UnknownFlagsAreEinval) {
-  EXPECT_THAT(syscall(SYS_unshare, CLONE_PTRACE), SyscallFailsWithErrno(EINVAL));
-  EXPECT_THAT(syscall(SYS_unshare, CLONE_SETTLS), SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(syscall(SYS_unshare, CLONE_PTRACE),
+              SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(syscall(SYS_unshare, CLONE_SETTLS),
+              SyscallFailsWithErrno(EINVAL));
   EXPECT_THAT(syscall(SYS_unshare, 1ul << 40), SyscallFailsWithErrno(EINVAL));
   EXPECT_THAT(syscall(SYS_unshare, SIGCHLD), SyscallFailsWithErrno(EINVAL));
 }
@@ -218,7 +220,8 @@ TEST(UnshareTest, ThreadFlagsWithThreadsAreEinval) {
               int fds[2];
               CHILD_CHECK(1, pipe(fds) == 0);
               pthread_t thread;
-              CHILD_CHECK(2, pthread_create(&thread, nullptr, Park, &fds[0]) == 0);
+              CHILD_CHECK(2,
+                          pthread_create(&thread, nullptr, Park, &fds[0]) == 0);
               const bool thread_fails =
                   unshare(CLONE_THREAD) == -1 && errno == EINVAL;
               const bool sighand_fails =

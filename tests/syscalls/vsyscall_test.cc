@@ -39,10 +39,10 @@ std::optional<std::string> VsyscallMapping() {
   return maps.substr(maps.rfind('\n', at) + 1, at - maps.rfind('\n', at));
 }
 
-#define SkipWithoutVsyscall()                                       \
-  do {                                                              \
-    if (VsyscallMapping() == "")                                    \
-      GTEST_SKIP() << "no vsyscall page (vsyscall=none)";           \
+#define SkipWithoutVsyscall()                             \
+  do {                                                    \
+    if (VsyscallMapping() == "")                          \
+      GTEST_SKIP() << "no vsyscall page (vsyscall=none)"; \
   } while (0)
 
 template <class Fn>
@@ -152,9 +152,8 @@ TEST(VsyscallTest, BadPointerIsSigsegv) {
   s = SegvOf(+[] { At<TimeFn>(kTime)(BadAddress<long>()); });
   EXPECT_EQ(s.code, SI_KERNEL);
   EXPECT_EQ(s.rip, kTime);
-  s = SegvOf(+[] {
-    At<GetcpuFn>(kGetcpu)(BadAddress<unsigned>(), nullptr, nullptr);
-  });
+  s = SegvOf(
+      +[] { At<GetcpuFn>(kGetcpu)(BadAddress<unsigned>(), nullptr, nullptr); });
   EXPECT_EQ(s.code, SI_KERNEL);
   EXPECT_EQ(s.rip, kGetcpu);
 }
@@ -192,9 +191,8 @@ TEST(VsyscallTest, ReadingThePageIsSigsegv) {
   SkipWithoutVsyscall();
   if (VsyscallMapping().value_or("--xp").find("r-xp") != std::string::npos)
     GTEST_SKIP() << "vsyscall=emulate: the page is readable";
-  const Segv s = SegvOf(+[] {
-    (void)*reinterpret_cast<volatile char*>(Opaque(kGettimeofday));
-  });
+  const Segv s = SegvOf(
+      +[] { (void)*reinterpret_cast<volatile char*>(Opaque(kGettimeofday)); });
   EXPECT_EQ(s.code, SEGV_MAPERR);
   EXPECT_EQ(s.addr, kGettimeofday);
   EXPECT_NE(s.rip, kGettimeofday);
