@@ -1,4 +1,5 @@
-// Process creation: fork(2), vfork(2), clone(2), clone3(2).
+// Process creation: fork(2), vfork(2), clone(2), clone3(2); unshare(2),
+// setns(2).
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -116,20 +117,39 @@ Result<int> Clone3(Task& t, UserPtr<clone_args> uargs, size_t size) {
                   .set_tid = set_tid});
 }
 
+// Unshare implements Linux syscall unshare(2).
+Result<void> Unshare(Task& t, uint64_t flags) { return t.Unshare(flags); }
+
+// Setns implements Linux syscall setns(2). No file names a namespace (there
+// is no /proc/PID/ns, nor pidfds), so every open fd is the wrong kind.
+Result<void> Setns(Task& t, Fd fd, int nstype) {
+  TRY(GetFile(t, fd));
+  return Err(EINVAL);
+}
+
 }  // namespace
 
 void RegisterClone(Registrar& r) {
   const char* kClone =
-      "no namespaces (EPERM), no CLONE_PIDFD (EINVAL); CLONE_PTRACE, "
-      "CLONE_UNTRACED, CLONE_SYSVSEM and CLONE_IO are ignored";
+      "namespaces: CLONE_NEWUTS and CLONE_NEWIPC (CAP_SYS_ADMIN); NEWNS, "
+      "NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are EPERM; no CLONE_PIDFD "
+      "(EINVAL); CLONE_PTRACE, CLONE_UNTRACED, CLONE_SYSVSEM and CLONE_IO "
+      "are ignored";
   r.Full<&Fork>(SYS_fork);
   r.Full<&Vfork>(SYS_vfork);
   r.Partial<&Clone>(SYS_clone, kClone).Show(SYS_clone, 0, ArgKind::kHex);
   r.Partial<&Clone3>(SYS_clone3,
-                     "no namespaces (EPERM), no CLONE_PIDFD or "
-                     "CLONE_INTO_CGROUP (EINVAL); set_tid in the sandbox's "
-                     "one pid namespace; CLONE_PTRACE, CLONE_UNTRACED, "
-                     "CLONE_SYSVSEM and CLONE_IO are ignored");
+                     "namespaces: CLONE_NEWUTS and CLONE_NEWIPC; NEWNS, "
+                     "NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are EPERM; "
+                     "no CLONE_PIDFD or CLONE_INTO_CGROUP (EINVAL); set_tid "
+                     "in the sandbox's one pid namespace; CLONE_PTRACE, "
+                     "CLONE_UNTRACED, CLONE_SYSVSEM and CLONE_IO are ignored");
+  r.Partial<&Unshare>(SYS_unshare,
+                      "CLONE_FILES, CLONE_FS, CLONE_SYSVSEM (no SEM_UNDO "
+                      "lists yet), CLONE_NEWUTS, CLONE_NEWIPC; NEWNS, "
+                      "NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are EPERM")
+      .Show(SYS_unshare, 0, ArgKind::kHex);
+  r.Partial<&Setns>(SYS_setns, "no namespace files exist: EBADF or EINVAL");
 }
 
 }  // namespace syscalls

@@ -66,6 +66,7 @@ void RegisterCapabilities(Registrar& r);
 void RegisterAlarm(Registrar& r);
 void RegisterTimer(Registrar& r);
 void RegisterRusage(Registrar& r);
+void RegisterPersonality(Registrar& r);
 
 }  // namespace syscalls
 

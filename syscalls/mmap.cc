@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 
 #include "syscalls/common.h"
@@ -21,6 +22,14 @@ mm::Limits Limits(Task& t) {
           .ipc_lock = tg.creds().HasCap(CAP_IPC_LOCK)};
 }
 
+// personality(READ_IMPLIES_EXEC): a readable mapping is executable too
+// (in mprotect, as if every mapping had VM_MAYEXEC).
+int WithReadImpliesExec(const Task& t, int prot) {
+  if ((prot & PROT_READ) && (t.personality & READ_IMPLIES_EXEC))
+    prot |= PROT_EXEC;
+  return prot;
+}
+
 // Mmap implements Linux syscall mmap(2).
 Result<uint64_t> Mmap(Task& t, uint64_t addr, uint64_t length, int prot,
                       int flags, Fd fd, uint64_t offset) {
@@ -28,6 +37,7 @@ Result<uint64_t> Mmap(Task& t, uint64_t addr, uint64_t length, int prot,
   if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
     return Err(EINVAL);
   if (offset % mm::kPageSize) return Err(EINVAL);
+  prot = WithReadImpliesExec(t, prot);
   mm::MmapOpts opts{
       .addr = addr,
       .length = length,
@@ -58,7 +68,8 @@ Result<void> Munmap(Task& t, uint64_t addr, uint64_t length) {
 // Mprotect implements Linux syscall mprotect(2).
 // The memory manager checks prot (PROT_GROWSDOWN, PROT_SEM...) as Linux.
 Result<void> Mprotect(Task& t, uint64_t addr, uint64_t length, int prot) {
-  return t.mm().Mprotect(addr, length, prot, Limits(t));
+  return t.mm().Mprotect(addr, length, WithReadImpliesExec(t, prot),
+                         Limits(t));
 }
 
 // Mremap implements Linux syscall mremap(2).

@@ -79,8 +79,9 @@ void RegisterRlimit(Registrar& r) {
   const char* kNotEnforced =
       "recorded; enforced: NOFILE, STACK, NPROC (at fork/clone), "
       "SIGPENDING (per queue, not per user), NICE and RTPRIO (sched), "
-      "AS, DATA and MEMLOCK (mmap, mremap, brk, mprotect, mlock); "
-      "not FSIZE, CPU, CORE, LOCKS, MSGQUEUE, RTTIME";
+      "AS, DATA and MEMLOCK (mmap, mremap, brk, mprotect, mlock), FSIZE "
+      "(tmpfs and host files), CPU; not LOCKS, MSGQUEUE, CORE (no core "
+      "dumps are written), RTTIME (no real-time scheduling)";
   r.Partial<&Getrlimit>(SYS_getrlimit, kNotEnforced);
   r.Partial<&Setrlimit>(SYS_setrlimit, kNotEnforced);
   r.Partial<&Prlimit64>(SYS_prlimit64, kNotEnforced);

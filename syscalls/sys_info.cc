@@ -1,4 +1,6 @@
-// System information: uname(2), sysinfo(2), getrandom(2).
+// System information: uname(2), sethostname(2), setdomainname(2),
+// sysinfo(2), getrandom(2).
+#include <linux/capability.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -28,12 +30,37 @@ void SetField(char* field, size_t size, std::string_view value) {
 Result<void> Uname(Task& t, UserPtr<struct utsname> buf) {
   struct utsname u{};
   SetField(u.sysname, sizeof(u.sysname), "Linux");
-  SetField(u.nodename, sizeof(u.nodename), t.kernel().hostname());
+  SetField(u.nodename, sizeof(u.nodename), t.ns.uts->hostname());
   SetField(u.release, sizeof(u.release), kRelease);
   SetField(u.version, sizeof(u.version), kVersion);
   SetField(u.machine, sizeof(u.machine), "x86_64");
-  SetField(u.domainname, sizeof(u.domainname), "(none)");
+  SetField(u.domainname, sizeof(u.domainname), t.ns.uts->domainname());
   return t.mm().CopyOutObj(buf, u);
+}
+
+// The checks of Linux's sethostname and setdomainname, in their order:
+// the privilege in the namespace's user namespace (the sandbox has one),
+// the length, then the copy. The name is `len` bytes, NULs and all.
+Result<std::string> CopyInUtsName(Task& t, UserPtr<char> name, int len) {
+  if (!t.thread_group().creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
+  if (len < 0 || static_cast<size_t>(len) > kernel::kMaxUtsName)
+    return Err(EINVAL);
+  std::string value(static_cast<size_t>(len), '\0');
+  TRY(t.mm().CopyIn(name.addr, value.data(), value.size()));
+  return value;
+}
+
+// Sethostname implements Linux syscall sethostname(2).
+// TODO(issue 13): /proc/sys/kernel/hostname shows and sets it, with procfs.
+Result<void> Sethostname(Task& t, UserPtr<char> name, int len) {
+  t.ns.uts->set_hostname(TRY(CopyInUtsName(t, name, len)));
+  return {};
+}
+
+// Setdomainname implements Linux syscall setdomainname(2).
+Result<void> Setdomainname(Task& t, UserPtr<char> name, int len) {
+  t.ns.uts->set_domainname(TRY(CopyInUtsName(t, name, len)));
+  return {};
 }
 
 // Sysinfo implements Linux syscall sysinfo(2). Memory figures are the
@@ -92,6 +119,8 @@ Result<size_t> Getrandom(Task& t, UserPtr<uint8_t> buf, size_t len,
 
 void RegisterSysInfo(Registrar& r) {
   r.Full<&Uname>(SYS_uname);
+  r.Full<&Sethostname>(SYS_sethostname);
+  r.Full<&Setdomainname>(SYS_setdomainname);
   r.Partial<&Sysinfo>(SYS_sysinfo, "memory figures are the host's");
   r.Full<&Getrandom>(SYS_getrandom);
 }

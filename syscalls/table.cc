@@ -43,6 +43,7 @@ kernel::SyscallTable Build() {
   RegisterAlarm(r);
   RegisterTimer(r);
   RegisterRusage(r);
+  RegisterPersonality(r);
   return table;
 }
 

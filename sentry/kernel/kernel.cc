@@ -87,6 +87,10 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
   };
   auto hs = std::make_shared<ExecHandshake>();
   auto task = std::make_unique<Task>(*this, tg, /*tid=*/1, fds, fs);
+  // Linux's init_uts_ns: the domain name starts as "(none)".
+  task->ns = Namespaces{
+      .uts = std::make_shared<UtsNamespace>(options_.hostname, "(none)"),
+      .ipc = std::make_shared<IpcNamespace>()};
   tg->AddThread(task.get());
   StartTask(std::move(task), [hs, init = std::move(init)](Task& t) mutable {
     std::string path = init.argv.empty() ? "" : init.argv[0];

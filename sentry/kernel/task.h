@@ -24,7 +24,9 @@
 #include "platform/platform.h"
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/fs_context.h"
+#include "sentry/kernel/namespaces.h"
 #include "sentry/kernel/sched_params.h"
+#include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/vfs.h"
@@ -97,6 +99,9 @@ class Task {
     int set_tid = 0;  // clone3's set_tid[0] (1 .. pid_max-1), or 0
   };
   base::Result<int> Clone(const CloneArgs& args);
+  // unshare(2) (task_clone.cc): CLONE_FILES, CLONE_FS and the UTS and IPC
+  // namespaces; the rest as Linux's check_unshare_flags allows. Own thread.
+  base::Result<void> Unshare(uint64_t flags);
   // The end of a task, on its host thread after the loop (task_exit.cc):
   // releases its memory and files, makes the process a zombie, tells the
   // parent.
@@ -167,6 +172,13 @@ class Task {
   // exits (read by that thread, task_exit.cc).
   std::atomic<int> pdeath_signal{0};
   bool no_new_privs = false;
+  // personality(2): per thread as on Linux, copied by clone; execve keeps
+  // it but READ_IMPLIES_EXEC (set-id execs, which would drop
+  // PER_CLEAR_ON_SETID, do not exist yet).
+  uint32_t personality = 0;
+  // The UTS and IPC namespaces (namespaces.h): inherited by clone,
+  // replaced by clone's and unshare's CLONE_NEW* flags.
+  Namespaces ns;
   // Scheduling policy and nice (any thread may change them: own lock).
   SchedState sched;
   // Blocked signals: written under the process's signal lock
@@ -189,6 +201,13 @@ class Task {
 
  private:
   void HandleSyscall();            // task_syscall.cc
+  // Runs syscall `nr` through the table (with --strace), as the handlers
+  // see it: regs_ as they are now. task_syscall.cc.
+  base::Result<uint64_t> InvokeSyscall(uint64_t nr, const SyscallArgs& args);
+  // A fault at `fault_addr` that is a call into a vsyscall entry point:
+  // served, or SIGSEGV forced, and true; false if it is not one
+  // (task_vsyscall.cc).
+  bool EmulateVsyscall(uint64_t fault_addr);
   // execve's de_thread (task_exec.cc): EAGAIN if another exec or an exit
   // of the process got there first.
   base::Result<void> KillOtherThreads();

@@ -17,6 +17,13 @@ namespace {
 constexpr uint64_t kNamespaceFlags =
     CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
     CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
+// Namespaces the sandbox cannot make. Mount namespaces wait for mount(2)
+// (a copy of a mount table nobody can change would be honest today, but
+// not once mounts come); a user, pid, network, cgroup or time namespace
+// would need ids, pids, interfaces ... translated per namespace.
+constexpr uint64_t kUnsupportedNamespaces = CLONE_NEWNS | CLONE_NEWUSER |
+                                            CLONE_NEWPID | CLONE_NEWNET |
+                                            CLONE_NEWCGROUP | CLONE_NEWTIME;
 
 // copy_process's checks, in its order; `init` is the sandbox's init.
 Result<void> CheckFlags(uint64_t flags, bool init) {
@@ -29,10 +36,24 @@ Result<void> CheckFlags(uint64_t flags, bool init) {
   // A thread stays in its process's user and pid namespaces.
   if ((flags & CLONE_THREAD) && (flags & (CLONE_NEWUSER | CLONE_NEWPID)))
     return Err(EINVAL);
-  // Namespaces inside the sandbox are not supported: refuse as Linux does
-  // for a caller without CAP_SYS_ADMIN.
-  if (flags & kNamespaceFlags) return Err(EPERM);
   return {};
+}
+
+// Linux's copy_namespaces (and create_user_ns for CLONE_NEWUSER): the
+// child's namespaces, shared with `ns` unless a CLONE_NEW* flag asks for
+// new ones. Only UTS and IPC namespaces exist; the others are refused with
+// EPERM, whatever the privilege, rather than faked.
+Result<Namespaces> CopyNamespaces(uint64_t flags, const Namespaces& ns,
+                                  const Credentials& creds) {
+  if (!(flags & kNamespaceFlags)) return ns;
+  if (!creds.HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
+  // A new IPC namespace cannot share the parent's SEM_UNDO list.
+  if ((flags & CLONE_NEWIPC) && (flags & CLONE_SYSVSEM)) return Err(EINVAL);
+  if (flags & kUnsupportedNamespaces) return Err(EPERM);
+  Namespaces out = ns;
+  if (flags & CLONE_NEWUTS) out.uts = ns.uts->Copy();
+  if (flags & CLONE_NEWIPC) out.ipc = std::make_shared<IpcNamespace>();
+  return out;
 }
 
 // Linux's flush_signal_handlers(t, 0), for CLONE_CLEAR_SIGHAND: handlers
@@ -78,6 +99,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
       (a.flags & CLONE_VM) ? mm_ : TRY(mm_->Fork());
   std::shared_ptr<FdTable> child_fds =
       (a.flags & CLONE_FILES) ? fds_ : fds_->Fork();
+  const Namespaces child_ns = TRY(CopyNamespaces(a.flags, ns, creds));
   std::shared_ptr<FsContext> child_fs = fs_;
   if (!(a.flags & CLONE_FS)) {
     child_fs = std::make_shared<FsContext>(fs_->cwd());
@@ -118,6 +140,8 @@ Result<int> Task::Clone(const CloneArgs& a) {
   child->signal_state().altstack = signal_state().altstack;
   child->name = name;
   child->no_new_privs = no_new_privs;
+  child->personality = personality;
+  child->ns = child_ns;
   child->sched.Set(sched.ForFork());
   if (a.flags & CLONE_CHILD_CLEARTID) child->clear_child_tid = a.child_tid;
   if (a.flags & CLONE_CHILD_SETTID)
@@ -155,6 +179,49 @@ Result<int> Task::Clone(const CloneArgs& a) {
             /*pending_interrupts=*/false);
   }
   return tid;
+}
+
+Result<void> Task::Unshare(uint64_t flags) {
+  // Linux's ksys_unshare: some flags imply others.
+  if (flags & CLONE_NEWUSER) flags |= CLONE_THREAD | CLONE_FS;
+  if (flags & CLONE_VM) flags |= CLONE_SIGHAND;
+  if (flags & CLONE_SIGHAND) flags |= CLONE_THREAD;
+  if (flags & CLONE_NEWNS) flags |= CLONE_FS;
+  // check_unshare_flags: sharing a thread group, handlers or memory cannot
+  // be undone, but unsharing what is not shared is fine.
+  constexpr uint64_t kKnown = CLONE_THREAD | CLONE_FS | CLONE_SIGHAND |
+                              CLONE_VM | CLONE_FILES | CLONE_SYSVSEM |
+                              kNamespaceFlags;
+  if (flags & ~kKnown) return Err(EINVAL);
+  if ((flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) &&
+      tg_->Threads().size() > 1)
+    return Err(EINVAL);
+  if ((flags & (CLONE_SIGHAND | CLONE_VM)) && tg_->HandlersShared())
+    return Err(EINVAL);
+  // current_is_single_threaded: no other task (a CLONE_VM child) uses the
+  // address space. Only tasks hold it.
+  if ((flags & CLONE_VM) && mm_.use_count() > 1) return Err(EINVAL);
+
+  // What to change is computed first; nothing changes on an error.
+  const Credentials creds = tg_->creds();
+  if (flags & CLONE_NEWUSER) return Err(EPERM);  // see kUnsupportedNamespaces
+  Namespaces new_ns = ns;
+  if (flags & kNamespaceFlags) {
+    if (!creds.HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
+    if (flags & kUnsupportedNamespaces) return Err(EPERM);
+    if (flags & CLONE_NEWUTS) new_ns.uts = ns.uts->Copy();
+    if (flags & CLONE_NEWIPC) new_ns.ipc = std::make_shared<IpcNamespace>();
+  }
+  if ((flags & CLONE_FS) && fs_.use_count() > 1) {
+    auto copy = std::make_shared<FsContext>(fs_->cwd());
+    copy->set_umask(fs_->umask());
+    fs_ = std::move(copy);
+  }
+  if ((flags & CLONE_FILES) && fds_.use_count() > 1) UnshareFds();
+  // CLONE_SYSVSEM (and CLONE_NEWIPC) detach from the SEM_UNDO list, which
+  // does not exist without SysV semaphores.
+  ns = std::move(new_ns);
+  return {};
 }
 
 void Task::ReleaseVforkParent() {

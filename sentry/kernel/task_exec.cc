@@ -1,4 +1,5 @@
 // execve(2): replacing a process's image.
+#include <sys/personality.h>
 #include <sys/stat.h>
 
 #include <cstring>
@@ -229,6 +230,7 @@ Result<void> Task::Exec(ExecArgs a, std::string* why) {
       .gid = creds.rgid,
       .egid = creds.egid,
       .stack_limit = tg_->GetRlimit(RLIMIT_STACK).rlim_cur,
+      .randomize = !(personality & ADDR_NO_RANDOMIZE),
       .open_interpreter = [&](const std::string& interp)
           -> Result<std::shared_ptr<vfs::FileDescription>> {
         auto f = TRY(OpenExecutable(AT_FDCWD, interp, 0));
@@ -264,6 +266,10 @@ Result<void> Task::Exec(ExecArgs a, std::string* why) {
   regs_.eflags = 0x202;           // IF, and the always-one bit
   regs_.orig_rax = ~uint64_t{0};  // not in a syscall: nothing to restart
   tg_->set_exe_path(file->path());
+  // Linux's set_personality_64bit: a 64-bit image drops READ_IMPLIES_EXEC
+  // (every image here is 64-bit). PER_CLEAR_ON_SETID would go on a set-id
+  // exec, which the sandbox does not have yet (no set-id bits honoured).
+  personality &= ~static_cast<uint32_t>(READ_IMPLIES_EXEC);
   const Credentials after = CredsAfterExec(creds);
   tg_->set_creds(after);
   // Linux's begin_new_exec: dumpable unless the ids differ or a file was

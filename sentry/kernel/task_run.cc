@@ -2,15 +2,38 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <utility>
+
 #include "base/log.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/file_size_limit.h"
 
 namespace kernel {
+namespace {
+
+// RLIMIT_FSIZE as the file systems see it (sentry/vfs/file_size_limit.h):
+// the process's soft limit; SIGXFSZ once the syscall is done, so that no
+// signal is sent under a file system's locks.
+class TaskFileSizeLimit : public vfs::FileSizeLimit {
+ public:
+  explicit TaskFileSizeLimit(const ThreadGroup& tg) : tg_(tg) {}
+  uint64_t Get() const override { return tg_.GetRlimit(RLIMIT_FSIZE).rlim_cur; }
+  void Exceeded() override { exceeded_ = true; }
+  bool TakeExceeded() { return std::exchange(exceeded_, false); }
+
+ private:
+  const ThreadGroup& tg_;
+  bool exceeded_ = false;
+};
+
+}  // namespace
 
 void Task::Run() {
   tg_->signals().AddTask(this);       // signals: this task may take them now
   cpu_->Enter(TaskCpu::State::kSys);  // CPU time: the sentry works for us
+  TaskFileSizeLimit fsize(*tg_);
+  vfs::ScopedFileSizeLimit fsize_scope(&fsize);
   while (!exiting()) {
     DeliverSignals();  // signals: handler frames, default actions, restarts
     if (exiting()) break;
@@ -20,6 +43,15 @@ void Task::Run() {
     switch (trap.kind) {
       case platform::Trap::Kind::kSyscall:
         HandleSyscall();
+        // Linux's send_sig(SIGXFSZ, current, 0): to this thread, SI_USER
+        // from its own process, when the call failed for the limit. (A
+        // write the syscall layer retried after a short write hits the
+        // limit on the retry, but returns the bytes written: no signal,
+        // as Linux, which makes no retry.)
+        if (fsize.TakeExceeded() &&
+            regs_.rax == static_cast<uint64_t>(-int64_t{EFBIG}))
+          SendSignal(
+              MakeSigInfoFrom(SIGXFSZ, SI_USER, tg_->pid(), tg_->creds().ruid));
         break;
       case platform::Trap::Kind::kPageFault:
       case platform::Trap::Kind::kSignal:
@@ -50,6 +82,12 @@ void Task::HandleFault(const platform::Trap& trap) {
   if (trap.kind == platform::Trap::Kind::kPageFault &&
       trap.info.si_signo == SIGSEGV) {
     const auto addr = reinterpret_cast<uint64_t>(trap.info.si_addr);
+    // A call into the vsyscall page, which the app's address space does
+    // not map: emulated (task_vsyscall.cc).
+    if (EmulateVsyscall(addr)) {
+      stale_fault_addr_ = 0;
+      return;
+    }
     using Fault = mm::MemoryManager::Fault;
     uint64_t changes;
     switch (mm_->HandleFault(addr, tg_->GetRlimit(RLIMIT_STACK).rlim_cur,

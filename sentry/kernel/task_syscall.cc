@@ -11,9 +11,21 @@
 namespace kernel {
 
 void Task::HandleSyscall() {
-  const uint64_t nr = regs_.orig_rax;
   const SyscallArgs args{{regs_.rdi, regs_.rsi, regs_.rdx, regs_.r10,
                           regs_.r8, regs_.r9}};
+  const base::Result<uint64_t> result = InvokeSyscall(regs_.orig_rax, args);
+  if (!result) {
+    // Restart codes stay in rax until signal delivery (RestartSyscall)
+    // turns them into EINTR or a restart, before the app runs again.
+    int e = result.error().value;
+    regs_.rax = static_cast<uint64_t>(-static_cast<int64_t>(e));
+  } else {
+    regs_.rax = *result;
+  }
+}
+
+base::Result<uint64_t> Task::InvokeSyscall(uint64_t nr,
+                                           const SyscallArgs& args) {
   const SyscallEntry* entry = kernel_.syscalls().Lookup(nr);
   const bool strace = kernel_.strace();
   StraceCall call;
@@ -27,16 +39,8 @@ void Task::HandleSyscall() {
   } else {
     kernel_.NoteUnimplemented(nr, entry ? entry->name : nullptr);
   }
-
-  if (!result) {
-    // Restart codes stay in rax until signal delivery (RestartSyscall)
-    // turns them into EINTR or a restart, before the app runs again.
-    int e = result.error().value;
-    regs_.rax = static_cast<uint64_t>(-static_cast<int64_t>(e));
-  } else {
-    regs_.rax = *result;
-  }
   if (strace) StraceExit(*this, std::move(call), entry, args, result);
+  return result;
 }
 
 // Linux's syscall restart at signal delivery (arch/x86/kernel/signal.c):

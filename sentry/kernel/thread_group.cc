@@ -43,13 +43,22 @@ void ThreadGroup::CopyFrom(const ThreadGroup& parent) {
     return parent.sighand_->actions;
   }();
   std::string exe = parent.exe_path();
-  absl::MutexLock lock(&mu_);
-  rlimits_ = rlimits;
   {
-    absl::MutexLock table(&sighand_->mu);
-    sighand_->actions = sigactions;
+    absl::MutexLock lock(&mu_);
+    rlimits_ = rlimits;
+    {
+      absl::MutexLock table(&sighand_->mu);
+      sighand_->actions = sigactions;
+    }
+    exe_path_ = exe;
   }
-  exe_path_ = exe;
+  // RLIMIT_CPU binds the child's own CPU time from zero.
+  cpu_limit_.Update();
+}
+
+bool ThreadGroup::HandlersShared() const {
+  absl::MutexLock lock(&mu_);
+  return sighand_.use_count() > 1;
 }
 
 void ThreadGroup::ShareHandlers(const ThreadGroup& parent) {
@@ -81,8 +90,20 @@ rlimit ThreadGroup::GetRlimit(int resource) const {
 }
 
 void ThreadGroup::SetRlimit(int resource, rlimit value) {
+  {
+    absl::MutexLock lock(&mu_);
+    rlimits_.at(resource) = value;
+  }
+  if (resource == RLIMIT_CPU) cpu_limit_.Update();
+}
+
+bool ThreadGroup::ReplaceRlimit(int resource, rlimit expected, rlimit next) {
   absl::MutexLock lock(&mu_);
-  rlimits_.at(resource) = value;
+  rlimit& r = rlimits_.at(resource);
+  if (r.rlim_cur != expected.rlim_cur || r.rlim_max != expected.rlim_max)
+    return false;
+  r = next;
+  return true;
 }
 
 KernelSigaction ThreadGroup::GetSigaction(int sig) const {
@@ -171,6 +192,7 @@ void ThreadGroup::AddChildrenCpuTime(const CpuTimes& t) {
 
 void ThreadGroup::StopTimers() {
   for (Itimer& t : itimers_) t.Stop();
+  cpu_limit_.Stop();
   posix_timers_.DeleteAll();
   // Timers of other processes on this one's clock stop too: a CPU clock
   // of a process that has exited reads as gone (Linux shows them as 0).

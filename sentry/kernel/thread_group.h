@@ -20,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "sentry/kernel/credentials.h"
+#include "sentry/kernel/cpu_limit.h"
 #include "sentry/kernel/cpu_time.h"
 #include "sentry/kernel/itimer.h"
 #include "sentry/kernel/posix_timer.h"
@@ -50,6 +51,8 @@ class ThreadGroup {
   // clone(2) with CLONE_SIGHAND but not CLONE_THREAD: this new process
   // and `parent` share one table of dispositions (Linux's sighand_struct).
   void ShareHandlers(const ThreadGroup& parent);
+  // Another process shares the table (unshare(2) refuses CLONE_SIGHAND).
+  bool HandlersShared() const;
   // execve: handled signals go back to their default action (ignored ones
   // stay ignored). A shared table is left to the others (Linux's
   // unshare_sighand).
@@ -57,7 +60,10 @@ class ThreadGroup {
   int ppid() const { return ppid_; }
 
   rlimit GetRlimit(int resource) const;
+  // Sets a limit; RLIMIT_CPU re-arms its enforcement (cpu_limit.h).
   void SetRlimit(int resource, rlimit value);
+  // Sets `resource` to `next` only if it is still `expected`.
+  bool ReplaceRlimit(int resource, rlimit expected, rlimit next);
 
   // Dispositions. Once the process runs, change them through
   // signals().SetAction (rt_sigaction), which keeps pending sets in step.
@@ -142,6 +148,7 @@ class ThreadGroup {
                                  Itimer(*this, ITIMER_VIRTUAL),
                                  Itimer(*this, ITIMER_PROF)};
   PosixTimers posix_timers_{*this};
+  CpuLimit cpu_limit_{*this};
 };
 
 }  // namespace kernel

@@ -227,6 +227,11 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
   stack.envp = args.envp;
   stack.execfn = args.execfn;
 
+  // Where Linux's PF_RANDOMIZE moves things: up to `count` pages, or none.
+  auto random_pages = [&](uint64_t count) {
+    return args.randomize ? RandomPages(count) : 0;
+  };
+
   // The stack first: the mmap base (and so the interpreter) goes below it.
   const uint64_t limit = std::clamp(
       PageUp(std::min(args.stack_limit, kMaxStack)), kMinStack, kMaxStack);
@@ -234,7 +239,7 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
   const uint64_t stack_size =
       std::max(limit, PageUp(InitialStackSize(stack)) + kStackExpand);
   stack.auxv.clear();
-  const uint64_t top_gap = kPage + RandomPages(kStackRandomPages);
+  const uint64_t top_gap = kPage + random_pages(kStackRandomPages);
   if (mm.max_address() < mm::kMinUserAddress + stack_size + top_gap)
     return Fail(why, ENOMEM, "no room for the stack");
   const uint64_t stack_top = mm.max_address() - top_gap;
@@ -251,7 +256,7 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
       return Fail(why, r.error().value, "cannot map the stack");
   }
   const uint64_t mmap_gap =
-      stack_size + kStackGuard + RandomPages(kMmapRandomPages);
+      stack_size + kStackGuard + random_pages(kMmapRandomPages);
   const uint64_t mmap_base = stack_start > mm::kMinUserAddress + mmap_gap
                                  ? stack_start - mmap_gap
                                  : stack_start;
@@ -263,7 +268,7 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
   if (exe.ehdr.e_type == ET_EXEC) {
     bias = 0;
   } else {
-    const uint64_t target = kDynBase + RandomPages(kDynRandomPages);
+    const uint64_t target = kDynBase + random_pages(kDynRandomPages);
     if (target >= exe.lo) {
       const uint64_t b = (target - exe.lo) & ~(exe.align - 1);
       uint64_t end;
@@ -281,7 +286,7 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
   auto mapped_exe = MapImage(mm, args.file, exe, bias, why);
   if (!mapped_exe) return failed("mapping the executable", mapped_exe.error());
   const uint64_t exe_bias = *mapped_exe;
-  mm.SetBrkBase(exe_bias + exe.hi + RandomPages(kBrkRandomPages));
+  mm.SetBrkBase(exe_bias + exe.hi + random_pages(kBrkRandomPages));
 
   uint64_t entry = exe.ehdr.e_entry + exe_bias;
   uint64_t interp_bias = 0;
@@ -322,7 +327,7 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
   RandomBytes(stack.random, sizeof(stack.random));
   uint64_t pad;
   RandomBytes(&pad, sizeof(pad));
-  stack.pad = pad % 8192;
+  stack.pad = args.randomize ? pad % 8192 : 0;
   const StackImage image = BuildInitialStack(stack_top, stack);
   CHECK(image.sp >= stack_start + kStackExpand);
   if (auto r = mm.WriteForce(image.sp, image.bytes.data(), image.bytes.size());

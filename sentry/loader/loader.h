@@ -22,6 +22,9 @@ struct LoadArgs {
   std::string execfn;  // AT_EXECFN: the path as passed to execve
   uint32_t uid = 0, euid = 0, gid = 0, egid = 0;
   uint64_t stack_limit = 8 << 20;  // RLIMIT_STACK soft limit
+  // Random stack top, mmap base, PIE base, brk start and stack padding, as
+  // Linux's PF_RANDOMIZE; false for personality(ADDR_NO_RANDOMIZE).
+  bool randomize = true;
   // Opens the program interpreter (PT_INTERP) by absolute path.
   std::function<base::Result<std::shared_ptr<vfs::FileDescription>>(
       const std::string&)>

@@ -73,7 +73,7 @@ class MmTest : public ::testing::Test {
           uint64_t off;
           int prot;
           EXPECT_FALSE(stub().Lookup(a, &off, &prot)) << std::hex << a;
-          EXPECT_FALSE(mm_->IoBlocks(a, 1, Access::kRead).has_value());
+          EXPECT_FALSE(IoBlocksOf(*mm_, a, 1, Access::kRead).has_value());
           continue;
         }
         uint64_t off;

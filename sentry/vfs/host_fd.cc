@@ -9,9 +9,11 @@
 // poller (host_poller.h) notifies. The host fd's own O_NONBLOCK is left
 // alone: its open file description is shared with whoever started us.
 #include <asm/termbits.h>  // the kernel's 36-byte termios, not glibc's
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "base/unique_fd.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/memory_manager.h"
+#include "sentry/vfs/file_size_limit.h"
 #include "sentry/vfs/host_io.h"
 #include "sentry/vfs/host_poller.h"
 #include "sentry/vfs/vfs.h"
@@ -72,6 +75,11 @@ class HostFdDescription : public FileDescription {
     return HostIo(HostIoOp::kRead, fd_.get(), dst, -1);
   }
   base::Result<size_t> Write(std::span<const iovec> src) override {
+    if (regular_) {
+      std::vector<iovec> cut;
+      TRY(CutToSizeLimit(src, -1, &cut));
+      return HostIo(HostIoOp::kWrite, fd_.get(), cut, -1);
+    }
     if (!pollable_ || TotalLength(src) == 0)
       return HostIo(HostIoOp::kWrite, fd_.get(), src, -1);
     if (!HostReady(POLLOUT)) return base::Err(EAGAIN);
@@ -91,6 +99,11 @@ class HostFdDescription : public FileDescription {
   base::Result<size_t> PWrite(std::span<const iovec> src,
                               int64_t offset) override {
     if (offset < 0) return base::Err(EINVAL);
+    if (regular_) {
+      std::vector<iovec> cut;
+      TRY(CutToSizeLimit(src, offset, &cut));
+      return HostIo(HostIoOp::kWrite, fd_.get(), cut, offset);
+    }
     return HostIo(HostIoOp::kWrite, fd_.get(), src, offset);
   }
   base::Result<int64_t> Seek(int64_t offset, int whence) override {
@@ -145,6 +158,30 @@ class HostFdDescription : public FileDescription {
   std::string path() const override { return name_; }
 
  private:
+  // RLIMIT_FSIZE for a regular host file (stdout redirected to a file):
+  // `*out` is `src` cut to end at the limit, from `offset` (-1: the host
+  // file's offset, or its end with O_APPEND). Costs host calls only when
+  // a limit is set.
+  base::Result<void> CutToSizeLimit(std::span<const iovec> src, int64_t offset,
+                                    std::vector<iovec>* out) {
+    size_t n = TotalLength(src);
+    if (n > 0 && CurrentFileSizeLimit() != RLIM_INFINITY) {
+      if (offset < 0) {
+        const int fl = ::fcntl(fd_.get(), F_GETFL);
+        struct stat st;
+        if (fl >= 0 && (fl & O_APPEND) && ::fstat(fd_.get(), &st) == 0) {
+          offset = st.st_size;
+        } else {
+          offset = ::lseek(fd_.get(), 0, SEEK_CUR);
+        }
+        if (offset < 0) return base::Err(errno);
+      }
+      TRY(CheckWriteLimit(static_cast<uint64_t>(offset), &n));
+    }
+    *out = Prefix(src, n);
+    return {};
+  }
+
   // Whether the host would let `events` (or an error or hangup, which a
   // read or write must then report) through without waiting.
   bool HostReady(short events) const {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sentry/vfs/file_size_limit.h"
 #include "sentry/vfs/tmpfs_internal.h"
 
 namespace vfs::tmpfs {
@@ -234,6 +235,7 @@ base::Result<void> File::SetAttr(const AttrChange& change) {
   absl::MutexLock lock(&data_mu_);
   AttrChange rest = change;
   if (change.size) {
+    TRY(CheckNewSizeLimit(size_, *change.size));  // RLIMIT_FSIZE
     if (*change.size > kMaxFileSize) return base::Err(EFBIG);
     TruncateLocked(*change.size);
     rest.size.reset();
@@ -249,6 +251,7 @@ base::Result<void> File::Allocate(uint64_t offset, uint64_t length) {
     return base::Err(EFBIG);
   }
   absl::MutexLock lock(&data_mu_);
+  TRY(CheckNewSizeLimit(size_, end));  // RLIMIT_FSIZE
   std::vector<uint64_t> added;
   for (uint64_t i = offset / kPage; i < (end + kPage - 1) / kPage; ++i) {
     if (pages_.contains(i)) continue;
@@ -293,6 +296,7 @@ base::Result<size_t> File::Write(std::span<const iovec> src, int64_t offset,
   *end = static_cast<int64_t>(pos);
   size_t limit = TotalLength(src);
   if (limit == 0) return 0;
+  TRY(CheckWriteLimit(pos, &limit));  // RLIMIT_FSIZE: may cut the write
   if (pos >= kMaxFileSize) return base::Err(EFBIG);
   limit = std::min<uint64_t>(limit, kMaxFileSize - pos);
   const size_t n = TRY(ForEachPiece(

@@ -1,0 +1,83 @@
+// The namespaces a task lives in (Linux's nsproxy): UTS (host and domain
+// name) and IPC. Each task holds a reference to its own; clone(2) shares
+// the parent's unless CLONE_NEWUTS/CLONE_NEWIPC asks for a new one, and
+// unshare(2) swaps the caller's for a copy. The sandbox has one user, pid,
+// mount, network and cgroup namespace (see syscalls/README.md).
+//
+// Lock order: UtsNamespace::mu_ is a leaf.
+#ifndef SENTRY_KERNEL_NAMESPACES_H_
+#define SENTRY_KERNEL_NAMESPACES_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace kernel {
+
+// Linux's __NEW_UTS_LEN: the longest host or domain name.
+inline constexpr size_t kMaxUtsName = 64;
+
+class UtsNamespace {
+ public:
+  UtsNamespace(std::string hostname, std::string domainname)
+      : hostname_(std::move(hostname)), domainname_(std::move(domainname)) {}
+
+  // A new namespace starting with this one's names (CLONE_NEWUTS).
+  std::shared_ptr<UtsNamespace> Copy() const {
+    absl::MutexLock lock(&mu_);
+    return std::make_shared<UtsNamespace>(hostname_, domainname_);
+  }
+
+  std::string hostname() const {
+    absl::MutexLock lock(&mu_);
+    return hostname_;
+  }
+  std::string domainname() const {
+    absl::MutexLock lock(&mu_);
+    return domainname_;
+  }
+  // The caller checked the length (at most kMaxUtsName) and the privilege.
+  void set_hostname(std::string name) {
+    absl::MutexLock lock(&mu_);
+    hostname_ = std::move(name);
+  }
+  void set_domainname(std::string name) {
+    absl::MutexLock lock(&mu_);
+    domainname_ = std::move(name);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::string hostname_ ABSL_GUARDED_BY(mu_);
+  std::string domainname_ ABSL_GUARDED_BY(mu_);
+};
+
+// An IPC namespace. Today it has only its identity: SysV IPC objects and
+// POSIX message queues will hang off it.
+// TODO(issue 13): the SysV shm/sem/msg registries and the mqueue mount.
+class IpcNamespace {
+ public:
+  IpcNamespace() : id_(next_id_.fetch_add(1, std::memory_order_relaxed)) {}
+  // Distinct for every namespace ever made in this sentry (for /proc's
+  // ns links, later).
+  uint64_t id() const { return id_; }
+
+ private:
+  static inline std::atomic<uint64_t> next_id_{1};
+  const uint64_t id_;
+};
+
+// What a task holds: one reference per kind. Copied by value; a task's
+// own thread changes its set (unshare), so no lock.
+struct Namespaces {
+  std::shared_ptr<UtsNamespace> uts;
+  std::shared_ptr<IpcNamespace> ipc;
+};
+
+}  // namespace kernel
+
+#endif  // SENTRY_KERNEL_NAMESPACES_H_
