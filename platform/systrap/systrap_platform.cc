@@ -318,9 +318,11 @@ void Stub::Kill() {
 }
 
 base::Result<size_t> Stub::ReadReply() {
-  static char buf[4096];  // the contents mean nothing: only the length
+  // The contents mean nothing, only the length, which MSG_TRUNC returns
+  // whole for a SOCK_SEQPACKET message.
+  char byte;
   const ssize_t n = ptrace::RetryEintr(
-      [&] { return recv(socket_.get(), buf, sizeof(buf), MSG_TRUNC); });
+      [&] { return recv(socket_.get(), &byte, 1, MSG_TRUNC); });
   if (n < 0) return base::Err(errno);
   return static_cast<size_t>(n);
 }
