@@ -190,9 +190,11 @@ bool SystrapContext::Handoff(Stub& stub, Stub::Thread& thread, char* slot) {
 // round trips and tries the other one for kProbe handoffs in every
 // kPeriod.
 bool SystrapContext::ChooseMode() {
-  constexpr uint32_t kPeriod = 512, kProbe = 32;
+  constexpr uint32_t kPeriod = 4096, kProbe = 32;
   const uint32_t phase = handoffs_++ % kPeriod;
-  const bool best = cost_[1] < cost_[0];
+  // Spinning must win clearly: its cost to other threads (the CPU it
+  // burns) does not show in its own round trips.
+  const bool best = cost_[1] <= cost_[0] + cost_[0] / 4;
   return phase < kPeriod - kProbe ? best : !best;
 }
 
