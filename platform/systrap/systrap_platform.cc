@@ -306,7 +306,9 @@ base::Result<void> Stub::SetUp() {
 
 void Stub::Kill() {
   if (dead_.exchange(true)) return;
-  socket_.Reset();  // EOF: the syscall thread exits (it is killed anyway)
+  // Unblocks a request waiting for a reply. Not close: that thread still
+  // uses the fd number, which must not name some other file meanwhile.
+  if (socket_) shutdown(socket_.get(), SHUT_RDWR);
   if (process_) process_->Kill();
   if (area_ == nullptr) return;
   // Wake every Switch waiting for a report that will never come.
