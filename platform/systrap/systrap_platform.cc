@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "platform/ptrace/control_thread.h"
 #include "platform/ptrace/pidfd.h"
+#include "platform/ptrace/ptrace_platform.h"
 #include "platform/ptrace/retry.h"
 #include "platform/ptrace/stub_abi.h"
 #include "platform/ptrace/stub_process.h"
@@ -423,12 +424,7 @@ SystrapAddressSpace::~SystrapAddressSpace() { stub_->Kill(); }
 
 base::Result<void> SystrapAddressSpace::CheckRange(uint64_t addr,
                                                    uint64_t len) const {
-  if (len == 0 || addr % kPageSize != 0 || len % kPageSize != 0)
-    return base::Err(EINVAL);
-  if (addr < kMinUserAddress || addr > max_user_address_ ||
-      len > max_user_address_ - addr)
-    return base::Err(EINVAL);
-  return {};
+  return ptrace::CheckMappingRange(addr, len, max_user_address_);
 }
 
 base::Result<void> SystrapAddressSpace::Run(uint64_t op, uint64_t a0,

@@ -47,7 +47,6 @@ namespace platform::systrap {
 // The host signal Interrupt() sends to a running app thread: its handler
 // reports it like any trap. Not a CPU signal, so never mistaken for one.
 inline constexpr int kInterruptSignal = SIGUSR2;
-inline constexpr uint64_t kMinUserAddress = 0x10000;
 
 class SystrapPlatform;
 
