@@ -62,11 +62,16 @@ systrap_stub_handler:
   syscall
 
 .Lwait:
+  // The budget is in app-writable memory: capped, so that a parked thread
+  // never spins for long whatever the app wrote there.
+  mov SYSTRAP_SLOT_SPIN(%rbx), %r13
+  mov $SYSTRAP_SPIN_MAX, %eax
+  cmp %rax, %r13
+  cmova %rax, %r13
   rdtsc
   shl $32, %rdx
   or %rdx, %rax
-  add SYSTRAP_SLOT_SPIN(%rbx), %rax
-  mov %rax, %r13
+  add %rax, %r13
 .Lspin:
   cmpl $SYSTRAP_STATE_TRAPPED, SYSTRAP_SLOT_STATE(%rbx)
   jne .Lresume

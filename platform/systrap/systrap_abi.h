@@ -42,6 +42,7 @@
 #define SYSTRAP_SLOT_SENTRY_SLEEPING 8   // u32: the sentry waits in futex
 #define SYSTRAP_SLOT_FP_SIZE 12          // u32: bytes of FP state to move
 #define SYSTRAP_SLOT_SPIN 16             // u64: TSC cycles to spin
+#define SYSTRAP_SPIN_MAX 0x400000        // the stub spins at most this long
 #define SYSTRAP_SLOT_FS_BASE 24          // u64: wanted fs_base
 #define SYSTRAP_SLOT_GS_BASE 32          // u64: wanted gs_base
 #define SYSTRAP_SLOT_HOST_FS_BASE 40     // u64: fs_base the handler set last
