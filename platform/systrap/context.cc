@@ -3,6 +3,7 @@
 // keeps the FP state in the slot.
 #include <linux/audit.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <x86intrin.h>
 #include <signal.h>
 #include <time.h>
@@ -191,6 +192,9 @@ bool SystrapContext::Handoff(Stub& stub, Stub::Thread& thread, char* slot) {
 // kPeriod.
 bool SystrapContext::ChooseMode() {
   constexpr uint32_t kPeriod = 4096, kProbe = 32;
+  // RUNSC_SYSTRAP_HANDOFF=pinned|spin fixes the mode (for measurements).
+  static const char* const forced = getenv("RUNSC_SYSTRAP_HANDOFF");
+  if (forced != nullptr) return forced[0] == 'p';
   const uint32_t phase = handoffs_++ % kPeriod;
   // Spinning must win clearly: its cost to other threads (the CPU it
   // burns) does not show in its own round trips.
