@@ -134,16 +134,19 @@ base::Result<std::shared_ptr<StubThread>> PtraceAddressSpace::NewThread() {
   return thread;
 }
 
-// The app must never reach the stub region (above MaxUserAddress) or page
-// zero, whatever the sentry's MemoryManager asks for.
-base::Result<void> PtraceAddressSpace::CheckRange(uint64_t addr,
-                                                  uint64_t len) const {
+base::Result<void> CheckMappingRange(uint64_t addr, uint64_t len,
+                                     uint64_t max_user_address) {
   if (len == 0 || addr % kPageSize != 0 || len % kPageSize != 0)
     return base::Err(EINVAL);
-  if (addr < kMinUserAddress || addr > max_user_address_ ||
-      len > max_user_address_ - addr)
+  if (addr < kMinUserAddress || addr > max_user_address ||
+      len > max_user_address - addr)
     return base::Err(EINVAL);
   return {};
+}
+
+base::Result<void> PtraceAddressSpace::CheckRange(uint64_t addr,
+                                                  uint64_t len) const {
+  return CheckMappingRange(addr, len, max_user_address_);
 }
 
 base::Result<int64_t> PtraceAddressSpace::Inject(long nr, uint64_t a0,

@@ -66,6 +66,13 @@ inline constexpr int kInterruptSignal = SIGUSR2;
 // page zero must never be mapped behind a kernel NULL dereference.
 inline constexpr uint64_t kMinUserAddress = 0x10000;
 
+// EINVAL unless [addr, addr+len) is page aligned, non-empty and within
+// [kMinUserAddress, max_user_address): the app must never reach the stub's
+// pages (above MaxUserAddress) or page zero, whatever the sentry's
+// MemoryManager asks for. Shared with the systrap platform.
+base::Result<void> CheckMappingRange(uint64_t addr, uint64_t len,
+                                     uint64_t max_user_address);
+
 class PtraceAddressSpace final : public AddressSpace {
  public:
   PtraceAddressSpace(std::shared_ptr<StubProcess> process,

@@ -270,6 +270,10 @@ ptrace_stub_clone_gadget_end:
   syscall
   ud2
 
+// The systrap platform's handler and syscall thread: in this page, so that
+// the zygote's filter lets them make their few syscalls.
+#include "platform/systrap/stub_code.inc.S"
+
   .globl ptrace_stub_end
   .hidden ptrace_stub_end
 ptrace_stub_end:

@@ -178,4 +178,18 @@ PROGRAM(prog_fpu_report)
   ud2
 END(prog_fpu_report)
 
+// rax = rsi; jumps to rdi (the systrap test jumps into the stub's code).
+PROGRAM(prog_jump)
+  mov %rsi, %rax
+  jmp *%rdi
+END(prog_jump)
+
+// rdx = *(u64*)%fs:0; getpid(): fs_base reaches the app.
+PROGRAM(prog_read_fs)
+  mov %fs:0, %rdx
+  mov $39, %eax
+  syscall
+  ud2
+END(prog_read_fs)
+
   .section .note.GNU-stack, "", @progbits

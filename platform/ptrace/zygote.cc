@@ -29,6 +29,12 @@ __attribute__((
     visibility("hidden"))) extern const char ptrace_stub_clone_gadget[];
 __attribute__((
     visibility("hidden"))) extern const char ptrace_stub_clone_gadget_end[];
+__attribute__((visibility("hidden"))) extern const char systrap_stub_handler[];
+__attribute__((visibility("hidden"))) extern const char systrap_stub_restorer[];
+__attribute__((
+    visibility("hidden"))) extern const char systrap_stub_syscall_loop[];
+__attribute__((
+    visibility("hidden"))) extern const char systrap_stub_memfd_name[];
 }
 
 namespace platform::ptrace {
@@ -102,12 +108,17 @@ base::Result<StubLayout> LoadStub() {
       region + StubOffset(ptrace_stub_syscall_gadget_end);
   layout.clone_gadget = region + StubOffset(ptrace_stub_clone_gadget);
   layout.clone_gadget_end = region + StubOffset(ptrace_stub_clone_gadget_end);
+  layout.systrap_handler = region + StubOffset(systrap_stub_handler);
+  layout.systrap_restorer = region + StubOffset(systrap_stub_restorer);
+  layout.systrap_syscall_loop = region + StubOffset(systrap_stub_syscall_loop);
+  layout.systrap_memfd_name = region + StubOffset(systrap_stub_memfd_name);
   return layout;
 }
 
 }  // namespace
 
-base::Result<std::unique_ptr<Zygote>> Zygote::Start(int memory_fd) {
+base::Result<std::unique_ptr<Zygote>> Zygote::Start(int memory_fd,
+                                                    bool systrap) {
   if (!HaveXsave()) {
     LOG(Error) << "ptrace platform: the CPU or kernel lacks XSAVE";
     return base::Err(ENOTSUP);
@@ -135,6 +146,10 @@ base::Result<std::unique_ptr<Zygote>> Zygote::Start(int memory_fd) {
   args.region_start = layout.region_start;
   args.code_end = layout.code_end;
   args.entry = layout.region_start + StubOffset(ptrace_stub_zygote_entry);
+  if (systrap) {
+    args.systrap_handler = layout.systrap_handler;
+    args.systrap_restorer = layout.systrap_restorer;
+  }
   const pid_t pid = fork();
   if (pid == 0) ZygoteMain(args);
   const int fork_errno = errno;

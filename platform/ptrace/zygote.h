@@ -31,6 +31,11 @@ struct StubLayout {
   uint64_t syscall_gadget_end = 0;  // %rip at the int3 stop
   uint64_t clone_gadget = 0;        // `syscall`, then int3 in the parent
   uint64_t clone_gadget_end = 0;    // the parent's %rip at that int3
+  // The systrap platform's code (platform/systrap/stub_code.inc.S).
+  uint64_t systrap_handler = 0;
+  uint64_t systrap_restorer = 0;
+  uint64_t systrap_syscall_loop = 0;
+  uint64_t systrap_memfd_name = 0;
 };
 
 class Zygote {
@@ -40,7 +45,11 @@ class Zygote {
   // calling thread must live as long as the zygote: the zygote's
   // PR_SET_PDEATHSIG fires when the thread that forked it exits.
   // `memory_fd` is not owned; the zygote and every stub keep a copy.
-  static base::Result<std::unique_ptr<Zygote>> Start(int memory_fd);
+  // `systrap`: every stub gets the systrap signal handler for every signal
+  // (on the alternate stack) and starts with all but the CPU's signals
+  // blocked (platform/systrap/); otherwise no handler and nothing blocked.
+  static base::Result<std::unique_ptr<Zygote>> Start(int memory_fd,
+                                                     bool systrap = false);
 
   // Closes the request socket and reaps the zygote. Stubs forked from it
   // die with it (PR_SET_PDEATHSIG), so destroy every stub first.

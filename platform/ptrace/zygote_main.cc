@@ -73,6 +73,32 @@ bool ResetSignals() {
                  sizeof(none)) == 0;
 }
 
+// Systrap: every signal but SIGKILL, SIGSTOP and SIGCHLD (ignored) goes to
+// the stub's handler, on the alternate stack, with every signal blocked
+// while it runs. Everything but the CPU's signals stays blocked in the
+// zygote and so in each stub's leader, the syscall thread, which must never
+// run the handler; app threads unblock everything on their first return
+// from it.
+bool InstallSystrapHandlers(uint64_t handler, uint64_t restorer) {
+  constexpr unsigned long kSaSiginfo = 4, kSaOnstack = 0x08000000,
+                          kSaRestorer = 0x04000000;
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD) continue;
+    KernelSigaction action{};
+    action.handler = reinterpret_cast<void (*)(int)>(handler);
+    action.flags = kSaSiginfo | kSaOnstack | kSaRestorer;
+    action.restorer = reinterpret_cast<void (*)()>(restorer);
+    action.mask = ~uint64_t{0};
+    if (syscall(SYS_rt_sigaction, sig, &action, nullptr, sizeof(action.mask)))
+      return false;
+  }
+  uint64_t blocked = ~uint64_t{0};
+  for (int sig : {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP})
+    blocked &= ~(uint64_t{1} << (sig - 1));
+  return syscall(SYS_rt_sigprocmask, SIG_SETMASK, &blocked, nullptr,
+                 sizeof(blocked)) == 0;
+}
+
 // Leaves exactly two fds open: the memory file and the request socket, at
 // the numbers the stub code uses.
 bool MoveFds(int memory_fd, int socket_fd) {
@@ -144,6 +170,9 @@ void ZygoteMain(const ZygoteArgs& args) {
   if (getppid() != args.parent) _exit(kZygoteExitParentGone);
   if (!UnregisterRseq()) _exit(kZygoteExitRseq);
   if (!ResetSignals()) _exit(kZygoteExitSignals);
+  if (args.systrap_handler != 0 &&
+      !InstallSystrapHandlers(args.systrap_handler, args.systrap_restorer))
+    _exit(kZygoteExitSystrapSignals);
   if (!MoveFds(args.memory_fd, args.socket_fd)) _exit(kZygoteExitFds);
   // In this frame, so it stays put until the stub code has installed it.
   StubFilter filter;
@@ -163,6 +192,8 @@ std::string_view DescribeZygoteExit(int code) {
       return "could not reset signal handlers";
     case kZygoteExitFds:
       return "could not set up its file descriptors";
+    case kZygoteExitSystrapSignals:
+      return "could not install the systrap signal handlers";
     case STUB_EXIT_SECCOMP:
       return "could not install its seccomp filter";
     case STUB_EXIT_MUNMAP_LOW:

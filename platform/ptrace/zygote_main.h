@@ -17,6 +17,9 @@ struct ZygoteArgs {
   uint64_t region_start = 0;  // the stub region, code already copied in
   uint64_t code_end = 0;      // the end of its executable code
   uint64_t entry = 0;         // ptrace_stub_zygote_entry, relocated
+  // Systrap only (else 0): the handler every signal gets, and its restorer.
+  uint64_t systrap_handler = 0;
+  uint64_t systrap_restorer = 0;
 };
 
 // Exit codes of the C++ steps; stub_abi.h has the assembly ones.
@@ -26,6 +29,7 @@ enum ZygoteExit : int {
   kZygoteExitRseq = 3,
   kZygoteExitSignals = 4,
   kZygoteExitFds = 5,
+  kZygoteExitSystrapSignals = 6,
 };
 
 // Runs in the freshly forked zygote. Never returns: it either jumps to the

@@ -25,16 +25,16 @@ int Do(const std::vector<std::string>& args) {
     return 125;
   }
   if (flags->rest.empty()) {
-    PrintError("usage: runsc do [--platform=ptrace] [--strace] "
+    PrintError("usage: runsc do [--platform=ptrace|systrap] [--strace] "
                "[--debug-log=PATH] [--pids-limit=N] -- CMD [ARGS...]");
     return 125;
   }
   boot::Config config;
   config.argv = flags->rest;
   config.platform = flags->Get("platform", "ptrace");
-  if (config.platform != "ptrace") {
+  if (config.platform != "ptrace" && config.platform != "systrap") {
     PrintError("unknown platform \"" + config.platform +
-               "\" (available: ptrace)");
+               "\" (available: ptrace, systrap)");
     return 125;
   }
   config.strace = flags->Bool("strace");

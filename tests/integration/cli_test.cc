@@ -141,6 +141,13 @@ TEST(CliTest, UnknownPlatform) {
   EXPECT_THAT(r.err, HasSubstr("platform"));
 }
 
+TEST(CliTest, SystrapPlatformRuns) {
+  auto r = RunSandboxed({"/bin/busybox", "sh", "-c", "echo $((6 * 7))"},
+                        {"--platform=systrap"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "42\n");
+}
+
 TEST(CliTest, SyscallsTableLists) {
   auto r = RunCommand({RunscPath(), "syscalls"});
   EXPECT_EQ(r.exit_code, 0);

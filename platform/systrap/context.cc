@@ -1,0 +1,341 @@
+// SystrapContext: runs app code in a stub thread until it traps (the hot
+// path: two handoffs through the thread's slot), joins address spaces, and
+// keeps the FP state in the slot.
+#include <linux/audit.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <x86intrin.h>
+#include <signal.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/log.h"
+#include "platform/ptrace/pidfd.h"
+#include "platform/systrap/slot.h"
+#include "platform/systrap/systrap_abi.h"
+#include "platform/systrap/systrap_platform.h"
+
+namespace platform::systrap {
+namespace {
+
+constexpr uint64_t kUserCs = 0x33;
+constexpr uint64_t kUserDs = 0x2b;
+constexpr int kSysSeccomp = 1;  // SYS_SECCOMP
+constexpr uint64_t kVsyscallStart = 0xffffffffff600000;
+constexpr uint64_t kVsyscallEnd = kVsyscallStart + 4096;
+// An app thread that has not answered an interrupt for this long has
+// blocked the host signal (a forged sigreturn frame can do that): its stub
+// is killed, so that the task can still die.
+constexpr int64_t kInterruptGraceNs = 5'000'000'000;
+
+// The order of the sigcontext's general registers (SYSTRAP_SLOT_MCONTEXT).
+enum Greg {
+  kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15, kRdi, kRsi, kRbp, kRbx,
+  kRdx, kRax, kRcx, kRsp, kRip, kEflags, kCsGsFs, kErr, kTrapno, kOldmask,
+  kCr2, kFpstate,
+};
+
+Trap MakeTrap(Trap::Kind kind) {
+  Trap trap;
+  trap.kind = kind;
+  return trap;
+}
+
+uint64_t* Gregs(char* slot) {
+  return reinterpret_cast<uint64_t*>(slot + SYSTRAP_SLOT_MCONTEXT);
+}
+
+void WriteRegs(char* slot, const Registers& regs) {
+  uint64_t* g = Gregs(slot);
+  g[kR8] = regs.r8;   g[kR9] = regs.r9;   g[kR10] = regs.r10;
+  g[kR11] = regs.r11; g[kR12] = regs.r12; g[kR13] = regs.r13;
+  g[kR14] = regs.r14; g[kR15] = regs.r15; g[kRdi] = regs.rdi;
+  g[kRsi] = regs.rsi; g[kRbp] = regs.rbp; g[kRbx] = regs.rbx;
+  g[kRdx] = regs.rdx; g[kRax] = regs.rax; g[kRcx] = regs.rcx;
+  g[kRsp] = regs.rsp; g[kRip] = regs.rip; g[kEflags] = regs.eflags;
+  SlotU64(slot, SYSTRAP_SLOT_FS_BASE) = regs.fs_base;
+  SlotU64(slot, SYSTRAP_SLOT_GS_BASE) = regs.gs_base;
+}
+
+// fs_base and gs_base stay as the sentry gave them: the app cannot change
+// them but through the sentry (this CPU has no FSGSBASE instructions).
+void ReadRegs(char* slot, Registers& regs) {
+  const uint64_t* g = Gregs(slot);
+  regs.r8 = g[kR8];   regs.r9 = g[kR9];   regs.r10 = g[kR10];
+  regs.r11 = g[kR11]; regs.r12 = g[kR12]; regs.r13 = g[kR13];
+  regs.r14 = g[kR14]; regs.r15 = g[kR15]; regs.rdi = g[kRdi];
+  regs.rsi = g[kRsi]; regs.rbp = g[kRbp]; regs.rbx = g[kRbx];
+  regs.rdx = g[kRdx]; regs.rax = g[kRax]; regs.rcx = g[kRcx];
+  regs.rsp = g[kRsp]; regs.rip = g[kRip]; regs.eflags = g[kEflags];
+  regs.cs = kUserCs;
+  regs.ss = kUserDs;
+  regs.orig_rax = ~0ull;
+}
+
+bool IsCpuSignal(int sig) {
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+         sig == SIGTRAP || sig == SIGSYS;
+}
+
+bool IsPageFault(const siginfo_t& info) {
+  if (info.si_signo == SIGSEGV)
+    return info.si_code == SEGV_MAPERR || info.si_code == SEGV_ACCERR;
+  return info.si_signo == SIGBUS && info.si_code == BUS_ADRERR;
+}
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+}  // namespace
+
+SystrapContext::SystrapContext(SystrapPlatform& platform)
+    : platform_(platform) {}
+
+SystrapContext::~SystrapContext() { Release(); }
+
+Trap SystrapContext::Switch(AddressSpace& as, Registers& regs) {
+  auto& sas = static_cast<SystrapAddressSpace&>(as);
+  if (sas.stub().get() != current_stub_) [[unlikely]] {
+    if (!Join(sas)) return MakeTrap(Trap::Kind::kDead);
+  }
+  Stub& stub = *current_stub_;
+  Stub::Thread& thread = *current_;
+  if (stub.dead()) return MakeTrap(Trap::Kind::kDead);
+  char* slot = stub.slot(thread.slot);
+  if (pending_fp_) [[unlikely]] {
+    memcpy(slot + SYSTRAP_SLOT_FP, pending_fp_->data(), pending_fp_->size());
+    pending_fp_.reset();
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (interrupted_) {
+      interrupted_ = false;
+      return MakeTrap(Trap::Kind::kInterrupt);
+    }
+    running_ = &thread;
+  }
+  WriteRegs(slot, regs);
+  Trap trap;
+  for (;;) {
+    if (!Handoff(stub, thread, slot)) {
+      trap = MakeTrap(Trap::Kind::kDead);
+      break;
+    }
+    if (std::optional<Trap> t = Decode(slot, regs)) {
+      trap = *t;
+      break;
+    }
+    // A suppressed report: the slot still holds what the handler wrote, so
+    // the thread resumes exactly where it was.
+  }
+  std::lock_guard lock(mu_);
+  running_ = nullptr;
+  return trap;
+}
+
+namespace {
+
+struct WaitArgs {
+  SystrapContext* context;
+  Stub* stub;
+  const std::atomic<int64_t>* interrupt_ns;
+};
+
+}  // namespace
+
+bool SystrapContext::Handoff(Stub& stub, Stub::Thread& thread, char* slot) {
+  std::atomic<int>& active = platform_.active();
+  active.fetch_add(1, std::memory_order_relaxed);
+  const bool pinned = ChooseMode();
+  uint64_t spin = 0;
+  if (pinned) {
+    Bind(thread, sched_getcpu());
+  } else {
+    Bind(thread, -1);
+    spin = platform_.SpinCycles();
+  }
+  const uint64_t start = __rdtsc();
+  SlotU64(slot, SYSTRAP_SLOT_SPIN) = spin;
+  PostRun(slot);
+  WaitArgs args{this, &stub, &interrupt_ns_};
+  const bool alive = WaitForReport(
+      slot, thread.pidfd.get(), stub.dead_flag(), spin,
+      [](void* p) {
+        auto* a = static_cast<WaitArgs*>(p);
+        const int64_t sent = a->interrupt_ns->load(std::memory_order_relaxed);
+        if (sent == 0 || NowNs() - sent < kInterruptGraceNs) return true;
+        LOG(Warning) << "systrap stub " << a->stub->pid()
+                     << ": an app thread ignores interrupts; killing it";
+        a->stub->Kill();
+        return false;
+      },
+      &args);
+  active.fetch_sub(1, std::memory_order_relaxed);
+  Account(pinned, __rdtsc() - start);
+  return alive;
+}
+
+// Two ways to hand over, and which is cheaper depends on the load, so it
+// is measured as we go. Pinned: the stub thread runs on the CPU of the
+// sentry thread that waits for it, which sleeps at once; the handoff is a
+// switch between two threads on one CPU, the ptrace platform's trick.
+// Spinning: the stub thread runs anywhere, and both sides spin briefly
+// before they sleep; on an idle host the handoff then costs no wake-up
+// at all, on a busy one the spinning steals the CPU the other side needs.
+// Each context mostly uses the mode with the lower moving average of its
+// round trips and tries the other one for kProbe handoffs in every
+// kPeriod.
+bool SystrapContext::ChooseMode() {
+  constexpr uint32_t kPeriod = 4096, kProbe = 32;
+  // RUNSC_SYSTRAP_HANDOFF=pinned|spin fixes the mode (for measurements).
+  static const char* const forced = getenv("RUNSC_SYSTRAP_HANDOFF");
+  if (forced != nullptr) return forced[0] == 'p';
+  const uint32_t phase = handoffs_++ % kPeriod;
+  // Spinning must win clearly: its cost to other threads (the CPU it
+  // burns) does not show in its own round trips.
+  const bool best = cost_[1] <= cost_[0] + cost_[0] / 4;
+  return phase < kPeriod - kProbe ? best : !best;
+}
+
+void SystrapContext::Account(bool pinned, uint64_t cycles) {
+  uint64_t& avg = cost_[pinned ? 1 : 0];
+  avg = avg == 0 ? cycles : avg - avg / 8 + cycles / 8;
+}
+
+void SystrapContext::Bind(Stub::Thread& thread, int cpu) {
+  if (cpu == thread.bound_cpu) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (cpu < 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &set);
+  } else {
+    CPU_SET(cpu, &set);
+  }
+  // It may fail for a thread that just died; the wait notices that.
+  sched_setaffinity(thread.tid, sizeof(set), &set);
+  thread.bound_cpu = cpu;
+}
+
+std::optional<Trap> SystrapContext::Decode(char* slot, Registers& regs) {
+  Trap trap;
+  memcpy(&trap.info, slot + SYSTRAP_SLOT_SIGINFO, sizeof(trap.info));
+  ReadRegs(slot, regs);
+  const siginfo_t& info = trap.info;
+  const int sig = info.si_signo;
+  if (sig == SIGSYS && info.si_code == kSysSeccomp) {
+    const auto call = reinterpret_cast<uint64_t>(info.si_call_addr);
+    if (info.si_arch == AUDIT_ARCH_X86_64 &&
+        (call < kVsyscallStart || call >= kVsyscallEnd)) {
+      // The kernel rolled rax back to the number; report it as the ptrace
+      // platform does.
+      regs.orig_rax = static_cast<uint64_t>(static_cast<uint32_t>(info.si_syscall));
+      regs.rax = static_cast<uint64_t>(-ENOSYS);
+      interrupt_ns_.store(0, std::memory_order_relaxed);
+      trap.kind = Trap::Kind::kSyscall;
+      return trap;
+    }
+    trap.kind = Trap::Kind::kSignal;
+    return trap;
+  }
+  // Raised by the CPU (si_code > 0), not sent by some process.
+  if (IsCpuSignal(sig) && info.si_code > 0) {
+    trap.kind =
+        IsPageFault(info) ? Trap::Kind::kPageFault : Trap::Kind::kSignal;
+    return trap;
+  }
+  // The interrupt signal, or a signal from outside: never the app's.
+  if (!TakeInterrupt()) return std::nullopt;
+  return MakeTrap(Trap::Kind::kInterrupt);
+}
+
+base::Result<void> SystrapContext::Join(SystrapAddressSpace& as) {
+  current_stub_ = nullptr;
+  current_ = nullptr;
+  std::erase_if(joined_, [](const Joined& j) { return j.stub->dead(); });
+  const std::shared_ptr<Stub>& stub = as.stub();
+  auto it = std::find_if(joined_.begin(), joined_.end(),
+                         [&](const Joined& j) { return j.stub == stub; });
+  if (it == joined_.end()) {
+    auto thread = stub->AcquireThread();
+    if (!thread) {
+      if (thread.error() != base::Errno(ESRCH))
+        LOG(Error) << "systrap stub " << stub->pid()
+                   << ": cannot add a thread: "
+                   << base::ErrnoName(thread.error().value);
+      return base::Err(thread.error().value);
+    }
+    // A new (or reused) thread starts from the init FP state, unless a
+    // state was set for it.
+    char* slot = stub->slot((*thread)->slot);
+    const std::vector<uint8_t> state =
+        pending_fp_ ? *pending_fp_ : ptrace::InitFpState(platform_.fp_format());
+    pending_fp_.reset();
+    memcpy(slot + SYSTRAP_SLOT_FP, state.data(), state.size());
+    it = joined_.insert(joined_.end(), Joined{stub, *thread});
+  }
+  current_stub_ = it->stub.get();
+  current_ = it->thread;
+  return {};
+}
+
+void SystrapContext::Release() {
+  for (const Joined& j : joined_) j.stub->ReleaseThread(j.thread);
+  joined_.clear();
+  current_stub_ = nullptr;
+  current_ = nullptr;
+}
+
+pid_t SystrapContext::stub_tid() const {
+  return current_ != nullptr ? current_->tid : 0;
+}
+
+void SystrapContext::Interrupt() {
+  std::lock_guard lock(mu_);
+  interrupted_ = true;
+  if (running_ == nullptr) return;
+  int64_t expected = 0;
+  interrupt_ns_.compare_exchange_strong(expected, NowNs(),
+                                        std::memory_order_relaxed);
+  ptrace::PidfdSendSignal(running_->pidfd.get(), kInterruptSignal);
+}
+
+bool SystrapContext::TakeInterrupt() {
+  std::lock_guard lock(mu_);
+  interrupt_ns_.store(0, std::memory_order_relaxed);
+  return std::exchange(interrupted_, false);
+}
+
+base::Result<void> SystrapContext::GetFpState(std::vector<uint8_t>* out) {
+  if (pending_fp_) {
+    *out = *pending_fp_;
+    return {};
+  }
+  const size_t size = platform_.fp_format().size;
+  if (current_ == nullptr) {
+    *out = ptrace::InitFpState(platform_.fp_format());
+    return {};
+  }
+  const char* fp = current_stub_->slot(current_->slot) + SYSTRAP_SLOT_FP;
+  out->assign(fp, fp + size);
+  return {};
+}
+
+base::Result<void> SystrapContext::SetFpState(const std::vector<uint8_t>& in) {
+  // Checked as the kernel's sigreturn would: a state it refuses would
+  // otherwise turn into a SIGSEGV of the stub thread.
+  TRY(ptrace::CheckFpState(platform_.fp_format(), in));
+  if (current_ == nullptr || current_stub_->dead()) {
+    pending_fp_ = in;
+    return {};
+  }
+  memcpy(current_stub_->slot(current_->slot) + SYSTRAP_SLOT_FP, in.data(),
+         in.size());
+  return {};
+}
+
+}  // namespace platform::systrap
