@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "platform/vsyscall.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "platform/ptrace/stub_process.h"
 #include "platform/ptrace/stub_thread.h"
@@ -57,35 +58,12 @@ Trap ForeignSyscall(const Registers& regs) {
   return trap;
 }
 
-// The legacy vsyscall page (Linux's VSYSCALL_ADDR), at the same place in
-// every x86-64 process; the host maps it in stubs too.
-constexpr uint64_t kVsyscallPage = 0xffffffffff600000;
-
-// A call into the vsyscall page: the host kernel emulated it up to its
-// seccomp check, which the stub's filter answered with SIGSYS (the call
-// never ran). Its si_call_addr is the entry point called.
+// A call into the vsyscall page (platform/vsyscall.h): the stub's filter
+// answered the host's emulation with SIGSYS. Its si_call_addr is the
+// entry point called.
 bool IsVsyscallTrap(const siginfo_t& info) {
-  const auto addr = reinterpret_cast<uint64_t>(info.si_call_addr);
   return info.si_signo == SIGSYS && info.si_code == kSysSeccomp &&
-         (addr & ~uint64_t{0xfff}) == kVsyscallPage;
-}
-
-// Reports the vsyscall as what a CPU with no vsyscall page raises: an
-// instruction fetch fault at the entry point, with the registers of the
-// moment of the call (the host has already emulated the `ret`: rip = the
-// caller, rsp += 8, so that is undone). The kernel then emulates the call
-// as gVisor does, or raises SIGSEGV, whatever the host's vsyscall mode.
-Trap VsyscallFault(const siginfo_t& info, Registers& regs) {
-  const auto addr = reinterpret_cast<uint64_t>(info.si_call_addr);
-  if (regs.rip != addr) {
-    regs.rip = addr;
-    regs.rsp -= 8;
-  }
-  Trap trap = MakeTrap(Trap::Kind::kPageFault);
-  trap.info.si_signo = SIGSEGV;
-  trap.info.si_code = SEGV_MAPERR;
-  trap.info.si_addr = info.si_call_addr;
-  return trap;
+         IsVsyscallCall(reinterpret_cast<uint64_t>(info.si_call_addr));
 }
 
 // Signals the CPU (or the kernel on the app's behalf) raises synchronously.
@@ -278,7 +256,9 @@ std::optional<Trap> PtraceContext::Decode(StubThread& stub, int status,
   // raised by the app's code.
   if (trap.info.si_code <= 0) return Suppressed(stub, regs);
   if (auto got = stub.GetRegs(regs); !got) return Lost(got.error());
-  if (IsVsyscallTrap(trap.info)) return VsyscallFault(trap.info, regs);
+  if (IsVsyscallTrap(trap.info))
+    return VsyscallFault(reinterpret_cast<uint64_t>(trap.info.si_call_addr),
+                         regs);
   trap.kind =
       IsPageFault(trap.info) ? Trap::Kind::kPageFault : Trap::Kind::kSignal;
   return trap;

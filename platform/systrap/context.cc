@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "platform/ptrace/pidfd.h"
+#include "platform/vsyscall.h"
 #include "platform/systrap/slot.h"
 #include "platform/systrap/systrap_abi.h"
 #include "platform/systrap/systrap_platform.h"
@@ -23,8 +24,6 @@ namespace {
 constexpr uint64_t kUserCs = 0x33;
 constexpr uint64_t kUserDs = 0x2b;
 constexpr int kSysSeccomp = 1;  // SYS_SECCOMP
-constexpr uint64_t kVsyscallStart = 0xffffffffff600000;
-constexpr uint64_t kVsyscallEnd = kVsyscallStart + 4096;
 // An app thread that has not answered an interrupt for this long has
 // blocked the host signal (a forged sigreturn frame can do that): its stub
 // is killed, so that the task can still die.
@@ -229,8 +228,8 @@ std::optional<Trap> SystrapContext::Decode(char* slot, Registers& regs) {
   const int sig = info.si_signo;
   if (sig == SIGSYS && info.si_code == kSysSeccomp) {
     const auto call = reinterpret_cast<uint64_t>(info.si_call_addr);
-    if (info.si_arch == AUDIT_ARCH_X86_64 &&
-        (call < kVsyscallStart || call >= kVsyscallEnd)) {
+    if (IsVsyscallCall(call)) return VsyscallFault(call, regs);
+    if (info.si_arch == AUDIT_ARCH_X86_64) {
       // The kernel rolled rax back to the number; report it as the ptrace
       // platform does.
       regs.orig_rax = static_cast<uint64_t>(static_cast<uint32_t>(info.si_syscall));

@@ -50,6 +50,27 @@ Task* Kernel::StartTask(std::unique_ptr<Task> task,
   absl::MutexLock lock(&mu_);
   CollectLocked();
   Task* t = task.get();
+  // The id may still name a task whose host thread is finishing: its
+  // process was reaped, or the thread released, a moment ago, and clone3's
+  // set_tid (or the pid counter) handed the id out again. That thread must
+  // be joined before its Task goes; it is past everything but TaskExited.
+  struct Reuse {
+    Kernel* kernel;
+    int tid;
+  } reuse{this, t->tid()};
+  // Looked up by id each time: another thread may collect the old task
+  // while this one waits.
+  mu_.Await(absl::Condition(
+      +[](Reuse* r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        auto it = r->kernel->tasks_.find(r->tid);
+        return it == r->kernel->tasks_.end() || it->second->finished.load();
+      },
+      &reuse));
+  if (auto it = tasks_.find(t->tid()); it != tasks_.end()) {
+    if (it->second->host_thread.joinable()) it->second->host_thread.join();
+    released_.erase(t->tid());
+    tasks_.erase(it);
+  }
   ++live_tasks_;
   tasks_[t->tid()] = std::move(task);
   // Only raw pointers cross into the thread: the kernel owns the task and
