@@ -70,7 +70,7 @@ static Result<void> ChownNode(const Node& node, bool has_owner,
 Result<UniqueFd> Server::Create(const proto::CreateRequest& req,
                                 proto::CreateResponse* resp) {
   NodeRef dir = WRITABLE_DIR(req.dir());
-  if (!IsValidName(req.name())) return Err(EINVAL);
+  if (int e = CheckName(req.name())) return Err(e);
   int flags = static_cast<int>(req.flags());
   if ((flags & ~kCreateFlags) || (flags & O_ACCMODE) == O_ACCMODE)
     return Err(EINVAL);
@@ -92,7 +92,7 @@ Result<UniqueFd> Server::Create(const proto::CreateRequest& req,
 Result<void> Server::Mkdir(const proto::MkdirRequest& req,
                            proto::MkdirResponse* resp) {
   NodeRef dir = WRITABLE_DIR(req.dir());
-  if (!IsValidName(req.name())) return Err(EINVAL);
+  if (int e = CheckName(req.name())) return Err(e);
   absl::ReaderMutexLock ns(&namespace_mu_);
   if (mkdirat(dir->fd.get(), req.name().c_str(), req.mode() & 07777) != 0)
     return Err(errno);
@@ -107,7 +107,7 @@ Result<void> Server::Mkdir(const proto::MkdirRequest& req,
 Result<void> Server::Mknod(const proto::MknodRequest& req,
                            proto::MknodResponse* resp) {
   NodeRef dir = WRITABLE_DIR(req.dir());
-  if (!IsValidName(req.name())) return Err(EINVAL);
+  if (int e = CheckName(req.name())) return Err(e);
   mode_t type = req.mode() & S_IFMT;
   if (type == 0) type = S_IFREG;
   // No device nodes: a host device made here would be reachable by the
@@ -128,7 +128,7 @@ Result<void> Server::Mknod(const proto::MknodRequest& req,
 Result<void> Server::Symlink(const proto::SymlinkRequest& req,
                              proto::SymlinkResponse* resp) {
   NodeRef dir = WRITABLE_DIR(req.dir());
-  if (!IsValidName(req.name())) return Err(EINVAL);
+  if (int e = CheckName(req.name())) return Err(e);
   const std::string& target = req.target();
   if (target.empty()) return Err(ENOENT);
   if (target.size() >= PATH_MAX) return Err(ENAMETOOLONG);
@@ -147,7 +147,7 @@ Result<void> Server::Symlink(const proto::SymlinkRequest& req,
 Result<void> Server::Link(const proto::LinkRequest& req,
                           proto::LinkResponse* resp) {
   NodeRef dir = WRITABLE_DIR(req.dir());
-  if (!IsValidName(req.name())) return Err(EINVAL);
+  if (int e = CheckName(req.name())) return Err(e);
   NodeRef target = TRY(Lookup(req.target()));
   if (target->type == S_IFDIR) return Err(EPERM);
   if (target->mount != dir->mount) return Err(EXDEV);
@@ -183,7 +183,7 @@ Result<void> Server::Link(const proto::LinkRequest& req,
 
 Result<void> Server::Unlink(const proto::UnlinkRequest& req) {
   NodeRef dir = WRITABLE_DIR(req.dir());
-  if (!IsValidName(req.name())) return Err(EINVAL);
+  if (int e = CheckName(req.name())) return Err(e);
   absl::ReaderMutexLock ns(&namespace_mu_);
   if (unlinkat(dir->fd.get(), req.name().c_str(), 0) != 0) return Err(errno);
   return {};
@@ -191,7 +191,7 @@ Result<void> Server::Unlink(const proto::UnlinkRequest& req) {
 
 Result<void> Server::Rmdir(const proto::RmdirRequest& req) {
   NodeRef dir = WRITABLE_DIR(req.dir());
-  if (!IsValidName(req.name())) return Err(EINVAL);
+  if (int e = CheckName(req.name())) return Err(e);
   absl::ReaderMutexLock ns(&namespace_mu_);
   if (unlinkat(dir->fd.get(), req.name().c_str(), AT_REMOVEDIR) != 0)
     return Err(errno);
@@ -201,8 +201,8 @@ Result<void> Server::Rmdir(const proto::RmdirRequest& req) {
 Result<void> Server::Rename(const proto::RenameRequest& req) {
   NodeRef old_dir = WRITABLE_DIR(req.old_dir());
   NodeRef new_dir = WRITABLE_DIR(req.new_dir());
-  if (!IsValidName(req.old_name()) || !IsValidName(req.new_name()))
-    return Err(EINVAL);
+  if (int e = CheckName(req.old_name())) return Err(e);
+  if (int e = CheckName(req.new_name())) return Err(e);
   uint32_t flags = req.flags();
   // RENAME_WHITEOUT would make a device node; the overlay keeps its
   // whiteouts in the sentry.
@@ -220,7 +220,7 @@ Result<void> Server::Rename(const proto::RenameRequest& req) {
 Result<UniqueFd> Server::Bind(const proto::BindRequest& req,
                               proto::BindResponse* resp) {
   NodeRef dir = WRITABLE_DIR(req.dir());
-  if (!IsValidName(req.name())) return Err(EINVAL);
+  if (int e = CheckName(req.name())) return Err(e);
   if (!IsSocketType(req.type())) return Err(ESOCKTNOSUPPORT);
   sockaddr_un addr = TRY(UnixAddr(req.name()));
   UniqueFd sock(socket(AF_UNIX, req.type() | SOCK_CLOEXEC, 0));

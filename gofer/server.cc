@@ -196,7 +196,7 @@ Result<uint64_t> Server::Insert(NodeRef node) {
 Result<Server::NodeRef> Server::OpenChild(const NodeRef& dir,
                                           const std::string& name,
                                           struct stat* st) {
-  if (!IsValidName(name)) return Err(EINVAL);
+  if (int e = CheckName(name)) return Err(e);
   int fd = openat(dir->fd.get(), name.c_str(),
                   O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return Err(errno);

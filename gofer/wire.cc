@@ -87,11 +87,12 @@ Result<Packet> ReceivePacket(int sock) {
   return p;
 }
 
-bool IsValidName(const std::string& name) {
-  if (name.empty() || name.size() > NAME_MAX) return false;
-  if (name == "." || name == "..") return false;
-  return name.find('/') == std::string::npos &&
-         name.find('\0') == std::string::npos;
+int CheckName(const std::string& name) {
+  if (name.empty() || name == "." || name == ".." ||
+      name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos)
+    return EINVAL;
+  return name.size() > NAME_MAX ? ENAMETOOLONG : 0;
 }
 
 }  // namespace gofer

@@ -51,9 +51,10 @@ struct Packet {
 // fds; any fds it carried are closed). Other errors are the socket's.
 base::Result<Packet> ReceivePacket(int sock);
 
-// True if `name` is a single path component the gofer accepts: not empty,
-// not "." or "..", no '/' or NUL, at most NAME_MAX bytes.
-bool IsValidName(const std::string& name);
+// 0 if `name` is a single path component the gofer accepts: not empty,
+// not "." or "..", no '/' or NUL (else EINVAL), at most NAME_MAX bytes
+// (else ENAMETOOLONG).
+int CheckName(const std::string& name);
 
 }  // namespace gofer
 
