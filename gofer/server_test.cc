@@ -392,3 +392,25 @@ TEST_F(ServerTest, ManyThreadsAtOnce) {
 
 }  // namespace
 }  // namespace gofer::testing
+
+namespace gofer::testing {
+namespace {
+
+// Linux names are bytes: a name that is not UTF-8 works end to end.
+TEST(ServerNamesTest, NamesNeedNotBeUtf8) {
+  TempDir dir;
+  const std::string name = "\xff\xfe-latin1-\xe9";
+  InProcessGofer g(dir.path());
+  ASSERT_OK_AND_ASSIGN(root, g.client().Attach(""));
+  ASSERT_OK_AND_ASSIGN(cr, g.client().Create(root.handle, name, O_RDWR, 0600));
+  EXPECT_EQ(access((dir / name).c_str(), F_OK), 0);
+  ASSERT_OK_AND_ASSIGN(w, g.client().Walk(root.handle, name));
+  EXPECT_EQ(w.stat.st_ino, cr.node.stat.st_ino);
+  ASSERT_OK_AND_ASSIGN(ents, g.client().Getdents(root.handle, 0));
+  bool found = false;
+  for (const auto& e : ents) found |= e.name == name;
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace gofer::testing
