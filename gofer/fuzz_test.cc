@@ -33,8 +33,7 @@ TEST_P(FuzzTest, SurvivesAndLeaksNothing) {
     // Bounded in steps and, on a slow machine, in time.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     int steps = 0;
-    for (; steps < 5000 && std::chrono::steady_clock::now() < deadline;
-         ++steps)
+    for (; steps < 5000 && std::chrono::steady_clock::now() < deadline; ++steps)
       ASSERT_TRUE(fuzzer.Step()) << "no answer at step " << steps;
     ASSERT_TRUE(fuzzer.CloseAll());
     EXPECT_EQ(server.HandleCount(), 0u);

@@ -95,8 +95,8 @@ class Fuzzer {
   }
 
   std::string Name() {
-    static const char* names[] = {"a", "b", "c", "file", "sub", "s", "..",
-                                  ".", "",  "x/y", "/", "lnk"};
+    static const char* names[] = {"a",  "b", "c", "file", "sub", "s",
+                                  "..", ".", "",  "x/y",  "/",   "lnk"};
     switch (Pick(16)) {
       case 0:
         return std::string(Pick(300), 'n');
@@ -110,9 +110,13 @@ class Fuzzer {
   }
 
   uint32_t Flags() {
-    static const uint32_t common[] = {O_RDONLY, O_WRONLY, O_RDWR,
-                                      O_RDWR | O_TRUNC, O_RDONLY | O_DIRECTORY,
-                                      O_WRONLY | O_APPEND, O_RDONLY | O_NONBLOCK};
+    static const uint32_t common[] = {O_RDONLY,
+                                      O_WRONLY,
+                                      O_RDWR,
+                                      O_RDWR | O_TRUNC,
+                                      O_RDONLY | O_DIRECTORY,
+                                      O_WRONLY | O_APPEND,
+                                      O_RDONLY | O_NONBLOCK};
     return Pick(4) == 0 ? static_cast<uint32_t>(rng_())
                         : common[Pick(std::size(common))];
   }
@@ -316,15 +320,32 @@ class Fuzzer {
     ++answers_;
     const proto::Node* node = nullptr;
     switch (resp.result_case()) {
-      case proto::Response::kAttach: node = &resp.attach().node(); break;
-      case proto::Response::kWalk: node = &resp.walk().node(); break;
-      case proto::Response::kCreate: node = &resp.create().node(); break;
-      case proto::Response::kMkdir: node = &resp.mkdir().node(); break;
-      case proto::Response::kMknod: node = &resp.mknod().node(); break;
-      case proto::Response::kSymlink: node = &resp.symlink().node(); break;
-      case proto::Response::kLink: node = &resp.link().node(); break;
-      case proto::Response::kBind: node = &resp.bind().node(); break;
-      default: break;
+      case proto::Response::kAttach:
+        node = &resp.attach().node();
+        break;
+      case proto::Response::kWalk:
+        node = &resp.walk().node();
+        break;
+      case proto::Response::kCreate:
+        node = &resp.create().node();
+        break;
+      case proto::Response::kMkdir:
+        node = &resp.mkdir().node();
+        break;
+      case proto::Response::kMknod:
+        node = &resp.mknod().node();
+        break;
+      case proto::Response::kSymlink:
+        node = &resp.symlink().node();
+        break;
+      case proto::Response::kLink:
+        node = &resp.link().node();
+        break;
+      case proto::Response::kBind:
+        node = &resp.bind().node();
+        break;
+      default:
+        break;
     }
     if (node && resp.error() == 0) handles_.push_back(node->handle());
     return true;

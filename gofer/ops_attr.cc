@@ -54,7 +54,8 @@ Result<void> Server::Setattr(const proto::SetattrRequest& req,
     if (syscall(SYS_fchmodat2, fd, "", mode,
                 AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno != ENOSYS) return Err(errno);
-      if (node->type != S_IFREG && node->type != S_IFDIR) return Err(EOPNOTSUPP);
+      if (node->type != S_IFREG && node->type != S_IFDIR)
+        return Err(EOPNOTSUPP);
       UniqueFd f = TRY(Reopen(node, O_RDONLY));
       if (fchmod(f.get(), mode) != 0) return Err(errno);
     }
@@ -92,7 +93,8 @@ Result<void> Server::Getxattr(const proto::GetxattrRequest& req,
   if (!HasXattrs(node->type)) return Err(ENODATA);
   UniqueFd f = TRY(Reopen(node, O_RDONLY));
   std::string value(XATTR_SIZE_MAX, '\0');
-  ssize_t n = fgetxattr(f.get(), req.name().c_str(), value.data(), value.size());
+  ssize_t n =
+      fgetxattr(f.get(), req.name().c_str(), value.data(), value.size());
   if (n < 0) return Err(errno);
   value.resize(n);
   resp->set_value(std::move(value));

@@ -44,11 +44,11 @@ Result<sockaddr_un> UnixAddr(const std::string& name) {
 }  // namespace
 
 // A directory handle the client may change.
-#define WRITABLE_DIR(handle)                             \
-  ({                                                     \
-    auto d_ = TRY(LookupDir(handle));                    \
-    if (d_->mount->read_only) return Err(EROFS);         \
-    d_;                                                  \
+#define WRITABLE_DIR(handle)                     \
+  ({                                             \
+    auto d_ = TRY(LookupDir(handle));            \
+    if (d_->mount->read_only) return Err(EROFS); \
+    d_;                                          \
   })
 
 // Gives the node the owner the client asked for, through its own O_PATH
@@ -56,9 +56,8 @@ Result<sockaddr_un> UnixAddr(const std::string& name) {
 // with its stat afterwards.
 static Result<void> ChownNode(const Node& node, bool has_owner,
                               const proto::Owner& owner, proto::Node* out) {
-  if (has_owner &&
-      fchownat(node.fd.get(), "", owner.uid(), owner.gid(),
-               AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+  if (has_owner && fchownat(node.fd.get(), "", owner.uid(), owner.gid(),
+                            AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
     return Err(errno);
   struct stat st;
   if (fstatat(node.fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))

@@ -118,8 +118,8 @@ TEST_F(ProcessTest, ServesEveryOperation) {
     EXPECT_EQ(st.st_size, 5);
     ASSERT_OK_AND_ASSIGN(fd, c.Open(f.handle, O_RDWR));
     EXPECT_EQ(ReadFd(fd.get()), "hello");
-    ASSERT_OK_AND_ASSIGN(cr, c.Create(root.handle, "new", O_WRONLY, 0644,
-                                      Client::Owner{7, 8}));
+    ASSERT_OK_AND_ASSIGN(
+        cr, c.Create(root.handle, "new", O_WRONLY, 0644, Client::Owner{7, 8}));
     ASSERT_EQ(write(cr.fd.get(), "n", 1), 1);
     ASSERT_OK_AND_ASSIGN(d, c.Mkdir(root.handle, "d", 0755));
     ASSERT_OK_AND_ASSIGN(fifo, c.Mknod(d.handle, "fifo", S_IFIFO | 0600));
@@ -220,8 +220,8 @@ TEST_F(ProcessTest, ConfinesItself) {
 }
 
 TEST_F(ProcessTest, ChrootIsolationAlsoConfines) {
-  GoferProcess g = Spawn({"--root=" + dir_.path(), "--sock-fd=3",
-                          "--isolation=chroot"});
+  GoferProcess g =
+      Spawn({"--root=" + dir_.path(), "--sock-fd=3", "--isolation=chroot"});
   Client c(std::move(g.sock));
   ASSERT_OK_AND_ASSIGN(root, c.Attach(""));
   ASSERT_OK_AND_ASSIGN(f, c.Walk(root.handle, "file"));
@@ -238,9 +238,9 @@ TEST_F(ProcessTest, ChrootIsolationAlsoConfines) {
 TEST_F(ProcessTest, BindMountSources) {
   TempDir data;
   WriteFile(data / "d", "data");
-  GoferProcess g = Spawn({"--root=" + dir_.path(), "--sock-fd=3",
-                          "--mounts=data=" + data.path() + ":rw,ro=" +
-                              data.path()});
+  GoferProcess g =
+      Spawn({"--root=" + dir_.path(), "--sock-fd=3",
+             "--mounts=data=" + data.path() + ":rw,ro=" + data.path()});
   Client c(std::move(g.sock));
   bool ro = true;
   ASSERT_OK_AND_ASSIGN(d, c.Attach("data", &ro));
@@ -367,14 +367,19 @@ TEST(SeccompTest, SyscallsOutsideTheAllowlistKill) {
       {"openat O_NOFOLLOW", true,
        [](const char* d) {
          _exit(syscall(SYS_openat, AT_FDCWD, d,
-                       O_PATH | O_NOFOLLOW | O_CLOEXEC) >= 0 ? 0 : 1);
+                       O_PATH | O_NOFOLLOW | O_CLOEXEC) >= 0
+                   ? 0
+                   : 1);
        }},
       {"socket AF_UNIX", true,
-       [](const char*) { _exit(syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 1); }},
+       [](const char*) {
+         _exit(syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 1);
+       }},
       {"openat following symlinks fails", true,
        [](const char* d) {
-         _exit(syscall(SYS_openat, AT_FDCWD, d, O_RDONLY) < 0 &&
-                       errno == ENOENT ? 0 : 1);
+         _exit(syscall(SYS_openat, AT_FDCWD, d, O_RDONLY) < 0 && errno == ENOENT
+                   ? 0
+                   : 1);
        }},
       {"getppid", false, [](const char*) { syscall(SYS_getppid); }},
       {"socket AF_INET", false,

@@ -24,25 +24,62 @@ namespace {
 // Syscalls allowed with any arguments.
 constexpr int kAllowed[] = {
     // The protocol: one packet per message, fds as SCM_RIGHTS.
-    SYS_recvmsg, SYS_sendmsg,
+    SYS_recvmsg,
+    SYS_sendmsg,
     // Operations on held fds (openat is below, with its argument check).
-    SYS_close, SYS_fstat, SYS_newfstatat, SYS_getdents64, SYS_lseek,
-    SYS_readlinkat, SYS_mkdirat, SYS_mknodat, SYS_symlinkat, SYS_linkat,
-    SYS_unlinkat, SYS_renameat, SYS_renameat2, SYS_fchownat, SYS_fchmod, SYS_fchmodat2,
-    SYS_utimensat, SYS_ftruncate, SYS_fstatfs, SYS_fgetxattr, SYS_fsetxattr,
-    SYS_flistxattr, SYS_fremovexattr,
+    SYS_close,
+    SYS_fstat,
+    SYS_newfstatat,
+    SYS_getdents64,
+    SYS_lseek,
+    SYS_readlinkat,
+    SYS_mkdirat,
+    SYS_mknodat,
+    SYS_symlinkat,
+    SYS_linkat,
+    SYS_unlinkat,
+    SYS_renameat,
+    SYS_renameat2,
+    SYS_fchownat,
+    SYS_fchmod,
+    SYS_fchmodat2,
+    SYS_utimensat,
+    SYS_ftruncate,
+    SYS_fstatfs,
+    SYS_fgetxattr,
+    SYS_fsetxattr,
+    SYS_flistxattr,
+    SYS_fremovexattr,
     // Bind and Connect: a unix socket file is named by a path from the cwd.
-    SYS_fchdir, SYS_umask, SYS_bind, SYS_connect,
+    SYS_fchdir,
+    SYS_umask,
+    SYS_bind,
+    SYS_connect,
     // Memory for messages and thread stacks (mmap/mprotect below).
-    SYS_munmap, SYS_madvise, SYS_brk, SYS_mremap,
+    SYS_munmap,
+    SYS_madvise,
+    SYS_brk,
+    SYS_mremap,
     // Threads and their locks (clone is below).
-    SYS_futex, SYS_set_robust_list, SYS_rseq, SYS_rt_sigprocmask,
-    SYS_rt_sigreturn, SYS_sched_yield, SYS_nanosleep, SYS_clock_nanosleep,
-    SYS_gettid, SYS_getpid, SYS_clock_gettime, SYS_exit, SYS_exit_group,
+    SYS_futex,
+    SYS_set_robust_list,
+    SYS_rseq,
+    SYS_rt_sigprocmask,
+    SYS_rt_sigreturn,
+    SYS_sched_yield,
+    SYS_nanosleep,
+    SYS_clock_nanosleep,
+    SYS_gettid,
+    SYS_getpid,
+    SYS_clock_gettime,
+    SYS_exit,
+    SYS_exit_group,
     // Abseil's mutex reads its thread's scheduling parameters.
-    SYS_sched_getparam, SYS_sched_getscheduler,
+    SYS_sched_getparam,
+    SYS_sched_getscheduler,
     // Log lines; abort() after a failed CHECK.
-    SYS_write, SYS_tgkill,
+    SYS_write,
+    SYS_tgkill,
 };
 
 }  // namespace
@@ -86,8 +123,8 @@ absl::Status InstallSeccomp() {
   // Worker threads only: a clone without CLONE_THREAD would be a new
   // process. clone3 cannot be checked (its flags are in memory), so it
   // fails and glibc falls back to clone.
-  scmp_arg_cmp thread =
-      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, static_cast<scmp_datum_t>(CLONE_THREAD));
+  scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+                                static_cast<scmp_datum_t>(CLONE_THREAD));
   add(SCMP_ACT_ALLOW, SYS_clone, 1, &thread);
   add(SCMP_ACT_ERRNO(ENOSYS), SYS_clone3, 0, nullptr);
   // glibc's first pthread_create installs its internal handlers for

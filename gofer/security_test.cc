@@ -38,8 +38,15 @@ class SecurityTest : public ::testing::Test {
 
 TEST_F(SecurityTest, NamesAreSingleComponents) {
   ASSERT_OK_AND_ASSIGN(f, c().Walk(root_, "file"));
-  const std::string bad[] = {"",   ".",      "..",     "a/b", "/",
-                             "/etc", "../root", "file/", std::string("a\0b", 3),
+  const std::string bad[] = {"",
+                             ".",
+                             "..",
+                             "a/b",
+                             "/",
+                             "/etc",
+                             "../root",
+                             "file/",
+                             std::string("a\0b", 3),
                              std::string("\0", 1)};
   for (const std::string& n : bad) {
     SCOPED_TRACE("name \"" + n + "\"");
@@ -143,8 +150,7 @@ TEST_F(SecurityTest, ReopenNeverFollowsAReplacedName) {
 // The host swaps a name between a file inside and a symlink to a file
 // outside while the client walks and opens it: no open reaches outside.
 TEST_F(SecurityTest, SymlinkSwapRaceStaysInside) {
-  ASSERT_EQ(symlink((dir_ / "outside/secret").c_str(), Root("alt").c_str()),
-            0);
+  ASSERT_EQ(symlink((dir_ / "outside/secret").c_str(), Root("alt").c_str()), 0);
   ASSERT_EQ(mkdir(Root("d").c_str(), 0755), 0);
   WriteFile(Root("d/f"), "inside");
   ASSERT_EQ(symlink((dir_ / "outside").c_str(), Root("altdir").c_str()), 0);

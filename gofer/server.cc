@@ -61,7 +61,8 @@ size_t Server::HandleCount() const {
 int Server::Serve(int sock) {
   std::vector<std::thread> workers;
   int n = options_.workers < 1 ? 1 : options_.workers;
-  for (int i = 0; i < n; ++i) workers.emplace_back([this, sock] { Worker(sock); });
+  for (int i = 0; i < n; ++i)
+    workers.emplace_back([this, sock] { Worker(sock); });
 
   int status = 0;
   for (;;) {
@@ -69,7 +70,8 @@ int Server::Serve(int sock) {
     if (!packet) {
       if (packet.error().value == ENODATA) break;
       if (packet.error().value != EBADMSG) {
-        LOG(Error) << "gofer: receive: " << base::ErrnoName(packet.error().value);
+        LOG(Error) << "gofer: receive: "
+                   << base::ErrnoName(packet.error().value);
         status = 1;
         break;
       }
@@ -115,23 +117,30 @@ void Server::Worker(int sock) {
     Handle(req, &resp, &fds);
     std::vector<int> raw;
     for (auto& f : fds) raw.push_back(f.get());
-    // A failed send means the client is gone; the reader sees it next.
-    (void)SendMessage(sock, resp, raw);
+    auto sent = SendMessage(sock, resp, raw);
+    if (!sent && sent.error().value == EMSGSIZE) {
+      // Too big for the socket: the caller must still get an answer.
+      proto::Response err;
+      err.set_id(req.id());
+      err.set_error(EMSGSIZE);
+      sent = SendMessage(sock, err);
+    }
+    // Any other failure means the client is gone; the reader sees it next.
   }
 }
 
 // Runs one operation: `call` returns Result<void> or Result<UniqueFd>.
-#define GOFER_OP(field, call)                               \
-  case proto::Request::k##field: {                          \
-    auto r = call;                                          \
-    if (!r) {                                               \
-      resp->Clear();                                        \
-      resp->set_id(req.id());                               \
-      resp->set_error(r.error().value);                     \
-      return;                                               \
-    }                                                       \
-    KeepFd(r, fds);                                         \
-    return;                                                 \
+#define GOFER_OP(field, call)           \
+  case proto::Request::k##field: {      \
+    auto r = call;                      \
+    if (!r) {                           \
+      resp->Clear();                    \
+      resp->set_id(req.id());           \
+      resp->set_error(r.error().value); \
+      return;                           \
+    }                                   \
+    KeepFd(r, fds);                     \
+    return;                             \
   }
 
 void Server::Handle(const proto::Request& req, proto::Response* resp,
@@ -197,8 +206,7 @@ Result<Server::NodeRef> Server::OpenChild(const NodeRef& dir,
                                           const std::string& name,
                                           struct stat* st) {
   if (int e = CheckName(name)) return Err(e);
-  int fd = openat(dir->fd.get(), name.c_str(),
-                  O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int fd = openat(dir->fd.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return Err(errno);
   auto node = std::make_shared<Node>();
   node->fd.Reset(fd);

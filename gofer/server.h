@@ -99,7 +99,8 @@ class Server {
   void Chown(int dirfd, const std::string& name, const proto::Owner& owner);
 
   // One function per operation (ops_lookup.cc, ops_create.cc, ops_attr.cc).
-  base::Result<void> Attach(const proto::AttachRequest&, proto::AttachResponse*);
+  base::Result<void> Attach(const proto::AttachRequest&,
+                            proto::AttachResponse*);
   base::Result<void> Walk(const proto::WalkRequest&, proto::WalkResponse*);
   base::Result<void> GetStat(const proto::StatRequest&, proto::StatResponse*);
   base::Result<base::UniqueFd> Open(const proto::OpenRequest&);
@@ -119,7 +120,8 @@ class Server {
                               proto::GetdentsResponse*);
   base::Result<void> Setattr(const proto::SetattrRequest&,
                              proto::SetattrResponse*);
-  base::Result<void> Statfs(const proto::StatfsRequest&, proto::StatfsResponse*);
+  base::Result<void> Statfs(const proto::StatfsRequest&,
+                            proto::StatfsResponse*);
   base::Result<void> Getxattr(const proto::GetxattrRequest&,
                               proto::GetxattrResponse*);
   base::Result<void> Setxattr(const proto::SetxattrRequest&);

@@ -142,15 +142,14 @@ TEST_F(ServerTest, UnlinkRmdirRename) {
   EXPECT_EQ(ReadFd(fd.get()), "hello gofer");
 
   WriteFile(dir_ / "other", "other");
-  EXPECT_ERRNO(c().Rename(root_, "other", sub.handle, "moved",
-                          RENAME_NOREPLACE),
-               EEXIST);
+  EXPECT_ERRNO(
+      c().Rename(root_, "other", sub.handle, "moved", RENAME_NOREPLACE),
+      EEXIST);
   ASSERT_TRUE(c().Rename(root_, "other", sub.handle, "moved", RENAME_EXCHANGE)
                   .has_value());
   ASSERT_OK_AND_ASSIGN(fd2, c().Open(f.handle, O_RDONLY));
   EXPECT_EQ(ReadFd(fd2.get()), "hello gofer");  // now named /other again
-  EXPECT_ERRNO(c().Rename(root_, "other", root_, "x", RENAME_WHITEOUT),
-               EINVAL);
+  EXPECT_ERRNO(c().Rename(root_, "other", root_, "x", RENAME_WHITEOUT), EINVAL);
 
   ASSERT_TRUE(c().Unlink(sub.handle, "moved").has_value());
   ASSERT_TRUE(c().Unlink(sub.handle, "inner").has_value());

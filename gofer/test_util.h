@@ -117,22 +117,22 @@ class InProcessGofer {
 };
 
 // ASSERT that a Result holds a value and unwrap it.
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                             \
-  auto lhs##_result_ = (expr);                                      \
-  ASSERT_TRUE(lhs##_result_.has_value())                            \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                 \
+  auto lhs##_result_ = (expr);                                          \
+  ASSERT_TRUE(lhs##_result_.has_value())                                \
       << #expr << ": " << base::ErrnoName(lhs##_result_.error().value); \
   auto lhs = std::move(*lhs##_result_)
 
 // EXPECT that a Result failed with `err`.
-#define EXPECT_ERRNO(expr, err)                                          \
-  do {                                                                   \
-    auto r_ = (expr);                                                    \
-    if (r_.has_value())                                                  \
-      ADD_FAILURE() << #expr << " succeeded, expected "                  \
-                    << base::ErrnoName(err);                             \
-    else                                                                 \
-      EXPECT_EQ(r_.error().value, err)                                   \
-          << #expr << ": " << base::ErrnoName(r_.error().value);         \
+#define EXPECT_ERRNO(expr, err)                                  \
+  do {                                                           \
+    auto r_ = (expr);                                            \
+    if (r_.has_value())                                          \
+      ADD_FAILURE() << #expr << " succeeded, expected "          \
+                    << base::ErrnoName(err);                     \
+    else                                                         \
+      EXPECT_EQ(r_.error().value, err)                           \
+          << #expr << ": " << base::ErrnoName(r_.error().value); \
   } while (0)
 
 }  // namespace gofer::testing

@@ -1,12 +1,11 @@
 #include "gofer/wire.h"
 
+#include <google/protobuf/message_lite.h>
 #include <limits.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <google/protobuf/message_lite.h>
 
 namespace gofer {
 

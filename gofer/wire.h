@@ -37,12 +37,13 @@ inline constexpr uint32_t kSetattrAll = (1u << 6) - 1;
 
 // Sends `msg` with `fds` (not consumed). Never raises SIGPIPE: a closed
 // peer is EPIPE.
-base::Result<void> SendMessage(int sock, const google::protobuf::MessageLite& msg,
+base::Result<void> SendMessage(int sock,
+                               const google::protobuf::MessageLite& msg,
                                const std::vector<int>& fds = {});
 
 // What one packet held.
 struct Packet {
-  std::string bytes;               // the message, length prefix removed
+  std::string bytes;  // the message, length prefix removed
   std::vector<base::UniqueFd> fds;
 };
 

@@ -73,10 +73,11 @@ TEST_F(WireTest, BadFramingIsEbadmsgAndClosesFds) {
   int baseline = CountFds();
   int p[2];
   ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
-  SendRaw("ab", {p[0]});                                     // too short
-  SendRaw(std::string("\x05\0\0\0abc", 7), {p[0], p[1]});    // length lies
-  SendRaw(std::string("\xff\xff\xff\x7f", 4) + "x");         // huge length
-  SendRaw(std::string("\0\0\0\0", 4), {p[0], p[0], p[0], p[0], p[0]});  // too many fds
+  SendRaw("ab", {p[0]});                                   // too short
+  SendRaw(std::string("\x05\0\0\0abc", 7), {p[0], p[1]});  // length lies
+  SendRaw(std::string("\xff\xff\xff\x7f", 4) + "x");       // huge length
+  SendRaw(std::string("\0\0\0\0", 4),
+          {p[0], p[0], p[0], p[0], p[0]});  // too many fds
   close(p[0]);
   close(p[1]);
   for (int i = 0; i < 4; ++i) {

@@ -34,14 +34,15 @@ int Fail(const std::string& msg) {
 }  // namespace
 
 int Gofer(const std::vector<std::string>& args) {
-  auto flags = ParseFlags(
-      args, {"root", "sock-fd", "mounts", "isolation", "workers"},
-      {"read-write"});
+  auto flags =
+      ParseFlags(args, {"root", "sock-fd", "mounts", "isolation", "workers"},
+                 {"read-write"});
   if (!flags.ok()) return Fail(std::string(flags.status().message()));
   int sock = -1;
   if (!flags->Has("root") || !ParseInt(flags->Get("sock-fd"), &sock))
-    return Fail("usage: runsc gofer --root=DIR --sock-fd=N [--read-write] "
-                "[--mounts=NAME=PATH[:rw],...] [--isolation=pivot|chroot|none]");
+    return Fail(
+        "usage: runsc gofer --root=DIR --sock-fd=N [--read-write] "
+        "[--mounts=NAME=PATH[:rw],...] [--isolation=pivot|chroot|none]");
   int type = 0;
   socklen_t len = sizeof(type);
   if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
@@ -53,7 +54,8 @@ int Gofer(const std::vector<std::string>& args) {
   specs.push_back({"/", flags->Get("root"), !flags->Bool("read-write")});
   if (flags->Has("mounts")) {
     for (absl::string_view m : absl::StrSplit(flags->Get("mounts"), ',')) {
-      std::pair<std::string, std::string> kv = absl::StrSplit(m, absl::MaxSplits('=', 1));
+      std::pair<std::string, std::string> kv =
+          absl::StrSplit(m, absl::MaxSplits('=', 1));
       gofer::MountSpec spec{kv.first, kv.second, true};
       if (spec.path.ends_with(":rw") || spec.path.ends_with(":ro")) {
         spec.read_only = spec.path.ends_with(":ro");
@@ -66,10 +68,14 @@ int Gofer(const std::vector<std::string>& args) {
   }
   gofer::Isolation isolation;
   std::string iso = flags->Get("isolation", "pivot");
-  if (iso == "pivot") isolation = gofer::Isolation::kPivotRoot;
-  else if (iso == "chroot") isolation = gofer::Isolation::kChroot;
-  else if (iso == "none") isolation = gofer::Isolation::kNone;
-  else return Fail("--isolation must be pivot, chroot or none");
+  if (iso == "pivot")
+    isolation = gofer::Isolation::kPivotRoot;
+  else if (iso == "chroot")
+    isolation = gofer::Isolation::kChroot;
+  else if (iso == "none")
+    isolation = gofer::Isolation::kNone;
+  else
+    return Fail("--isolation must be pivot, chroot or none");
   gofer::Server::Options options;
   if (flags->Has("workers") &&
       (!ParseInt(flags->Get("workers"), &options.workers) ||

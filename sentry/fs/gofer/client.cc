@@ -271,8 +271,8 @@ Result<std::vector<Client::Dirent>> Client::Getdents(uint64_t dir,
   Reply r = TRY(Do(std::move(req), proto::Response::kGetdents));
   std::vector<Dirent> out;
   for (const auto& e : r.response.getdents().entries())
-    out.push_back({e.ino(), e.offset(), static_cast<uint8_t>(e.type()),
-                   e.name()});
+    out.push_back(
+        {e.ino(), e.offset(), static_cast<uint8_t>(e.type()), e.name()});
   return out;
 }
 

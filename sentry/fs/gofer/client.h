@@ -80,10 +80,10 @@ class Client {
   base::Result<OpenNode> Create(uint64_t dir, const std::string& name,
                                 int flags, uint32_t mode,
                                 std::optional<Owner> owner = {});
-  base::Result<Node> Mkdir(uint64_t dir, const std::string& name,
-                           uint32_t mode, std::optional<Owner> owner = {});
-  base::Result<Node> Mknod(uint64_t dir, const std::string& name,
-                           uint32_t mode, std::optional<Owner> owner = {});
+  base::Result<Node> Mkdir(uint64_t dir, const std::string& name, uint32_t mode,
+                           std::optional<Owner> owner = {});
+  base::Result<Node> Mknod(uint64_t dir, const std::string& name, uint32_t mode,
+                           std::optional<Owner> owner = {});
   base::Result<Node> Symlink(uint64_t dir, const std::string& name,
                              const std::string& target,
                              std::optional<Owner> owner = {});
@@ -120,8 +120,7 @@ class Client {
   void Receive();
   void FailAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Call, then the answer's error, then that it answers `want`.
-  base::Result<Reply> Do(proto::Request req,
-                         proto::Response::ResultCase want);
+  base::Result<Reply> Do(proto::Request req, proto::Response::ResultCase want);
 
   struct Waiter {
     bool done = false;
