@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/str_split.h"
@@ -84,7 +85,7 @@ int Gofer(const std::vector<std::string>& args) {
 
   // Hold nothing from the parent but stdio and the socket.
   if (sock > 3) close_range(3, sock - 1, 0);
-  close_range(sock + 1, ~0U, 0);
+  close_range(std::max(3, sock + 1), ~0U, 0);
 
   auto mounts = gofer::OpenMounts(specs);
   if (!mounts.ok()) return Fail(std::string(mounts.status().message()));

@@ -66,7 +66,8 @@ class Client {
 
   // Takes the SOCK_SEQPACKET socket connected to the gofer.
   explicit Client(base::UniqueFd sock);
-  // Ends the connection (the gofer then exits) and fails pending calls.
+  // Ends the connection (the gofer then exits). No call may still be
+  // running: callers must be done before the client goes away.
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
