@@ -296,23 +296,12 @@ class Fuzzer {
   // asked) and reads one answer, keeping the handles it names.
   bool Exchange(const std::string& raw, bool with_fds) {
     int p[2] = {-1, -1};
-    msghdr mh{};
-    iovec iov{const_cast<char*>(raw.data()), raw.size()};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))];
-    if (with_fds && pipe2(p, O_CLOEXEC) == 0) {
-      mh.msg_control = control;
-      mh.msg_controllen = sizeof(control);
-      cmsghdr* c = CMSG_FIRSTHDR(&mh);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-      memcpy(CMSG_DATA(c), p, sizeof(p));
-    }
-    ssize_t n = sendmsg(sock_, &mh, MSG_NOSIGNAL);
+    std::vector<int> fds;
+    if (with_fds && pipe2(p, O_CLOEXEC) == 0) fds = {p[0], p[1]};
+    auto sent = SendPacket(sock_, raw, fds);
     if (p[0] >= 0) close(p[0]), close(p[1]);
-    if (n < 0) return errno == EMSGSIZE;  // too big to send: nothing to read
+    // Too big to send: there is nothing to read.
+    if (!sent) return sent.error().value == EMSGSIZE;
     auto packet = ReceivePacket(sock_);
     if (!packet) return false;
     proto::Response resp;

@@ -22,11 +22,6 @@ using base::UniqueFd;
 
 namespace {
 
-// open(2) flags Create accepts besides the access mode.
-constexpr int kCreateFlags = O_ACCMODE | O_TRUNC | O_APPEND | O_NONBLOCK |
-                             O_DIRECT | O_NOATIME | O_SYNC | O_DSYNC |
-                             O_LARGEFILE | O_CLOEXEC;
-
 bool IsSocketType(uint32_t type) {
   return type == SOCK_STREAM || type == SOCK_DGRAM || type == SOCK_SEQPACKET;
 }
@@ -66,12 +61,27 @@ static Result<void> ChownNode(const Node& node, bool has_owner,
   return {};
 }
 
+// The handle for a file just made as `req.name()` in `dir`, if it is still
+// there with the type it was made with, with the owner the request asks.
+template <class Request>
+Result<proto::Node> Server::AddNew(const NodeRef& dir, const Request& req,
+                                   mode_t type) {
+  struct stat st;
+  NodeRef node = TRY(OpenChild(dir, req.name(), &st));
+  if (node->type != type) return Err(ESTALE);
+  proto::Node out;
+  TRY(ChownNode(*node, req.has_owner(), req.owner(), &out));
+  out.set_handle(TRY(Insert(std::move(node))));
+  return out;
+}
+
 Result<UniqueFd> Server::Create(const proto::CreateRequest& req,
                                 proto::CreateResponse* resp) {
   NodeRef dir = WRITABLE_DIR(req.dir());
   if (int e = CheckName(req.name())) return Err(e);
   int flags = static_cast<int>(req.flags());
-  if ((flags & ~kCreateFlags) || (flags & O_ACCMODE) == O_ACCMODE)
+  if ((flags & ~(kOpenFlags & ~O_DIRECTORY)) ||
+      (flags & O_ACCMODE) == O_ACCMODE)
     return Err(EINVAL);
   absl::ReaderMutexLock ns(&namespace_mu_);
   UniqueFd fd(openat(dir->fd.get(), req.name().c_str(),
@@ -95,11 +105,7 @@ Result<void> Server::Mkdir(const proto::MkdirRequest& req,
   absl::ReaderMutexLock ns(&namespace_mu_);
   if (mkdirat(dir->fd.get(), req.name().c_str(), req.mode() & 07777) != 0)
     return Err(errno);
-  struct stat st;
-  NodeRef node = TRY(OpenChild(dir, req.name(), &st));
-  if (node->type != S_IFDIR) return Err(ESTALE);
-  TRY(ChownNode(*node, req.has_owner(), req.owner(), resp->mutable_node()));
-  resp->mutable_node()->set_handle(TRY(Insert(std::move(node))));
+  *resp->mutable_node() = TRY(AddNew(dir, req, S_IFDIR));
   return {};
 }
 
@@ -116,11 +122,7 @@ Result<void> Server::Mknod(const proto::MknodRequest& req,
   if (mknodat(dir->fd.get(), req.name().c_str(), type | (req.mode() & 07777),
               0) != 0)
     return Err(errno);
-  struct stat st;
-  NodeRef node = TRY(OpenChild(dir, req.name(), &st));
-  if (node->type != type) return Err(ESTALE);
-  TRY(ChownNode(*node, req.has_owner(), req.owner(), resp->mutable_node()));
-  resp->mutable_node()->set_handle(TRY(Insert(std::move(node))));
+  *resp->mutable_node() = TRY(AddNew(dir, req, type));
   return {};
 }
 
@@ -135,11 +137,7 @@ Result<void> Server::Symlink(const proto::SymlinkRequest& req,
   absl::ReaderMutexLock ns(&namespace_mu_);
   if (symlinkat(target.c_str(), dir->fd.get(), req.name().c_str()) != 0)
     return Err(errno);
-  struct stat st;
-  NodeRef node = TRY(OpenChild(dir, req.name(), &st));
-  if (node->type != S_IFLNK) return Err(ESTALE);
-  TRY(ChownNode(*node, req.has_owner(), req.owner(), resp->mutable_node()));
-  resp->mutable_node()->set_handle(TRY(Insert(std::move(node))));
+  *resp->mutable_node() = TRY(AddNew(dir, req, S_IFLNK));
   return {};
 }
 
@@ -156,14 +154,7 @@ Result<void> Server::Link(const proto::LinkRequest& req,
   if (linkat(target->fd.get(), "", dir->fd.get(), req.name().c_str(),
              AT_EMPTY_PATH) != 0) {
     if (errno != ENOENT && errno != EPERM) return Err(errno);
-    NodeRef parent;
-    std::string name;
-    {
-      absl::MutexLock l(&mu_);
-      parent = target->parent;
-      name = target->name;
-    }
-    if (!parent) return Err(ESTALE);
+    auto [parent, name] = TRY(Where(target));
     if (linkat(parent->fd.get(), name.c_str(), dir->fd.get(),
                req.name().c_str(), 0) != 0)
       return Err(errno);
@@ -236,11 +227,7 @@ Result<UniqueFd> Server::Bind(const proto::BindRequest& req,
   umask(0);
   (void)fchdir(mounts_[0].root.get());
   if (rc != 0) return Err(bind_errno);
-  struct stat st;
-  NodeRef node = TRY(OpenChild(dir, req.name(), &st));
-  if (node->type != S_IFSOCK) return Err(ESTALE);
-  TRY(ChownNode(*node, req.has_owner(), req.owner(), resp->mutable_node()));
-  resp->mutable_node()->set_handle(TRY(Insert(std::move(node))));
+  *resp->mutable_node() = TRY(AddNew(dir, req, S_IFSOCK));
   return sock;
 }
 
@@ -248,14 +235,7 @@ Result<UniqueFd> Server::Connect(const proto::ConnectRequest& req) {
   NodeRef node = TRY(Lookup(req.handle()));
   if (node->type != S_IFSOCK) return Err(ECONNREFUSED);
   if (!IsSocketType(req.type())) return Err(ESOCKTNOSUPPORT);
-  NodeRef parent;
-  std::string name;
-  {
-    absl::MutexLock l(&mu_);
-    parent = node->parent;
-    name = node->name;
-  }
-  if (!parent) return Err(ESTALE);
+  auto [parent, name] = TRY(Where(node));
   sockaddr_un addr = TRY(UnixAddr(name));
   // Non-blocking, so a full backlog answers EAGAIN instead of holding the
   // lock below.

@@ -20,16 +20,6 @@ using base::Err;
 using base::Result;
 using base::UniqueFd;
 
-namespace {
-
-// The open(2) flags a client may ask for; anything else is EINVAL (no
-// O_CREAT, O_PATH, O_TMPFILE: those have operations of their own).
-constexpr int kOpenFlags = O_ACCMODE | O_TRUNC | O_APPEND | O_NONBLOCK |
-                           O_DIRECTORY | O_DIRECT | O_NOATIME | O_SYNC |
-                           O_DSYNC | O_LARGEFILE | O_CLOEXEC;
-
-}  // namespace
-
 Result<void> Server::Attach(const proto::AttachRequest& req,
                             proto::AttachResponse* resp) {
   std::string name = req.mount().empty() ? "/" : req.mount();

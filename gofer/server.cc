@@ -235,6 +235,13 @@ Result<proto::Node> Server::AddChild(const NodeRef& dir,
   return out;
 }
 
+Result<std::pair<Server::NodeRef, std::string>> Server::Where(
+    const NodeRef& node) const {
+  absl::MutexLock l(&mu_);
+  if (!node->parent) return Err(ESTALE);
+  return std::make_pair(node->parent, node->name);
+}
+
 Result<UniqueFd> Server::Reopen(const NodeRef& node, int flags) {
   // O_NONBLOCK so a FIFO swapped in under the name cannot block a worker;
   // it is cleared again below unless asked for.
@@ -244,14 +251,7 @@ Result<UniqueFd> Server::Reopen(const NodeRef& node, int flags) {
     // A directory reopens through its own O_PATH fd: no name involved.
     fd.Reset(openat(node->fd.get(), ".", open_flags | O_DIRECTORY));
   } else {
-    NodeRef parent;
-    std::string name;
-    {
-      absl::MutexLock l(&mu_);
-      parent = node->parent;
-      name = node->name;
-    }
-    if (!parent) return Err(ESTALE);
+    auto [parent, name] = TRY(Where(node));
     fd.Reset(openat(parent->fd.get(), name.c_str(), open_flags));
   }
   if (!fd) return Err(errno == ENOENT ? ESTALE : errno);

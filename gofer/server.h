@@ -14,6 +14,7 @@
 #ifndef GOFER_SERVER_H_
 #define GOFER_SERVER_H_
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -31,6 +33,13 @@
 #include "gofer/proto/gofer.pb.h"
 
 namespace gofer {
+
+// The open(2) flags a client may ask Open for; anything else is EINVAL (no
+// O_CREAT, O_PATH, O_TMPFILE: those have operations of their own). Create
+// takes the same but O_DIRECTORY.
+inline constexpr int kOpenFlags = O_ACCMODE | O_TRUNC | O_APPEND | O_NONBLOCK |
+                                  O_DIRECTORY | O_DIRECT | O_NOATIME | O_SYNC |
+                                  O_DSYNC | O_LARGEFILE | O_CLOEXEC;
 
 // A tree the gofer serves: the root filesystem ("/") or a bind-mount
 // source, named as the client attaches to it.
@@ -89,6 +98,13 @@ class Server {
                                   struct stat* st);
   base::Result<proto::Node> AddChild(const NodeRef& dir,
                                      const std::string& name);
+  template <class Request>
+  base::Result<proto::Node> AddNew(const NodeRef& dir, const Request& req,
+                                   mode_t type);
+  // The directory and name a non-directory was last reached by (ESTALE
+  // for a directory or a mount root).
+  base::Result<std::pair<NodeRef, std::string>> Where(
+      const NodeRef& node) const;
   // Opens the node's file itself (not O_PATH), checking it is still the
   // same file. Never blocks on a FIFO, never follows a symlink.
   base::Result<base::UniqueFd> Reopen(const NodeRef& node, int flags);

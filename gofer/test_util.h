@@ -5,7 +5,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,33 +18,12 @@
 #include "gofer/server.h"
 #include "gtest/gtest.h"
 #include "sentry/fs/gofer/client.h"
+#include "tests/syscalls/temp_dir.h"
 
 namespace gofer::testing {
 
 // A directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gofer_test.XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    nftw(
-        path_.c_str(),
-        +[](const char* p, const struct stat*, int type, FTW*) {
-          chmod(p, 0700);
-          return type == FTW_DP ? rmdir(p) : unlink(p);
-        },
-        16, FTW_DEPTH | FTW_PHYS);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const {
-    return path_ + "/" + name;
-  }
-
- private:
-  std::string path_;
-};
+using ::syscall_test::TempDir;
 
 inline void WriteFile(const std::string& path, const std::string& data) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

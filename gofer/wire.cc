@@ -21,15 +21,21 @@ Result<void> SendMessage(int sock, const google::protobuf::MessageLite& msg,
   for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>(len >> (8 * i));
   if (!msg.SerializeToArray(buf.data() + 4, static_cast<int>(size)))
     return Err(EINVAL);
+  return SendPacket(sock, buf, fds);
+}
 
-  iovec iov{buf.data(), buf.size()};
+Result<void> SendPacket(int sock, std::string_view bytes,
+                        const std::vector<int>& fds) {
+  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))];
+  std::vector<cmsghdr> control;  // cmsghdr-aligned storage
   if (!fds.empty()) {
-    mh.msg_control = control;
-    mh.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
+    size_t space = CMSG_SPACE(fds.size() * sizeof(int));
+    control.resize((space + sizeof(cmsghdr) - 1) / sizeof(cmsghdr));
+    mh.msg_control = control.data();
+    mh.msg_controllen = space;
     cmsghdr* c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -40,6 +41,12 @@ inline constexpr uint32_t kSetattrAll = (1u << 6) - 1;
 base::Result<void> SendMessage(int sock,
                                const google::protobuf::MessageLite& msg,
                                const std::vector<int>& fds = {});
+
+// Sends `bytes` as one packet, as they are, with any number of fds
+// (SendMessage frames a message and checks it first; tests send malformed
+// packets with this).
+base::Result<void> SendPacket(int sock, std::string_view bytes,
+                              const std::vector<int>& fds = {});
 
 // What one packet held.
 struct Packet {

@@ -30,21 +30,7 @@ class WireTest : public ::testing::Test {
     b_.Reset(sv[1]);
   }
   void SendRaw(const std::string& raw, const std::vector<int>& fds = {}) {
-    msghdr mh{};
-    iovec iov{const_cast<char*>(raw.data()), raw.size()};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(16 * sizeof(int))];
-    if (!fds.empty()) {
-      mh.msg_control = control;
-      mh.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
-      cmsghdr* c = CMSG_FIRSTHDR(&mh);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-      memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
-    }
-    ASSERT_EQ(sendmsg(a_.get(), &mh, 0), static_cast<ssize_t>(raw.size()));
+    ASSERT_TRUE(SendPacket(a_.get(), raw, fds).has_value());
   }
   base::UniqueFd a_, b_;
 };
