@@ -20,7 +20,8 @@ void Usage() {
           "commands:\n"
           "  do        run a command in a new sandbox (runsc do -- CMD ARGS)\n"
           "  syscalls  list the syscalls the sandbox supports\n"
-          "  boot      (internal) the sandbox process\n");
+          "  boot      (internal) the sandbox process\n"
+          "  gofer     (internal) the file server\n");
 }
 
 }  // namespace
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (verb == "do") return runsc::Do(rest);
   if (verb == "boot") return runsc::Boot(rest);
+  if (verb == "gofer") return runsc::Gofer(rest);
   if (verb == "syscalls") return runsc::Syscalls(rest);
   runsc::PrintError("unknown command \"" + verb + "\"");
   runsc::Usage();

@@ -10,6 +10,7 @@ namespace runsc {
 
 int Do(const std::vector<std::string>& args);
 int Boot(const std::vector<std::string>& args);
+int Gofer(const std::vector<std::string>& args);
 int Syscalls(const std::vector<std::string>& args);
 
 // Prints "runsc: <msg>" to stderr.
