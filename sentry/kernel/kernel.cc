@@ -25,6 +25,7 @@ Result<std::unique_ptr<Kernel>> Kernel::Create(const Options& options,
   }
   k->platform_ = std::move(*platform);
   auto vfs = vfs::Vfs::Create({.host_root = options.host_root,
+                               .overlay_root = true,
                                .host_mounts = options.host_mounts,
                                .memory_file = k->memory_file_.get()});
   if (!vfs) {
