@@ -94,7 +94,9 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
       .ipc = std::make_shared<IpcNamespace>()};
   tg->AddThread(task.get());
   StartTask(std::move(task), [hs, init = std::move(init)](Task& t) mutable {
-    std::string path = init.argv.empty() ? "" : init.argv[0];
+    std::string path = !init.path.empty()    ? init.path
+                       : init.argv.empty() ? ""
+                                           : init.argv[0];
     std::string exec_why;
     Result<void> r =
         t.Exec(path, std::move(init.argv), std::move(init.envp), &exec_why);

@@ -71,6 +71,40 @@ base::Result<std::vector<DirEntry>> ReadAllEntries(FileDescription& dir) {
   }
 }
 
+// An open lower file: I/O goes to the lower description; fstat and the
+// fd calls (fchmod...: a copy-up) go to the overlay node, so the fd shows
+// the overlay's st_dev and st_ino, as a stat by path does.
+class LowerFileDescription : public FileDescription, public NodeDescription {
+ public:
+  LowerFileDescription(int flags, std::shared_ptr<FileDescription> lower,
+                       std::shared_ptr<Node> node)
+      : FileDescription(flags),
+        lower_(std::move(lower)),
+        node_(std::move(node)) {}
+
+  base::Result<size_t> Read(std::span<const iovec> dst) override {
+    return lower_->Read(dst);
+  }
+  base::Result<size_t> PRead(std::span<const iovec> dst,
+                             int64_t offset) override {
+    return lower_->PRead(dst, offset);
+  }
+  base::Result<int64_t> Seek(int64_t offset, int whence) override {
+    return lower_->Seek(offset, whence);
+  }
+  base::Result<size_t> Getdents64(std::span<uint8_t> buf) override {
+    return lower_->Getdents64(buf);
+  }
+  base::Result<struct stat> Stat() override { return node_->Stat(); }
+  MmapKind mmap_kind() const override { return lower_->mmap_kind(); }
+  std::string path() const override { return lower_->path(); }
+  std::shared_ptr<Node> node() const override { return node_; }
+
+ private:
+  const std::shared_ptr<FileDescription> lower_;
+  const std::shared_ptr<Node> node_;
+};
+
 }  // namespace
 
 uint64_t State::LowerIno(dev_t d, ino_t i) {
@@ -256,7 +290,8 @@ base::Result<std::shared_ptr<FileDescription>> ONode::Open(
   // A reader of a lower file keeps reading it even if the file is copied
   // up later (as overlayfs before Linux 4.19).
   if (std::shared_ptr<Node> up = upper()) return up->Open(flags, path);
-  return lower_->Open(flags, path);
+  return std::make_shared<LowerFileDescription>(
+      flags, TRY(lower_->Open(flags, path)), shared_from_this());
 }
 
 }  // namespace overlay
