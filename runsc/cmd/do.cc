@@ -1,5 +1,6 @@
-// runsc do [flags] -- CMD ARGS...: run a command in a new sandbox with the
-// host's root filesystem visible read-only.
+// runsc do [flags] -- CMD ARGS...: run a command in a new sandbox whose
+// root is an overlay: the host's root filesystem (or --root-dir) read-only
+// below, the sandbox's changes in its memory above.
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -15,10 +16,26 @@
 extern char** environ;
 
 namespace runsc {
+namespace {
+
+// Starts the sandbox and waits for it.
+int RunDo(const boot::Config& config, const ParsedFlags& flags) {
+  SandboxOptions options{.debug_log = flags.Get("debug-log"),
+                         .debug = flags.Bool("debug")};
+  auto pid = StartSandbox(config, options);
+  if (!pid.ok()) {
+    PrintError(std::string(pid.status().message()));
+    return 125;
+  }
+  return WaitSandbox(*pid);
+}
+
+}  // namespace
 
 int Do(const std::vector<std::string>& args) {
   auto flags = ParseFlags(
-      args, {"platform", "debug-log", "root", "network", "pids-limit"},
+      args,
+      {"platform", "debug-log", "root", "root-dir", "network", "pids-limit"},
       {"strace", "debug", "force-overlay"});
   if (!flags.ok()) {
     PrintError(std::string(flags.status().message()));
@@ -26,7 +43,8 @@ int Do(const std::vector<std::string>& args) {
   }
   if (flags->rest.empty()) {
     PrintError("usage: runsc do [--platform=ptrace|systrap] [--strace] "
-               "[--debug-log=PATH] [--pids-limit=N] -- CMD [ARGS...]");
+               "[--debug-log=PATH] [--pids-limit=N] [--root-dir=DIR] "
+               "-- CMD [ARGS...]");
     return 125;
   }
   boot::Config config;
@@ -51,6 +69,23 @@ int Do(const std::vector<std::string>& args) {
     config.pids_limit = n;
   }
   for (char** e = environ; *e; ++e) config.env.emplace_back(*e);
+  config.uid = getuid();
+  config.gid = getgid();
+  if (flags->Has("root-dir")) {
+    // Another tree as the overlay's lower layer (a rootfs made with
+    // debootstrap or busybox): the command starts in its "/", as chroot.
+    char root[PATH_MAX];
+    struct stat st;
+    const std::string dir = flags->Get("root-dir");
+    if (!realpath(dir.c_str(), root) || stat(root, &st) != 0 ||
+        !S_ISDIR(st.st_mode)) {
+      PrintError("--root-dir: \"" + dir + "\" is not a directory");
+      return 125;
+    }
+    config.root = root;
+    config.cwd = "/";
+    return RunDo(config, *flags);
+  }
   char cwd[PATH_MAX];
   if (getcwd(cwd, sizeof(cwd))) config.cwd = cwd;
   // The sandbox's /tmp is its own tmpfs, which would hide a project the
@@ -68,17 +103,7 @@ int Do(const std::vector<std::string>& args) {
         config.visible.end())
       config.visible.push_back(top);
   }
-  config.uid = getuid();
-  config.gid = getgid();
-
-  SandboxOptions options{.debug_log = flags->Get("debug-log"),
-                         .debug = flags->Bool("debug")};
-  auto pid = StartSandbox(config, options);
-  if (!pid.ok()) {
-    PrintError(std::string(pid.status().message()));
-    return 125;
-  }
-  return WaitSandbox(*pid);
+  return RunDo(config, *flags);
 }
 
 }  // namespace runsc

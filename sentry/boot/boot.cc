@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -71,6 +73,46 @@ void ForwardSignals() {
   }
 }
 
+// The file a command names, as a shell's execvp finds it: a name with a
+// '/' is a path; a bare name is looked up in the app's PATH (the default
+// of glibc's confstr(_CS_PATH) plus the sbin directories, as runsc do
+// and shells use) in the sandbox's own tree. The first regular file the
+// user may execute wins; else the first one found (its exec then fails
+// with EACCES: 126); ENOENT if there is none (127).
+base::Result<std::string> FindCommand(vfs::Vfs& vfs, const Config& config) {
+  const std::string& cmd = config.argv[0];
+  if (cmd.empty() || cmd.find('/') != std::string::npos) return cmd;
+  std::string search =
+      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const std::string& e : config.env) {
+    if (e.starts_with("PATH=")) search = e.substr(5);
+  }
+  const vfs::PathContext ctx{
+      .start = "/", .creds = {.uid = config.uid, .gid = config.gid}};
+  std::string denied;
+  size_t pos = 0;
+  for (;;) {
+    const size_t end = std::min(search.find(':', pos), search.size());
+    std::string dir = search.substr(pos, end - pos);
+    // An empty entry is the working directory.
+    if (dir.empty() || dir[0] != '/') {
+      dir = config.cwd + (dir.empty() ? "" : "/" + dir);
+    }
+    const std::string candidate = dir + "/" + cmd;
+    auto st = vfs.Stat(ctx, candidate, /*follow=*/true);
+    if (st && S_ISREG(st->st_mode)) {
+      if (vfs.Access(ctx, candidate, X_OK, true, config.uid, config.gid)) {
+        return candidate;
+      }
+      if (denied.empty()) denied = candidate;
+    }
+    if (end == search.size()) break;
+    pos = end + 1;
+  }
+  if (!denied.empty()) return denied;
+  return base::Err(ENOENT);
+}
+
 }  // namespace
 
 int Run(const Config& config) {
@@ -92,8 +134,18 @@ int Run(const Config& config) {
   }
   kernel::Credentials creds =
       kernel::Credentials::ForIds(config.uid, config.gid);
+  std::string path;
+  if (!config.argv.empty()) {
+    auto found = FindCommand((*k)->vfs(), config);
+    if (!found) {
+      Complain(config.argv[0] + ": command not found");
+      return 127;
+    }
+    path = std::move(*found);
+  }
   kernel::Kernel::InitProcess init{
       .argv = config.argv,
+      .path = path,
       .envp = config.env,
       .cwd = config.cwd,
       .stdio = ImportStdio(),

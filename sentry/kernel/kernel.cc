@@ -25,6 +25,7 @@ Result<std::unique_ptr<Kernel>> Kernel::Create(const Options& options,
   }
   k->platform_ = std::move(*platform);
   auto vfs = vfs::Vfs::Create({.host_root = options.host_root,
+                               .overlay_root = true,
                                .host_mounts = options.host_mounts,
                                .memory_file = k->memory_file_.get()});
   if (!vfs) {
@@ -114,7 +115,9 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
       .ipc = std::make_shared<IpcNamespace>()};
   tg->AddThread(task.get());
   StartTask(std::move(task), [hs, init = std::move(init)](Task& t) mutable {
-    std::string path = init.argv.empty() ? "" : init.argv[0];
+    std::string path = !init.path.empty()    ? init.path
+                       : init.argv.empty() ? ""
+                                           : init.argv[0];
     std::string exec_why;
     Result<void> r =
         t.Exec(path, std::move(init.argv), std::move(init.envp), &exec_why);

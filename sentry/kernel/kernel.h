@@ -53,7 +53,10 @@ class Kernel {
   ~Kernel();
 
   struct InitProcess {
-    std::vector<std::string> argv;  // argv[0] is the path to execute
+    std::vector<std::string> argv;
+    // The file to execute; argv[0] if empty (boot finds a bare command
+    // name through PATH, as a shell would).
+    std::string path;
     std::vector<std::string> envp;
     std::string cwd = "/";
     // fds 0, 1, 2 (and more) of the first process

@@ -42,6 +42,11 @@ class Node {
   // True if the filesystem is mounted read-only: opening a regular file
   // for writing and access(W_OK) fail with EROFS.
   virtual bool read_only() const { return false; }
+  // True for filesystems whose files have Linux's mode bits (tmpfs, the
+  // overlay root): opening checks read/write permission, walking checks
+  // search permission, and O_TRUNC truncates. The others (devfs, procfs,
+  // other host mounts) are not checked yet (README.md).
+  virtual bool checks_modes() const { return false; }
 
   // Directories: the child `name` (never "", "." or "..", never with '/',
   // at most 255 bytes), or ENOENT.

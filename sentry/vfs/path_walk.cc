@@ -172,9 +172,9 @@ class Walker {
   }
 
   // Looking a name up (".." too) needs search permission on the directory,
-  // checked on tmpfs so far (see README.md).
+  // checked on tmpfs and the overlay so far (see README.md).
   base::Result<void> MaySearch(Node& dir) {
-    if (!IsTmpfsNode(dir)) return {};
+    if (!dir.checks_modes()) return {};
     return CheckPermission(TRY(dir.Stat()), kMayExec, ctx_.creds);
   }
 

@@ -31,10 +31,10 @@ timespec Now() {
 }
 
 Inode::Inode(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid,
-             uint32_t gid)
+             uint32_t gid, uint64_t ino)
     : fs_(std::move(fs)),
       type_(mode & S_IFMT),
-      ino_(fs_->next_ino.fetch_add(1)),
+      ino_(ino != 0 ? ino : fs_->next_ino.fetch_add(1)),
       perm_(mode & 07777),
       uid_(uid),
       gid_(gid) {
@@ -111,8 +111,8 @@ void Inode::Accessed() {
 }
 
 Dir::Dir(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid, uint32_t gid,
-         const std::shared_ptr<Dir>& parent)
-    : Inode(std::move(fs), S_IFDIR | (mode & 07777), uid, gid),
+         const std::shared_ptr<Dir>& parent, uint64_t ino)
+    : Inode(std::move(fs), S_IFDIR | (mode & 07777), uid, gid, ino),
       parent_(parent) {
   nlink_ = 2;  // its name and its "."
 }
@@ -225,6 +225,43 @@ base::Result<void> Dir::MakeChild(std::string_view name, mode_t mode,
   absl::MutexLock lock(&fs_->mu);
   TRY(NewChildLocked(name, mode, creds, target));
   return {};
+}
+
+base::Result<std::shared_ptr<Node>> Dir::MakeCopy(std::string_view name,
+                                                  const struct stat& st,
+                                                  std::string_view target,
+                                                  uint64_t ino) {
+  absl::MutexLock lock(&fs_->mu);
+  if (nlink_ == 0) return base::Err(ENOENT);
+  if (FindLocked(name)) return base::Err(EEXIST);
+  const mode_t perm = st.st_mode & 07777;
+  std::shared_ptr<Inode> node;
+  switch (st.st_mode & S_IFMT) {
+    case S_IFDIR:
+      node = std::make_shared<Dir>(
+          fs_, perm, st.st_uid, st.st_gid,
+          std::static_pointer_cast<Dir>(shared_from_this()), ino);
+      ++nlink_;
+      break;
+    case S_IFREG:
+      node = std::make_shared<File>(fs_, S_IFREG | perm, st.st_uid, st.st_gid,
+                                    ino);
+      node->nlink_ = 1;
+      break;
+    case S_IFLNK:
+      node = std::make_shared<Symlink>(fs_, st.st_uid, st.st_gid,
+                                       std::string(target), ino);
+      node->nlink_ = 1;
+      break;
+    default:
+      return base::Err(EPERM);  // no devices, fifos or sockets in tmpfs
+  }
+  // The copy keeps the file's times; its ctime is the copy's.
+  node->atime_ = st.st_atim;
+  node->mtime_ = st.st_mtim;
+  InsertLocked(name, node);
+  TouchLocked(false, true, true);
+  return std::shared_ptr<Node>(node);
 }
 
 base::Result<void> Dir::Link(std::string_view name, Node& target) {
@@ -368,6 +405,32 @@ Tmpfs::~Tmpfs() = default;
 std::shared_ptr<Node> Tmpfs::Root(const PathContext& ctx) { return root_; }
 
 uint64_t Tmpfs::pages() const { return state_->pages.load(); }
+uint64_t Tmpfs::NewIno() { return state_->next_ino.fetch_add(1); }
+
+base::Result<std::shared_ptr<Node>> TmpfsCopyUpChild(Node& dir,
+                                                     std::string_view name,
+                                                     const struct stat& st,
+                                                     std::string_view target,
+                                                     uint64_t ino) {
+  auto* d = dynamic_cast<tmpfs::Dir*>(&dir);
+  if (d == nullptr) return base::Err(EXDEV);
+  return d->MakeCopy(name, st, target, ino);
+}
+
+bool TmpfsIsChildOf(const Node& node, const Tmpfs& fs) {
+  auto* inode = dynamic_cast<const tmpfs::Inode*>(&node);
+  return inode != nullptr && inode->fs_ptr() == fs.state_;
+}
+
+std::vector<DirEntry> TmpfsList(Node& dir) {
+  auto* d = dynamic_cast<tmpfs::Dir*>(&dir);
+  if (d == nullptr) return {};
+  std::vector<DirEntry> out;
+  for (auto& l : d->List(tmpfs::Dir::kFirstCookie, SIZE_MAX)) {
+    out.push_back(std::move(l.entry));
+  }
+  return out;
+}
 uint64_t Tmpfs::files() const { return state_->live.load(); }
 
 bool IsTmpfsNode(const Node& node) {

@@ -11,7 +11,11 @@
 #include <cstdint>
 #include <memory>
 
+#include <string_view>
+#include <vector>
+
 #include "sentry/vfs/node.h"
+#include "sentry/vfs/synthetic.h"
 
 namespace mm {
 class MemoryFile;
@@ -46,8 +50,12 @@ class Tmpfs : public Filesystem {
   // Memory-file pages held by file data, and live files (for tests).
   uint64_t pages() const;
   uint64_t files() const;
+  // A fresh inode number of this filesystem (for an overlay's lower files,
+  // so that their numbers and the upper's never meet).
+  uint64_t NewIno();
 
  private:
+  friend bool TmpfsIsChildOf(const Node& node, const Tmpfs& fs);
   Tmpfs(std::shared_ptr<tmpfs::FsState> state,
         std::shared_ptr<tmpfs::Dir> root);
   const std::shared_ptr<tmpfs::FsState> state_;
@@ -56,6 +64,22 @@ class Tmpfs : public Filesystem {
 
 // True for a node of some tmpfs: opening it checks the mode bits.
 bool IsTmpfsNode(const Node& node);
+// True for a node of the tmpfs `fs`.
+bool TmpfsIsChildOf(const Node& node, const Tmpfs& fs);
+
+// For the overlay (overlay.cc), whose upper layer is a tmpfs:
+// Copy-up: makes `name` in the tmpfs directory `dir` with the type, mode,
+// owner, atime and mtime of `st`, the symlink target `target` and the
+// inode number `ino` (from NewIno); empty for a file. EEXIST if the name
+// exists, EPERM for types tmpfs cannot hold, EXDEV if `dir` is no tmpfs
+// directory.
+base::Result<std::shared_ptr<Node>> TmpfsCopyUpChild(Node& dir,
+                                                     std::string_view name,
+                                                     const struct stat& st,
+                                                     std::string_view target,
+                                                     uint64_t ino);
+// The entries of a tmpfs directory (without "." and ".."), in cookie order.
+std::vector<DirEntry> TmpfsList(Node& dir);
 
 }  // namespace vfs
 

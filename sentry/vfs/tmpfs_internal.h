@@ -44,8 +44,12 @@ timespec Now();
 
 class Inode : public Node, public std::enable_shared_from_this<Inode> {
  public:
-  Inode(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid, uint32_t gid);
+  // `ino` 0 takes the next number; an overlay's copy-up passes the number
+  // the file already had (from FsState::next_ino too, so none repeats).
+  Inode(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid, uint32_t gid,
+        uint64_t ino = 0);
   ~Inode() override;
+  bool checks_modes() const override { return true; }
   mode_t type() const override { return type_; }
   base::Result<struct stat> Stat() const override;
   base::Result<void> SetAttr(const AttrChange& change) override;
@@ -82,7 +86,7 @@ class Dir : public Inode {
  public:
   // `parent` null: a root, whose ".." is itself.
   Dir(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid, uint32_t gid,
-      const std::shared_ptr<Dir>& parent);
+      const std::shared_ptr<Dir>& parent, uint64_t ino = 0);
 
   base::Result<std::shared_ptr<Node>> Lookup(std::string_view name) override;
   base::Result<std::shared_ptr<FileDescription>> Create(
@@ -97,6 +101,11 @@ class Dir : public Inode {
                             std::string_view new_name, unsigned flags) override;
   base::Result<std::shared_ptr<FileDescription>> Open(
       int flags, const std::string& path) override;
+  // The overlay's copy-up (TmpfsCopyUpChild in tmpfs.h).
+  base::Result<std::shared_ptr<Node>> MakeCopy(std::string_view name,
+                                               const struct stat& st,
+                                               std::string_view target,
+                                               uint64_t ino);
 
   // Directory offsets: 0 ".", 1 "..", then each entry's cookie, given at
   // insertion and never reused, so an offset stays valid across unlinks.
@@ -150,8 +159,8 @@ class Dir : public Inode {
 class Symlink : public Inode {
  public:
   Symlink(std::shared_ptr<FsState> fs, uint32_t uid, uint32_t gid,
-          std::string target)
-      : Inode(std::move(fs), S_IFLNK | 0777, uid, gid),
+          std::string target, uint64_t ino = 0)
+      : Inode(std::move(fs), S_IFLNK | 0777, uid, gid, ino),
         target_(std::move(target)) {}
   base::Result<std::string> Readlink() const override { return target_; }
   base::Result<std::shared_ptr<FileDescription>> Open(
@@ -171,8 +180,9 @@ class Symlink : public Inode {
 // an open description, a walk) goes.
 class File : public Inode {
  public:
-  File(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid, uint32_t gid)
-      : Inode(std::move(fs), mode, uid, gid) {}
+  File(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid, uint32_t gid,
+       uint64_t ino = 0)
+      : Inode(std::move(fs), mode, uid, gid, ino) {}
   ~File() override;
 
   base::Result<struct stat> Stat() const override;

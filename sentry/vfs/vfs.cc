@@ -70,10 +70,10 @@ class PathDescription : public FileDescription, public NodeDescription {
 };
 
 // may_open's permission check for an existing file: read and write as the
-// access mode asks (O_TRUNC also needs write). Only tmpfs files are
-// checked so far (see README.md).
+// access mode asks (O_TRUNC also needs write). Only tmpfs and overlay
+// files are checked so far (see README.md).
 base::Result<void> MayOpen(Node& node, int flags, const Creds& creds) {
-  if (!IsTmpfsNode(node)) return {};
+  if (!node.checks_modes()) return {};
   int mask = 0;
   const int acc = flags & O_ACCMODE;
   if (acc != O_WRONLY) mask |= kMayRead;
@@ -112,14 +112,14 @@ base::Result<std::shared_ptr<FileDescription>> OpenTmpfile(
 }  // namespace
 
 VfsImpl::VfsImpl(
-    std::unique_ptr<HostFs> host, base::UniqueFd host_root_fd,
+    std::unique_ptr<Filesystem> root, base::UniqueFd host_root_fd,
     std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs,
     std::vector<std::pair<std::string, std::unique_ptr<HostFs>>> host_mounts)
-    : host_(std::move(host)),
+    : root_(std::move(root)),
       host_mounts_(std::move(host_mounts)),
       host_root_fd_(std::move(host_root_fd)),
       tmpfs_(std::move(tmpfs)) {
-  mounts_.root = host_.get();
+  mounts_.root = root_.get();
   mounts_.mounts.emplace("/dev", &devfs_);
   mounts_.mounts.emplace("/proc", &procfs_);
   for (const auto& [path, fs] : tmpfs_) mounts_.mounts.emplace(path, fs.get());
@@ -187,11 +187,12 @@ base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
     return base::Err(EROFS);
   }
   TRY(MayOpen(*r.node, flags, ctx.creds));
-  auto file = TRY(r.node->Open(desc_flags, r.path));
-  if (type == S_IFREG && (flags & O_TRUNC) && IsTmpfsNode(*r.node)) {
+  // Truncated before it is opened (Linux truncates after): an overlay
+  // file is then copied up empty, and its description is the upper's.
+  if (type == S_IFREG && (flags & O_TRUNC) && r.node->checks_modes()) {
     TRY(r.node->SetAttr({.size = 0}));
   }
-  return file;
+  return r.node->Open(desc_flags, r.path);
 }
 
 base::Result<struct stat> VfsImpl::Stat(const PathContext& ctx,
@@ -223,7 +224,10 @@ base::Result<std::string> VfsImpl::ResolveDirectory(const PathContext& ctx,
 }
 
 base::Result<std::unique_ptr<Vfs>> Vfs::Create(const Options& options) {
-  std::unique_ptr<HostFs> host = TRY(HostFs::Create(options.host_root));
+  std::unique_ptr<Filesystem> root = TRY(HostFs::Create(options.host_root));
+  if (options.overlay_root && options.memory_file != nullptr) {
+    root = TRY(OverlayFs::Create(std::move(root), *options.memory_file));
+  }
   base::UniqueFd root_fd(
       ::open(options.host_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd.valid()) return base::Err(errno);
@@ -247,7 +251,7 @@ base::Result<std::unique_ptr<Vfs>> Vfs::Create(const Options& options) {
     if (path.size() < 2 || path[0] != '/') return base::Err(EINVAL);
     host_mounts.emplace_back(path, TRY(HostFs::Create(path)));
   }
-  return std::unique_ptr<Vfs>(new VfsImpl(std::move(host), std::move(root_fd),
+  return std::unique_ptr<Vfs>(new VfsImpl(std::move(root), std::move(root_fd),
                                           std::move(tmpfs),
                                           std::move(host_mounts)));
 }

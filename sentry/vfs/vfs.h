@@ -5,8 +5,10 @@
 // symlinks (at most 40, else ELOOP) and mount crossings are handled here,
 // so no host path lookup ever follows a symlink the sandbox did not see.
 // Mounted today:
-//   /      the host root, read-only (EROFS on any write); the gofer replaces
-//          this backing in a later issue
+//   /      the host root, read-only (EROFS on any write), or with
+//          Options.overlay_root an overlay of it under a tmpfs that takes
+//          the changes (runsc does that); the gofer replaces the host
+//          backing in a later issue
 //   /dev   devfs in the sentry: null zero full random urandom, fd stdin
 //          stdout stderr symlinks
 //   /proc  a minimal procfs in the sentry: self, <pid>/exe, <pid>/fd/<n>
@@ -81,6 +83,10 @@ class Vfs {
  public:
   struct Options {
     std::string host_root = "/";  // the host directory shown as "/"
+    // With `memory_file`: "/" is an overlay, `host_root` read-only below
+    // a tmpfs that takes every change (overlay.h); the host is never
+    // written. Otherwise "/" is `host_root` itself, read-only (EROFS).
+    bool overlay_root = false;
     // Writable tmpfs mounts (canonical absolute paths, each its own
     // filesystem, "/tmp" mode 1777). Mounted only when `memory_file` is
     // set: file data lives in its pages. Not owned; must outlive the Vfs.

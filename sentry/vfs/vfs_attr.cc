@@ -115,7 +115,7 @@ base::Result<struct statfs> VfsImpl::StatfsOf(const Node* node, Filesystem* fs,
     auto own = node->Statfs();
     if (own || own.error() != base::Errno(ENOSYS)) return own;
   }
-  if (fs == host_.get()) {
+  if (fs == root_.get()) {  // the read-only host root (overlay nodes answer)
     // The host's numbers, marked read-only as the sandbox sees the root.
     struct statfs s {};
     if (::fstatfs(host_root_fd_.get(), &s) != 0) return base::Err(errno);

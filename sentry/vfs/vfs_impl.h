@@ -14,6 +14,7 @@
 #include "sentry/vfs/devfs.h"
 #include "sentry/vfs/host_fs.h"
 #include "sentry/vfs/node.h"
+#include "sentry/vfs/overlay.h"
 #include "sentry/vfs/path_walk.h"
 #include "sentry/vfs/procfs.h"
 #include "sentry/vfs/tmpfs.h"
@@ -23,8 +24,9 @@ namespace vfs {
 
 class VfsImpl : public Vfs {
  public:
-  // `host_root_fd` (O_PATH) answers statfs of the host root.
-  VfsImpl(std::unique_ptr<HostFs> host, base::UniqueFd host_root_fd,
+  // `root` is "/": the read-only HostFs, or the OverlayFs over it.
+  // `host_root_fd` (O_PATH) answers statfs of the read-only host root.
+  VfsImpl(std::unique_ptr<Filesystem> root, base::UniqueFd host_root_fd,
           std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs,
           std::vector<std::pair<std::string, std::unique_ptr<HostFs>>>
               host_mounts);
@@ -106,7 +108,7 @@ class VfsImpl : public Vfs {
                                        std::string_view name);
   bool IsTmpfs(const Filesystem* fs) const;
 
-  const std::unique_ptr<HostFs> host_;
+  const std::unique_ptr<Filesystem> root_;
   const std::vector<std::pair<std::string, std::unique_ptr<HostFs>>>
       host_mounts_;
   const base::UniqueFd host_root_fd_;

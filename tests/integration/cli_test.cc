@@ -195,3 +195,78 @@ TEST(CliTest, WorkingDirectoryUnderTmpStaysVisible) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string HostFile(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return "<missing>";
+  return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+
+// The root is an overlay: the sandbox writes where it likes, the host's
+// files never change.
+TEST(CliTest, RootTakesWritesAndHostStaysUnchanged) {
+  const std::string name = "/etc/runsc-overlay-" + std::to_string(getpid());
+  auto r = RunSandboxed({"/bin/sh", "-c", "echo x > " + name + "; cat " + name});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "x\n");
+  EXPECT_NE(access(name.c_str(), F_OK), 0);
+}
+
+TEST(CliTest, SedEditsAFileInEtc) {
+  const std::string before = HostFile("/etc/passwd");
+  ASSERT_EQ(before.rfind("root:", 0), 0u);
+  auto r = RunSandboxed({"/bin/sh", "-c",
+                         "sed -i 's/^root:/ROOT:/' /etc/passwd && "
+                         "head -c 5 /etc/passwd && "
+                         "ls /etc | grep -c '^passwd$'"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "ROOT:1\n");
+  EXPECT_EQ(HostFile("/etc/passwd"), before);
+}
+
+TEST(CliTest, CommandsAreFoundThroughPath) {
+  auto r = RunSandboxed({"sh", "-c", "exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  auto missing = RunSandboxed({"runsc-no-such-command"});
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_THAT(missing.err, HasSubstr("runsc-no-such-command"));
+}
+
+// --root-dir serves another tree as the overlay's lower layer.
+TEST(CliTest, RootDirRunsABusyboxTree) {
+  char dir[] = "/tmp/runsc-rootfs-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string root = dir;
+  ASSERT_EQ(mkdir((root + "/bin").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root + "/etc").c_str(), 0755), 0);
+  {
+    std::ifstream in("/bin/busybox", std::ios::binary);
+    std::ofstream out(root + "/bin/busybox", std::ios::binary);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(chmod((root + "/bin/busybox").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("busybox", (root + "/bin/sh").c_str()), 0);
+  { std::ofstream(root + "/etc/hello") << "lower\n"; }
+  auto r = RunSandboxed(
+      {"sh", "-c",
+       "cat /etc/hello; echo upper > /etc/hello; cat /etc/hello; "
+       "busybox ls /; busybox rm /bin/busybox; busybox true; echo $?"},
+      {"--root-dir=" + root});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "lower\nupper\nbin\netc\n127\n");
+  EXPECT_EQ(HostFile(root + "/etc/hello"), "lower\n");
+  EXPECT_EQ(access((root + "/bin/busybox").c_str(), X_OK), 0);
+  unlink((root + "/etc/hello").c_str());
+  unlink((root + "/bin/sh").c_str());
+  unlink((root + "/bin/busybox").c_str());
+  rmdir((root + "/etc").c_str());
+  rmdir((root + "/bin").c_str());
+  rmdir(dir);
+  auto bad = RunSandboxed({"true"}, {"--root-dir=/nonexistent"});
+  EXPECT_EQ(bad.exit_code, 125);
+  EXPECT_THAT(bad.err, HasSubstr("--root-dir"));
+}
+
+}  // namespace
