@@ -67,6 +67,9 @@ void RegisterAlarm(Registrar& r);
 void RegisterTimer(Registrar& r);
 void RegisterRusage(Registrar& r);
 void RegisterPersonality(Registrar& r);
+void RegisterShm(Registrar& r);
+void RegisterSem(Registrar& r);
+void RegisterMsg(Registrar& r);
 
 }  // namespace syscalls
 

@@ -44,6 +44,9 @@ kernel::SyscallTable Build() {
   RegisterTimer(r);
   RegisterRusage(r);
   RegisterPersonality(r);
+  RegisterShm(r);
+  RegisterSem(r);
+  RegisterMsg(r);
   return table;
 }
 

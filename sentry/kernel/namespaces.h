@@ -15,6 +15,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "sentry/kernel/ipc/msg.h"
+#include "sentry/kernel/ipc/sem.h"
+#include "sentry/kernel/ipc/shm.h"
 
 namespace kernel {
 
@@ -56,9 +59,9 @@ class UtsNamespace {
   std::string domainname_ ABSL_GUARDED_BY(mu_);
 };
 
-// An IPC namespace. Today it has only its identity: SysV IPC objects and
-// POSIX message queues will hang off it.
-// TODO(issue 13): the SysV shm/sem/msg registries and the mqueue mount.
+// An IPC namespace: its System V IPC objects (sentry/kernel/ipc/), one
+// registry per kind. A new namespace starts empty.
+// TODO(issue 13): POSIX message queues (the mqueue mount).
 class IpcNamespace {
  public:
   IpcNamespace() : id_(next_id_.fetch_add(1, std::memory_order_relaxed)) {}
@@ -66,9 +69,18 @@ class IpcNamespace {
   // ns links, later).
   uint64_t id() const { return id_; }
 
+  ipc::Shm& shm() { return *shm_; }
+  ipc::Sem& sem() { return sem_; }
+  ipc::Msg& msg() { return msg_; }
+
  private:
   static inline std::atomic<uint64_t> next_id_{1};
   const uint64_t id_;
+  // Shared: attachments keep it alive while an address space maps one of
+  // its segments.
+  const std::shared_ptr<ipc::Shm> shm_ = std::make_shared<ipc::Shm>();
+  ipc::Sem sem_;
+  ipc::Msg msg_;
 };
 
 // What a task holds: one reference per kind. Copied by value; a task's

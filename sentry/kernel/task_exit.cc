@@ -64,6 +64,7 @@ void Task::Exited() {
   // exit_group or a fatal signal decided it already.
   tg_->BeginExit(ExitStatus{.code = exit_code_});
   tg_->StopTimers();  // itimers and POSIX timers end with the process
+  if (ns.ipc) ns.ipc->sem().ExitProcess(pid);  // SEM_UNDO
   if (tid_ != pid) {
     kernel_.processes().RemoveThread(tid_);
   }

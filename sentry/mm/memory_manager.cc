@@ -252,6 +252,21 @@ base::Result<void> MemoryManager::InsertLocked(uint64_t start, Vma vma) {
   return {};
 }
 
+base::Result<void> MemoryManager::InsertBackedLocked(uint64_t start, Vma vma,
+                                                    uint64_t backing) {
+  const uint64_t len = vma.end - start;
+  if (auto r = as_->MapFile(start, len, backing, vma.prot); !r) {
+    (void)as_->Unmap(start, len);
+    return r;
+  }
+  vma.backed = true;
+  vma.cow = false;
+  vma.file_offset = backing;
+  auto [it, inserted] = vmas_.emplace(start, std::move(vma));
+  CHECK(inserted);
+  return {};
+}
+
 bool MemoryManager::GrowDownLocked(VmaMap::iterator stack, uint64_t addr,
                                    uint64_t stack_limit) {
   const uint64_t start = PageDown(addr);

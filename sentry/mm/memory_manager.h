@@ -58,6 +58,24 @@ struct Limits {
   bool ipc_lock = true;  // CAP_IPC_LOCK: may lock memory beyond `memlock`
 };
 
+// A SysV shared memory attachment (shmat(2)): the kernel's handle on a
+// segment, held by the VMAs that map it, so that the kernel counts
+// attachments (shm_nattch) without mm knowing about segments. Split VMAs
+// share one; fork gives the child's copy its own (Fork); the segment
+// learns of a detach (munmap, shmdt, exec, exit) when the last VMA holding
+// it goes. Its destructor runs under MemoryManager::mu_: it must not call
+// back into mm.
+class Attachment {
+ public:
+  virtual ~Attachment() = default;
+  // The memory-file offset of the segment's first byte.
+  virtual uint64_t backing() const = 0;
+  // The segment's size in bytes (shmdt detaches up to it).
+  virtual uint64_t size() const = 0;
+  // An attachment for a forked child's copy of the mapping.
+  virtual std::shared_ptr<Attachment> Fork() const = 0;
+};
+
 struct MmapOpts {
   uint64_t addr = 0;  // hint, or the address with fixed/fixed_noreplace
   uint64_t length = 0;
@@ -74,6 +92,15 @@ struct MmapOpts {
   uint64_t offset = 0;
   std::string name;  // "[heap]", "[stack]" or the file's path
   Limits limits;
+  // Shared memory the caller holds (shmat): the mapping uses the
+  // memory-file range at this offset instead of fresh backing, and takes
+  // over one reference to it that the caller took with IncRef (on failure
+  // the reference stays the caller's). Needs `shared`.
+  std::optional<uint64_t> backing;
+  std::shared_ptr<Attachment> attachment;  // with `backing`
+  // Protections mprotect may grant later (PROT_WRITE is dropped for a
+  // read-only shmat, as Linux's VM_MAYWRITE).
+  int max_prot = PROT_READ | PROT_WRITE | PROT_EXEC;
 };
 
 // One VMA as /proc/self/maps would show it.
@@ -159,6 +186,10 @@ class MemoryManager {
   void Munlockall();
   // Bytes of locked memory (Linux's locked_vm), for tests and /proc.
   uint64_t LockedBytes() const;
+  // shmdt(2): the VMA starting at `addr` must map the start of an
+  // attachment's segment (EINVAL otherwise); every VMA of that attachment
+  // in [addr, addr + its size) is unmapped.
+  base::Result<void> Detach(uint64_t addr);
 
   // brk(2): the program break starts at SetBrkBase's address (page
   // rounded); Brk returns the new break, or the unchanged one on failure,
@@ -239,6 +270,8 @@ class MemoryManager {
     // is the file offset of `start`. Null for anonymous memory.
     std::shared_ptr<vfs::FileDescription> source;
     uint64_t source_offset;
+    // SysV shm (MmapOpts::attachment): shared backing that is a segment's.
+    std::shared_ptr<Attachment> attachment;
     // File pages after the one holding EOF (when mapped): unbacked and not
     // in the stub, so an access faults and becomes SIGBUS.
     bool beyond_eof = false;
@@ -297,6 +330,11 @@ class MemoryManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds a VMA over a free range, backed unless it is anonymous PROT_NONE.
   base::Result<void> InsertLocked(uint64_t start, Vma vma)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds a VMA over a free range with the given backing (shmat), mapped
+  // into the stub; it owns one reference to the backing once this succeeds.
+  base::Result<void> InsertBackedLocked(uint64_t start, Vma vma,
+                                        uint64_t backing)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The protection the stub maps a VMA with: copy-on-write memory is
   // read-only there until written.

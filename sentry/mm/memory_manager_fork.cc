@@ -88,6 +88,9 @@ base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Fork() {
   child->brk_base_ = brk_base_;
   child->brk_ = brk_;
   child->mmap_base_ = mmap_base_;
+  // Each shm attachment gets one child attachment, whatever the number of
+  // pieces it was split into.
+  std::map<const Attachment*, std::shared_ptr<Attachment>> attachments;
   for (const auto& [start, vma] : vmas_) {
     if (vma.dontfork) continue;  // MADV_DONTFORK: not in the child at all
     Vma copy = vma;
@@ -104,7 +107,14 @@ base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Fork() {
     } else if (vma.backed) {
       file_.IncRef(vma.file_offset, vma.end - start);
     }
-    child->vmas_.emplace(start, std::move(copy));
+    auto it = child->vmas_.emplace(start, std::move(copy)).first;
+    if (vma.attachment && !vma.wipeonfork) {
+      auto& att = attachments[vma.attachment.get()];
+      if (!att) att = vma.attachment->Fork();
+      it->second.attachment = att;
+    } else {
+      it->second.attachment = nullptr;
+    }
   }
   return child;
 }

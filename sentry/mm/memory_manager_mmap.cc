@@ -31,7 +31,8 @@ base::Result<uint64_t> MemoryManager::Mmap(const MmapOpts& opts) {
   const int prot = opts.prot & kProtMask;
 
   std::shared_ptr<vfs::FileDescription> source;
-  int max_prot = kProtMask;
+  int max_prot = opts.max_prot & kProtMask;
+  if (opts.backing && (!opts.shared || opts.file)) return base::Err(EINVAL);
   if (opts.file) {
     vfs::FileDescription& f = *opts.file;
     if (!PageAligned(opts.offset)) return base::Err(EINVAL);
@@ -104,8 +105,11 @@ base::Result<uint64_t> MemoryManager::Mmap(const MmapOpts& opts) {
           .max_prot = max_prot,
           .source = std::move(source),
           .source_offset = source_offset,
+          .attachment = opts.attachment,
           .locked = locked};
-  auto inserted = InsertLocked(addr, std::move(vma));
+  auto inserted = opts.backing
+                      ? InsertBackedLocked(addr, std::move(vma), *opts.backing)
+                      : InsertLocked(addr, std::move(vma));
   if (!inserted) {
     TRY(ReleaseLocked(old));
     return std::unexpected(inserted.error());
@@ -137,6 +141,27 @@ base::Result<void> MemoryManager::Munmap(uint64_t addr, uint64_t length) {
   if (addr >= end) return {};
   ChangeLock lock(this);
   return UnmapLocked(addr, end);
+}
+
+base::Result<void> MemoryManager::Detach(uint64_t addr) {
+  if (!PageAligned(addr)) return base::Err(EINVAL);
+  ChangeLock lock(this);
+  auto it = vmas_.find(addr);
+  if (it == vmas_.end() || !it->second.attachment ||
+      it->second.file_offset != it->second.attachment->backing())
+    return base::Err(EINVAL);
+  const Attachment* att = it->second.attachment.get();
+  uint64_t size;
+  if (!PageUp(att->size(), &size) || size > max_address_ - addr)
+    size = max_address_ - addr;
+  // Linux's shmdt: every piece of this attachment within the segment's
+  // size from addr (mprotect or a partial munmap may have split it).
+  std::vector<std::pair<uint64_t, uint64_t>> pieces;
+  for (; it != vmas_.end() && it->first < addr + size; ++it)
+    if (it->second.attachment.get() == att)
+      pieces.emplace_back(it->first, it->second.end);
+  for (const auto& [start, end] : pieces) TRY(UnmapLocked(start, end));
+  return {};
 }
 
 base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,

@@ -62,6 +62,49 @@ raise SystemExit(5)
   EXPECT_EQ(r.out, "ok\n");
 }
 
+// SysV IPC from Python: a segment attached in parent and child, and a
+// semaphore the parent sleeps on until the child has written. (Python's
+// multiprocessing.shared_memory needs a writable /dev/shm, which the
+// sandbox does not have yet, so this goes through ctypes.)
+TEST(ProgramsTest, PythonSysvSharedMemoryAndSemaphore) {
+  RequireProgram("/usr/bin/python3");
+  const char* script = R"(
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.shmdt.argtypes = [ctypes.c_void_p]
+class Sembuf(ctypes.Structure):
+    _fields_ = [("num", ctypes.c_ushort), ("op", ctypes.c_short),
+                ("flg", ctypes.c_short)]
+IPC_PRIVATE, IPC_CREAT, IPC_RMID = 0, 0o1000, 0
+def check(r):
+    if r == -1 or r is None:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return r
+shm = check(libc.shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600))
+sem = check(libc.semget(IPC_PRIVATE, 1, IPC_CREAT | 0o600))
+pid = os.fork()
+if pid == 0:
+    addr = check(libc.shmat(shm, None, 0))
+    ctypes.memmove(addr, b"hello from the child\0", 21)
+    check(libc.shmdt(ctypes.c_void_p(addr)))
+    check(libc.semop(sem, ctypes.byref(Sembuf(0, 1, 0)), 1))
+    os._exit(0)
+addr = check(libc.shmat(shm, None, 0))
+check(libc.semop(sem, ctypes.byref(Sembuf(0, -1, 0)), 1))
+print(ctypes.string_at(addr).decode())
+_, status = os.waitpid(pid, 0)
+assert status == 0, status
+check(libc.shmdt(ctypes.c_void_p(addr)))
+check(libc.shmctl(shm, IPC_RMID, None))
+check(libc.semctl(sem, 0, IPC_RMID))
+)";
+  auto r = RunSandboxed({"/usr/bin/python3", "-c", script});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello from the child\n");
+}
+
 TEST(ProgramsTest, GccCompilesAndRunsInside) {
   RequireProgram("/usr/bin/gcc");
   auto r = RunSandboxed(
