@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -22,10 +23,18 @@ namespace {
 
 constexpr int kRounds = 20;
 
-// Gives a thread that announced it is about to block time to get there.
-void LetItBlock(const std::atomic<bool>& started) {
-  while (!started.load()) sched_yield();
+// Runs `call` on a new thread and returns once that thread is about to
+// make it, giving it time to get blocked there.
+template <class F>
+std::thread StartBlocking(F call) {
+  auto started = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([started, call] {
+    started->store(true);
+    call();
+  });
+  while (!started->load()) sched_yield();
   for (int i = 0; i < 50; ++i) sched_yield();
+  return t;
 }
 
 struct Pipe {
@@ -64,13 +73,10 @@ TEST(BlockingRace, PipeReadAcrossForkFillsTheParentsBuffer) {
   for (int round = 0; round < kRounds; ++round) {
     Pipe data, go;
     Page page;
-    std::atomic<bool> started{false};
     ssize_t n = -1;
-    std::thread reader([&] {
-      started = true;
+    std::thread reader = StartBlocking([&] {
       n = read(data.r(), page.p, 2);
     });
-    LetItBlock(started);
     const pid_t pid = fork();
     if (pid == 0) {
       char c;
@@ -96,13 +102,10 @@ TEST(BlockingRace, PipeReadFillsTheBufferMappedWhenDataArrive) {
   for (int round = 0; round < kRounds; ++round) {
     Pipe data;
     Page page;
-    std::atomic<bool> started{false};
     ssize_t n = -1;
-    std::thread reader([&] {
-      started = true;
+    std::thread reader = StartBlocking([&] {
       n = read(data.r(), page.p, 2);
     });
-    LetItBlock(started);
     ASSERT_NO_FATAL_FAILURE(page.Remap());
     ASSERT_THAT(write(data.w(), "OK", 2), SyscallSucceedsWithValue(2));
     reader.join();
@@ -117,19 +120,17 @@ TEST(BlockingRace, PipeReadIntoABufferMadeInaccessibleFails) {
   for (bool unmap : {false, true}) {
     Pipe data;
     Page page;
-    std::atomic<bool> started{false};
     ssize_t n = 0;
     int err = 0;
-    std::thread reader([&] {
-      started = true;
+    std::thread reader = StartBlocking([&] {
       n = read(data.r(), page.p, 2);
       err = errno;
     });
-    LetItBlock(started);
-    if (unmap)
+    if (unmap) {
       ASSERT_THAT(munmap(page.p, PageSize()), SyscallSucceeds());
-    else
+    } else {
       ASSERT_THAT(mprotect(page.p, PageSize(), PROT_READ), SyscallSucceeds());
+    }
     ASSERT_THAT(write(data.w(), "OK", 2), SyscallSucceedsWithValue(2));
     reader.join();
     EXPECT_EQ(n, -1) << "unmap " << unmap;
@@ -137,7 +138,9 @@ TEST(BlockingRace, PipeReadIntoABufferMadeInaccessibleFails) {
     char buf[2];
     EXPECT_THAT(read(data.r(), buf, 2), SyscallSucceedsWithValue(2));
     EXPECT_EQ(std::string(buf, 2), "OK");
-    if (unmap) ASSERT_NO_FATAL_FAILURE(page.Remap());  // for ~Page
+    if (unmap) {
+      ASSERT_NO_FATAL_FAILURE(page.Remap());  // for ~Page
+    }
   }
 }
 
@@ -157,13 +160,10 @@ TEST(BlockingRace, PipeWriteTakesTheBufferMappedWhenThereIsRoom) {
     ASSERT_THAT(fcntl(data.w(), F_SETFL, 0), SyscallSucceeds());
     Page page;
     memcpy(page.p, "AB", 2);
-    std::atomic<bool> started{false};
     ssize_t n = -1;
-    std::thread writer([&] {
-      started = true;
+    std::thread writer = StartBlocking([&] {
       n = write(data.w(), page.p, 2);
     });
-    LetItBlock(started);
     ASSERT_NO_FATAL_FAILURE(page.Remap());
     memcpy(page.p, "CD", 2);
     std::string got;
@@ -191,13 +191,10 @@ TEST(BlockingRace, Wait4AcrossForkFillsTheParentsStatus) {
     ASSERT_GT(child, 0);
     Page page;
     int* status = reinterpret_cast<int*>(page.p);
-    std::atomic<bool> started{false};
     pid_t got = -1;
-    std::thread waiter([&] {
-      started = true;
+    std::thread waiter = StartBlocking([&] {
       got = wait4(child, status, 0, nullptr);
     });
-    LetItBlock(started);
     const pid_t other = fork();
     if (other == 0) _exit(0);
     ASSERT_GT(other, 0);
