@@ -105,6 +105,17 @@ check(libc.semctl(sem, 0, IPC_RMID))
   EXPECT_EQ(r.out, "hello from the child\n");
 }
 
+// CPython's own thread tests (Debian's libpython3.11-testsuite), which
+// include test_forkinthread: a thread blocked in os.read while another
+// forks (the data-loss bug of issue 8 failed it every time).
+TEST(ProgramsTest, CpythonTestThread) {
+  if (access("/usr/lib/python3.11/test/test_thread.py", R_OK) != 0)
+    GTEST_SKIP() << "libpython3.11-testsuite is not installed";
+  auto r = RunSandboxed({"/usr/bin/python3", "-m", "test", "test_thread"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, ::testing::HasSubstr("Tests result: SUCCESS"));
+}
+
 TEST(ProgramsTest, GccCompilesAndRunsInside) {
   RequireProgram("/usr/bin/gcc");
   auto r = RunSandboxed(
