@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "base/log.h"
-#include "platform/vsyscall.h"
+#include "platform/stub_traps.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "platform/ptrace/stub_process.h"
 #include "platform/ptrace/stub_thread.h"
@@ -20,12 +20,6 @@ constexpr uint64_t kUserCs = 0x33;  // __USER_CS: 64-bit user code
 constexpr uint64_t kUserDs = 0x2b;  // __USER_DS
 // SYS_SECCOMP from <asm-generic/siginfo.h>, which clashes with glibc's.
 constexpr int kSysSeccomp = 1;
-
-Trap MakeTrap(Trap::Kind kind) {
-  Trap trap;
-  trap.kind = kind;
-  return trap;
-}
 
 // A ptrace primitive failed. ESRCH: the stub was killed (and is reaped by
 // now). Anything else is a bug in this file.
@@ -58,26 +52,12 @@ Trap ForeignSyscall(const Registers& regs) {
   return trap;
 }
 
-// A call into the vsyscall page (platform/vsyscall.h): the stub's filter
+// A call into the vsyscall page (platform/stub_traps.h): the stub's filter
 // answered the host's emulation with SIGSYS. Its si_call_addr is the
 // entry point called.
 bool IsVsyscallTrap(const siginfo_t& info) {
   return info.si_signo == SIGSYS && info.si_code == kSysSeccomp &&
          IsVsyscallCall(reinterpret_cast<uint64_t>(info.si_call_addr));
-}
-
-// Signals the CPU (or the kernel on the app's behalf) raises synchronously.
-bool IsCpuSignal(int sig) {
-  return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-         sig == SIGTRAP || sig == SIGSYS;
-}
-
-// Faults the sentry can resolve by mapping something. Not SEGV_PKUERR
-// (the app played with PKRU), not SI_KERNEL (a general protection fault).
-bool IsPageFault(const siginfo_t& info) {
-  if (info.si_signo == SIGSEGV)
-    return info.si_code == SEGV_MAPERR || info.si_code == SEGV_ACCERR;
-  return info.si_signo == SIGBUS && info.si_code == BUS_ADRERR;
 }
 
 }  // namespace

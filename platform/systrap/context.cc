@@ -13,7 +13,7 @@
 
 #include "base/log.h"
 #include "platform/ptrace/pidfd.h"
-#include "platform/vsyscall.h"
+#include "platform/stub_traps.h"
 #include "platform/systrap/slot.h"
 #include "platform/systrap/systrap_abi.h"
 #include "platform/systrap/systrap_platform.h"
@@ -35,12 +35,6 @@ enum Greg {
   kRdx, kRax, kRcx, kRsp, kRip, kEflags, kCsGsFs, kErr, kTrapno, kOldmask,
   kCr2, kFpstate,
 };
-
-Trap MakeTrap(Trap::Kind kind) {
-  Trap trap;
-  trap.kind = kind;
-  return trap;
-}
 
 uint64_t* Gregs(char* slot) {
   return reinterpret_cast<uint64_t*>(slot + SYSTRAP_SLOT_MCONTEXT);
@@ -71,17 +65,6 @@ void ReadRegs(char* slot, Registers& regs) {
   regs.cs = kUserCs;
   regs.ss = kUserDs;
   regs.orig_rax = ~0ull;
-}
-
-bool IsCpuSignal(int sig) {
-  return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-         sig == SIGTRAP || sig == SIGSYS;
-}
-
-bool IsPageFault(const siginfo_t& info) {
-  if (info.si_signo == SIGSEGV)
-    return info.si_code == SEGV_MAPERR || info.si_code == SEGV_ACCERR;
-  return info.si_signo == SIGBUS && info.si_code == BUS_ADRERR;
 }
 
 int64_t NowNs() {

@@ -136,7 +136,7 @@ TEST_F(SystrapTest, StubSyscallInstructionsDoNotReachTheHost) {
 
 // The kernel's vsyscall emulation runs seccomp: the call is trapped, never
 // run on the host, and reported as a fault at the entry point with the
-// return address still pushed (platform/vsyscall.h).
+// return address still pushed (platform/stub_traps.h).
 TEST_F(SystrapTest, VsyscallNeverReachesTheHost) {
   Registers regs = Load(PROGRAM(prog_vsyscall));
   const uint64_t rsp = regs.rsp;

@@ -1,4 +1,5 @@
-// The legacy vsyscall page, as both stub platforms see a call into it.
+// Trap decoding shared by the stub platforms (ptrace, systrap): which host
+// signals are the app's own faults, and the legacy vsyscall page.
 //
 // A call to 0xffffffffff600000 (gettimeofday), ...400 (time) or ...800
 // (getcpu) is emulated by the host kernel up to its seccomp check, which
@@ -8,8 +9,8 @@
 // instruction fetch fault at the entry point with the registers of the
 // moment of the call; the kernel then emulates the call as gVisor does,
 // or raises SIGSEGV.
-#ifndef PLATFORM_VSYSCALL_H_
-#define PLATFORM_VSYSCALL_H_
+#ifndef PLATFORM_STUB_TRAPS_H_
+#define PLATFORM_STUB_TRAPS_H_
 
 #include <signal.h>
 
@@ -18,6 +19,26 @@
 #include "platform/platform.h"
 
 namespace platform {
+
+inline Trap MakeTrap(Trap::Kind kind) {
+  Trap trap;
+  trap.kind = kind;
+  return trap;
+}
+
+// Signals the CPU (or the kernel on the app's behalf) raises synchronously.
+inline bool IsCpuSignal(int sig) {
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+         sig == SIGTRAP || sig == SIGSYS;
+}
+
+// Faults the sentry can resolve by mapping something. Not SEGV_PKUERR
+// (the app played with PKRU), not SI_KERNEL (a general protection fault).
+inline bool IsPageFault(const siginfo_t& info) {
+  if (info.si_signo == SIGSEGV)
+    return info.si_code == SEGV_MAPERR || info.si_code == SEGV_ACCERR;
+  return info.si_signo == SIGBUS && info.si_code == BUS_ADRERR;
+}
 
 inline constexpr uint64_t kVsyscallPage = 0xffffffffff600000;
 
@@ -32,8 +53,7 @@ inline Trap VsyscallFault(uint64_t call_addr, Registers& regs) {
     regs.rip = call_addr;
     regs.rsp -= 8;
   }
-  Trap trap;
-  trap.kind = Trap::Kind::kPageFault;
+  Trap trap = MakeTrap(Trap::Kind::kPageFault);
   trap.info.si_signo = SIGSEGV;
   trap.info.si_code = SEGV_MAPERR;
   trap.info.si_addr = reinterpret_cast<void*>(call_addr);
@@ -42,4 +62,4 @@ inline Trap VsyscallFault(uint64_t call_addr, Registers& regs) {
 
 }  // namespace platform
 
-#endif  // PLATFORM_VSYSCALL_H_
+#endif  // PLATFORM_STUB_TRAPS_H_
