@@ -394,7 +394,7 @@ Result<void> Getcpu(Task& t, UserPtr<unsigned> cpu, UserPtr<unsigned> node,
 // Affinity: the thread must exist; changing another user's needs
 // CAP_SYS_NICE.
 Result<void> CheckAffinityTarget(Task& t, int pid, bool set) {
-  if (pid < 0) return Err(EINVAL);
+  if (pid < 0) return Err(ESRCH);  // Linux's find_process_by_pid finds none
   const Credentials me = t.thread_group().creds();
   return WithThread(t, pid, [&](Task& target) -> Result<void> {
     if (set && !SameOwner(me, target.thread_group().creds()) &&
@@ -408,17 +408,17 @@ Result<void> CheckAffinityTarget(Task& t, int pid, bool set) {
 // host CPUs the sandbox may run on.
 Result<size_t> SchedGetaffinity(Task& t, int pid, unsigned len,
                                 UserPtr<uint8_t> mask) {
-  TRY(CheckAffinityTarget(t, pid, /*set=*/false));
   cpu_set_t host;
   CPU_ZERO(&host);
   if (sched_getaffinity(0, sizeof(host), &host) != 0) return Err(errno);
   // Like Linux, the size is that of the kernel's mask: enough longs for the
-  // highest possible CPU.
+  // highest possible CPU. The length is checked before the target.
   int highest = 0;
   for (int i = 0; i < CPU_SETSIZE; ++i)
     if (CPU_ISSET(i, &host)) highest = i;
   size_t size = ((highest / 64) + 1) * sizeof(uint64_t);
   if (len < size || len % sizeof(uint64_t)) return Err(EINVAL);
+  TRY(CheckAffinityTarget(t, pid, /*set=*/false));
   TRY(t.mm().CopyOut(mask.addr, &host, size));
   return size;
 }
@@ -427,7 +427,6 @@ Result<size_t> SchedGetaffinity(Task& t, int pid, unsigned len,
 // sandbox does not pin its threads; the mask is checked and dropped.
 Result<void> SchedSetaffinity(Task& t, int pid, unsigned len,
                               UserPtr<uint8_t> mask) {
-  if (pid < 0) return Err(EINVAL);
   uint64_t first = 0;
   if (len < sizeof(first)) return Err(EINVAL);
   first = TRY(t.mm().CopyInObj(UserPtr<uint64_t>(mask.addr)));

@@ -95,6 +95,14 @@ TEST(SchedTest, GetaffinityErrors) {
               SyscallFailsWithErrno(ESRCH));
   EXPECT_THAT(syscall(SYS_sched_getaffinity, 0, sizeof(set), BadAddress()),
               SyscallFailsWithErrno(EFAULT));
+  // A negative pid names no process (ESRCH, which CPython's
+  // os.sched_getaffinity(-1) relies on), but the length is checked first.
+  EXPECT_THAT(syscall(SYS_sched_getaffinity, -1, sizeof(set), &set),
+              SyscallFailsWithErrno(ESRCH));
+  EXPECT_THAT(syscall(SYS_sched_getaffinity, -1, Opaque(3), &set),
+              SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(syscall(SYS_sched_setaffinity, -1, sizeof(set), &set),
+              SyscallFailsWithErrno(ESRCH));
 }
 
 TEST(SchedTest, YieldSucceeds) {
