@@ -78,16 +78,27 @@ absl::Status EnterRoot(const MountSpec& root, Isolation isolation,
   // Nothing we mount here reaches the host's namespace.
   if (mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
     return Errno("make / a slave mount");
+  // The root is bound below a staging tmpfs, on /proc (which exists on
+  // every host), rather than onto itself: a bind of "/" onto "/" would not
+  // be reached by a walk from our root, and pivot_root refuses to pivot to
+  // the root we already have.
+  constexpr const char* kStage = "/proc";
+  constexpr const char* kNewRoot = "/proc/root";
+  if (mount("runsc-gofer", kStage, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            "size=4k,mode=0700") != 0)
+    return Errno("mount a staging tmpfs");
+  if (mkdir(kNewRoot, 0700) != 0) return Errno("mkdir the staging root");
   // A non-recursive bind: the new root holds the root filesystem and none
-  // of the mounts below it on the host (no /proc, /sys, /dev).
-  if (mount(path, path, nullptr, MS_BIND, nullptr) != 0)
+  // of the mounts below it on the host (no /proc, /sys, /dev). The check
+  // below makes sure it is the directory we opened.
+  if (mount(path, kNewRoot, nullptr, MS_BIND, nullptr) != 0)
     return Errno("bind mount the root");
   unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV;
   if (root.read_only) flags |= MS_RDONLY;
-  if (mount(nullptr, path, nullptr, flags, nullptr) != 0)
+  if (mount(nullptr, kNewRoot, nullptr, flags, nullptr) != 0)
     LOG(Warning) << "gofer: cannot remount the root nosuid,nodev"
                  << (root.read_only ? ",ro: " : ": ") << strerror(errno);
-  if (chdir(path) != 0) return Errno("chdir to root");
+  if (chdir(kNewRoot) != 0) return Errno("chdir to root");
   if (syscall(SYS_pivot_root, ".", ".") != 0) return Errno("pivot_root");
   // The old root is stacked under the new one at "/": detach it.
   if (umount2(".", MNT_DETACH) != 0) return Errno("unmount the old root");

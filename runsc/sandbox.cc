@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,7 +23,9 @@
 namespace runsc {
 namespace {
 
-constexpr int kConfigFd = 3;
+constexpr int kConfigFd = 3;  // in the sandbox process
+constexpr int kGoferFd = 4;   // in the sandbox process
+constexpr int kGoferSockFd = 3;  // in the gofer
 
 absl::StatusOr<std::string> SelfExe() {
   char buf[PATH_MAX];
@@ -53,46 +56,109 @@ bool WriteAll(int fd, const std::string& s) {
   return true;
 }
 
+// Starts `args` (this binary and a verb) in a child that dies with us and
+// gets `fds` (this process's fd -> the child's number) and stdio, nothing
+// else: every other fd of ours is close-on-exec. `sandbox` makes it the
+// sandbox process (ForkSandbox).
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
+                            const std::vector<std::pair<int, int>>& fds,
+                            bool sandbox) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<int> high(fds.size());  // no allocation after the fork
+  const pid_t parent = getpid();
+  const pid_t pid = sandbox ? ForkSandbox() : fork();
+  if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
+  if (pid != 0) return pid;
+  // The child must not outlive the runsc that started it.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent && getppid() != 0) _exit(125);
+  // Out of the way first, so that no target number overwrites a source.
+  for (size_t i = 0; i < fds.size(); ++i) {
+    high[i] = fcntl(fds[i].first, F_DUPFD_CLOEXEC, 100);
+    if (high[i] < 0) _exit(125);
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (dup2(high[i], fds[i].second) < 0) _exit(125);
+  }
+  execv(argv[0], argv.data());
+  _exit(125);
+}
+
+// `runsc gofer` serving the sandbox's root and the directories it keeps
+// visible, on `sock`. It confines itself with pivot_root when it may
+// (root); an unprivileged runsc do gets a gofer that is still walled in
+// by its walks and its seccomp filter, but not chrooted (gofer/README.md).
+absl::StatusOr<pid_t> StartGofer(const std::string& exe,
+                                 const boot::Config& config, int sock) {
+  std::vector<std::string> args = {
+      exe, "gofer", "--root=" + config.root,
+      absl::StrCat("--sock-fd=", kGoferSockFd),
+      geteuid() == 0 ? "--isolation=pivot" : "--isolation=none"};
+  std::string mounts;
+  for (size_t i = 0; i < config.visible.size(); ++i) {
+    if (config.visible[i].find(',') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "cannot serve a directory whose path has a ',': " +
+          config.visible[i]);
+    }
+    absl::StrAppend(&mounts, i ? "," : "", boot::GoferMountName(i), "=",
+                    config.visible[i]);
+  }
+  if (!mounts.empty()) args.push_back("--mounts=" + mounts);
+  return Spawn(args, {{sock, kGoferSockFd}}, /*sandbox=*/false);
+}
+
+void KillAndReap(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
 }  // namespace
 
-absl::StatusOr<pid_t> StartSandbox(const boot::Config& config,
-                                   const SandboxOptions& options) {
+absl::StatusOr<Sandbox> StartSandbox(const boot::Config& config,
+                                     const SandboxOptions& options) {
   auto exe = SelfExe();
   if (!exe.ok()) return exe.status();
+  int socks[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0)
+    return absl::ErrnoToStatus(errno, "socketpair");
+  base::UniqueFd sentry_end(socks[0]), gofer_end(socks[1]);
+  Sandbox sandbox;
+  auto gofer = StartGofer(*exe, config, gofer_end.get());
+  if (!gofer.ok()) return gofer.status();
+  sandbox.gofer = *gofer;
+  gofer_end.Reset();
+
   std::vector<std::string> args = {*exe, "boot",
-                                   absl::StrCat("--config-fd=", kConfigFd)};
+                                   absl::StrCat("--config-fd=", kConfigFd),
+                                   absl::StrCat("--gofer-fd=", kGoferFd)};
   if (!options.debug_log.empty())
     args.push_back("--debug-log=" + options.debug_log);
   if (options.debug) args.push_back("--debug");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
-  base::UniqueFd rd(fds[0]), wr(fds[1]);
-  pid_t parent = getpid();
-
-  pid_t pid = ForkSandbox();
-  if (pid < 0) return absl::ErrnoToStatus(errno, "starting the sandbox");
-  if (pid == 0) {
-    // The sandbox must not outlive the runsc that started it.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent && getppid() != 0) _exit(125);
-    // dup2 onto itself would keep O_CLOEXEC, so clear it explicitly then.
-    if (rd.get() == kConfigFd ? fcntl(kConfigFd, F_SETFD, 0) < 0
-                              : dup2(rd.get(), kConfigFd) < 0)
-      _exit(125);
-    execv(argv[0], argv.data());
-    _exit(125);
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    KillAndReap(sandbox.gofer);
+    return absl::ErrnoToStatus(errno, "pipe2");
   }
+  base::UniqueFd rd(fds[0]), wr(fds[1]);
+  auto pid = Spawn(args, {{rd.get(), kConfigFd}, {sentry_end.get(), kGoferFd}},
+                   /*sandbox=*/true);
+  if (!pid.ok()) {
+    KillAndReap(sandbox.gofer);
+    return pid.status();
+  }
+  sandbox.sentry = *pid;
   rd.Reset();
+  sentry_end.Reset();
   if (!WriteAll(wr.get(), boot::ConfigToJson(config))) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
+    KillAndReap(sandbox.sentry);
+    KillAndReap(sandbox.gofer);
     return absl::InternalError("cannot hand the configuration to the sandbox");
   }
-  return pid;
+  return sandbox;
 }
 
 namespace {
@@ -108,7 +174,8 @@ void ForwardSignal(int sig) {
 
 }  // namespace
 
-int WaitSandbox(pid_t pid) {
+int WaitSandbox(const Sandbox& sandbox) {
+  const pid_t pid = sandbox.sentry;
   g_sandbox_pid = pid;
   struct sigaction sa = {};
   sa.sa_handler = ForwardSignal;
@@ -118,6 +185,8 @@ int WaitSandbox(pid_t pid) {
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return 125;
   }
+  // The sentry held the gofer's only client: nothing more can reach it.
+  KillAndReap(sandbox.gofer);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   int sig = WTERMSIG(status);
   std::string msg = absl::StrCat("runsc: the sandbox died of signal ", sig,

@@ -1,5 +1,6 @@
-// Starting the sandbox process: `runsc boot` in fresh namespaces, with the
-// configuration handed over on a pipe.
+// Starting a sandbox: the gofer (`runsc gofer`), then the sandbox process
+// (`runsc boot`) in fresh namespaces, with the configuration handed over on
+// a pipe and the gofer's socket as an inherited fd.
 #ifndef RUNSC_SANDBOX_H_
 #define RUNSC_SANDBOX_H_
 
@@ -15,13 +16,21 @@ struct SandboxOptions {
   bool debug = false;
 };
 
-// Starts the sandbox process and returns its host pid. It inherits this
-// process's stdio.
-absl::StatusOr<pid_t> StartSandbox(const boot::Config& config,
-                                   const SandboxOptions& options);
+// A running sandbox: the sentry's process and its gofer's.
+struct Sandbox {
+  pid_t sentry = -1;
+  pid_t gofer = -1;
+};
 
-// Waits for the sandbox and returns the status `runsc do` exits with.
-int WaitSandbox(pid_t pid);
+// Starts the gofer (serving config.root and config.visible) and the
+// sandbox process, connected by a socket pair. The sandbox inherits this
+// process's stdio.
+absl::StatusOr<Sandbox> StartSandbox(const boot::Config& config,
+                                     const SandboxOptions& options);
+
+// Waits for the sandbox and returns the status `runsc do` exits with. The
+// gofer goes with it.
+int WaitSandbox(const Sandbox& sandbox);
 
 }  // namespace runsc
 

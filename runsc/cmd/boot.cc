@@ -1,5 +1,6 @@
-// runsc boot --config-fd=N: the sandbox process itself (internal; started
-// by `runsc do`, and later by `runsc create`).
+// runsc boot --config-fd=N [--gofer-fd=M]: the sandbox process itself
+// (internal; started by `runsc do`, and later by `runsc create`), served
+// its files by the gofer at M.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -27,7 +28,7 @@ bool ReadAll(int fd, std::string* out) {
 }  // namespace
 
 int Boot(const std::vector<std::string>& args) {
-  auto flags = ParseFlags(args, {"config-fd", "debug-log"}, {"debug"});
+  auto flags = ParseFlags(args, {"config-fd", "gofer-fd", "debug-log"}, {"debug"});
   if (!flags.ok()) {
     PrintError(std::string(flags.status().message()));
     return 125;
@@ -60,7 +61,15 @@ int Boot(const std::vector<std::string>& args) {
     PrintError(why);
     return 125;
   }
-  return boot::Run(config);
+  int gofer_fd = -1;
+  if (flags->Has("gofer-fd")) {
+    gofer_fd = atoi(flags->Get("gofer-fd").c_str());
+    if (gofer_fd < 3 || fcntl(gofer_fd, F_SETFD, FD_CLOEXEC) != 0) {
+      PrintError("boot: --gofer-fd is not an open file");
+      return 125;
+    }
+  }
+  return boot::Run(config, gofer_fd);
 }
 
 }  // namespace runsc

@@ -11,6 +11,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "base/log.h"
+#include "sentry/boot/confine.h"
+#include "sentry/fs/gofer/gofer_fs.h"
 #include "sentry/kernel/kernel.h"
 #include "syscalls/table.h"
 
@@ -113,9 +115,31 @@ base::Result<std::string> FindCommand(vfs::Vfs& vfs, const Config& config) {
   return base::Err(ENOENT);
 }
 
+// Serves config.root and config.visible through the gofer behind `sock`.
+// The client (and its receiver thread) is made at the first use, once the
+// platform has started: it must start single-threaded.
+auto GoferTrees(const Config& config, int sock) {
+  auto client = std::make_shared<std::shared_ptr<gofer::Client>>();
+  return [client, config, sock](const std::string& host_path)
+             -> base::Result<std::unique_ptr<vfs::Filesystem>> {
+    if (!*client)
+      *client = std::make_shared<gofer::Client>(base::UniqueFd(sock));
+    std::string mount;  // the root
+    if (host_path != config.root) {
+      auto it = std::find(config.visible.begin(), config.visible.end(),
+                          host_path);
+      if (it == config.visible.end()) return base::Err(ENOENT);
+      mount = GoferMountName(it - config.visible.begin());
+    }
+    return TRY(gofer::GoferFs::Create(*client, mount, {}));
+  };
+}
+
 }  // namespace
 
-int Run(const Config& config) {
+std::string GoferMountName(size_t i) { return "m" + std::to_string(i); }
+
+int Run(const Config& config, int gofer_fd) {
   BlockForwardedSignals();
   std::string why;
   kernel::Kernel::Options options{
@@ -127,9 +151,24 @@ int Run(const Config& config) {
       .host_mounts = config.visible,
       .pids_limit = config.pids_limit,
   };
+  if (gofer_fd >= 0) options.open_tree = GoferTrees(config, gofer_fd);
   auto k = kernel::Kernel::Create(options, &why);
   if (!k) {
     Complain(why + ": " + std::string(base::ErrnoName(k.error().value)));
+    return 125;
+  }
+  // From here on the app may run: hold nothing of the host (confine.h).
+  if (auto r = EnterEmptyRoot(); !r) {
+    if (r.error().value != EPERM) {
+      Complain("cannot leave the host's root: " +
+               std::string(base::ErrnoName(r.error().value)));
+      return 125;
+    }
+    LOG(Info) << "unprivileged: the sentry keeps the host's root";
+  }
+  if (auto r = InstallSentrySeccomp(); !r) {
+    Complain("cannot install the sentry's seccomp filter: " +
+             std::string(base::ErrnoName(r.error().value)));
     return 125;
   }
   kernel::Credentials creds =

@@ -37,10 +37,15 @@ std::string ConfigToJson(const Config& config);
 // Returns false (and *why) for malformed input.
 bool ConfigFromJson(const std::string& json, Config* config, std::string* why);
 
+// The name under which the gofer serves config.visible[i] (its --mounts).
+std::string GoferMountName(size_t i);
+
 // Runs the sandbox; returns the exit status for the process (the app's
 // status, 128+N if a signal N killed it, 126/127 when it could not start).
+// `gofer_fd`, if not -1, is the socket to the gofer serving config.root
+// and config.visible: the sentry then opens no host path for them.
 // Must be called while the process is single-threaded.
-int Run(const Config& config);
+int Run(const Config& config, int gofer_fd = -1);
 
 }  // namespace boot
 

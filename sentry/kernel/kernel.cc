@@ -27,7 +27,8 @@ Result<std::unique_ptr<Kernel>> Kernel::Create(const Options& options,
   auto vfs = vfs::Vfs::Create({.host_root = options.host_root,
                                .overlay_root = true,
                                .host_mounts = options.host_mounts,
-                               .memory_file = k->memory_file_.get()});
+                               .memory_file = k->memory_file_.get(),
+                               .open_tree = options.open_tree});
   if (!vfs) {
     *why = "cannot open the root filesystem " + options.host_root;
     return std::unexpected(vfs.error());

@@ -40,6 +40,11 @@ class Kernel {
     std::string host_root = "/";
     // Host directories kept visible (read-only) over the /tmp tmpfs.
     std::vector<std::string> host_mounts;
+    // Serves those trees (vfs::Vfs::Options::open_tree): the gofer's, in
+    // runsc. Unset, the sentry opens them itself.
+    std::function<base::Result<std::unique_ptr<vfs::Filesystem>>(
+        const std::string& host_path)>
+        open_tree;
     // The most tasks (threads, zombies included) that may exist at once,
     // like a pids cgroup: clone(2) beyond it fails with EAGAIN. From
     // `runsc do --pids-limit` (boot::Config::pids_limit); an OCI spec's

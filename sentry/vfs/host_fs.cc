@@ -5,112 +5,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <sys/statvfs.h>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "base/unique_fd.h"
-#include "sentry/vfs/host_io.h"
+#include "sentry/vfs/host_file.h"
 
 namespace vfs {
 namespace {
-
-base::Result<struct stat> FstatFd(int fd) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return base::Err(errno);
-  return st;
-}
-
-// An open regular host file. The offset is ours (reads are preads), so
-// the host fd's own offset never matters.
-class HostFileDescription : public FileDescription {
- public:
-  HostFileDescription(int flags, base::UniqueFd fd, std::string path)
-      : FileDescription(flags), fd_(std::move(fd)), path_(std::move(path)) {}
-
-  base::Result<size_t> Read(std::span<const iovec> dst) override {
-    absl::MutexLock lock(&mu_);  // one offset update at a time, as f_pos_lock
-    const size_t n = TRY(HostPreadFull(fd_.get(), dst, offset_));
-    offset_ += n;
-    return n;
-  }
-  base::Result<size_t> PRead(std::span<const iovec> dst,
-                             int64_t offset) override {
-    if (offset < 0) return base::Err(EINVAL);
-    return HostPreadFull(fd_.get(), dst, offset);
-  }
-  base::Result<int64_t> Seek(int64_t offset, int whence) override {
-    absl::MutexLock lock(&mu_);
-    int64_t base;
-    switch (whence) {
-      case SEEK_SET:
-        base = 0;
-        break;
-      case SEEK_CUR:
-        base = offset_;
-        break;
-      case SEEK_END:
-        base = TRY(FstatFd(fd_.get())).st_size;
-        break;
-      case SEEK_DATA:
-      case SEEK_HOLE: {
-        // The host knows where the holes are; its offset is unused.
-        const off_t r = ::lseek(fd_.get(), offset, whence);
-        if (r < 0) return base::Err(errno);
-        return offset_ = r;
-      }
-      default:
-        return base::Err(EINVAL);
-    }
-    int64_t pos;
-    if (__builtin_add_overflow(base, offset, &pos) || pos < 0) {
-      return base::Err(EINVAL);
-    }
-    return offset_ = pos;
-  }
-  base::Result<struct stat> Stat() override { return FstatFd(fd_.get()); }
-  MmapKind mmap_kind() const override { return MmapKind::kFile; }
-  std::string path() const override { return path_; }
-
- private:
-  const base::UniqueFd fd_;
-  const std::string path_;
-  absl::Mutex mu_;
-  int64_t offset_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
-// An open host directory: the host's getdents64 records pass through
-// unchanged (same format), and the host fd's offset is the position.
-class HostDirDescription : public FileDescription {
- public:
-  HostDirDescription(int flags, base::UniqueFd fd, std::string path)
-      : FileDescription(flags), fd_(std::move(fd)), path_(std::move(path)) {}
-
-  base::Result<size_t> Read(std::span<const iovec> dst) override {
-    return base::Err(EISDIR);
-  }
-  base::Result<size_t> PRead(std::span<const iovec> dst,
-                             int64_t offset) override {
-    return base::Err(EISDIR);
-  }
-  base::Result<int64_t> Seek(int64_t offset, int whence) override {
-    const off_t r = ::lseek(fd_.get(), offset, whence);
-    if (r < 0) return base::Err(errno);
-    return r;
-  }
-  base::Result<struct stat> Stat() override { return FstatFd(fd_.get()); }
-  base::Result<size_t> Getdents64(std::span<uint8_t> buf) override {
-    const size_t len = std::min<size_t>(buf.size(), INT_MAX);
-    const long n = ::syscall(SYS_getdents64, fd_.get(), buf.data(), len);
-    if (n < 0) return base::Err(errno);
-    return static_cast<size_t>(n);
-  }
-  std::string path() const override { return path_; }
-
- private:
-  const base::UniqueFd fd_;
-  const std::string path_;
-};
 
 // One host file, held by an O_PATH | O_NOFOLLOW fd (so a symlink node is
 // the link itself, and stat needs no path).
@@ -129,7 +30,7 @@ class HostNode : public Node, public std::enable_shared_from_this<HostNode> {
 
   mode_t type() const override { return type_; }
   bool read_only() const override { return true; }
-  base::Result<struct stat> Stat() const override { return FstatFd(fd_.get()); }
+  base::Result<struct stat> Stat() const override { return FstatHostFd(fd_.get()); }
 
   base::Result<std::shared_ptr<Node>> Lookup(std::string_view name) override {
     if (type_ != S_IFDIR) return base::Err(ENOTDIR);
@@ -143,12 +44,20 @@ class HostNode : public Node, public std::enable_shared_from_this<HostNode> {
     base::UniqueFd fd(::openat(fd_.get(), child_name.c_str(),
                                O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) return base::Err(errno);
-    const struct stat st = TRY(FstatFd(fd.get()));
+    const struct stat st = TRY(FstatHostFd(fd.get()));
     const mode_t type = st.st_mode & S_IFMT;
     std::shared_ptr<const HostNode> parent;
     if (type != S_IFDIR) parent = shared_from_this();
     return std::make_shared<HostNode>(std::move(parent), std::move(child_name),
                                       std::move(fd), type);
+  }
+
+  // The host's numbers, marked read-only as the sandbox sees this tree.
+  base::Result<struct statfs> Statfs() const override {
+    struct statfs s {};
+    if (::fstatfs(fd_.get(), &s) != 0) return base::Err(errno);
+    s.f_flags |= ST_RDONLY | kStValid;
+    return s;
   }
 
   base::Result<std::string> Readlink() const override {
@@ -167,7 +76,7 @@ class HostNode : public Node, public std::enable_shared_from_this<HostNode> {
       base::UniqueFd fd(
           ::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!fd.valid()) return base::Err(errno);
-      return std::make_shared<HostDirDescription>(flags, std::move(fd), path);
+      return MakeHostDirDescription(flags, std::move(fd), path);
     }
     if (type_ != S_IFREG || !parent_) return base::Err(EACCES);
     // O_NONBLOCK: should the name have become a fifo since the lookup, the
@@ -176,9 +85,9 @@ class HostNode : public Node, public std::enable_shared_from_this<HostNode> {
         ::openat(parent_->fd_.get(), name_.c_str(),
                  O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
     if (!fd.valid()) return base::Err(errno);
-    const struct stat st = TRY(FstatFd(fd.get()));
+    const struct stat st = TRY(FstatHostFd(fd.get()));
     if (!S_ISREG(st.st_mode)) return base::Err(EACCES);
-    return std::make_shared<HostFileDescription>(flags, std::move(fd), path);
+    return MakeHostFileDescription(flags, std::move(fd), path);
   }
 
  private:

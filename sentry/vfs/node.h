@@ -30,6 +30,10 @@
 
 namespace vfs {
 
+// statfs f_flags bit ST_VALID: f_flags is meaningful (Linux sets it on
+// every statfs answer).
+inline constexpr long kStValid = 0x20;
+
 class Node {
  public:
   virtual ~Node() = default;

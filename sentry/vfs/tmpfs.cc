@@ -15,7 +15,6 @@ namespace {
 
 // Linux's tmpfs counts this many bytes per name in a directory's size.
 constexpr off_t kBogoDirentSize = 20;
-constexpr long kStValid = 0x20;  // ST_VALID: f_flags is meaningful
 
 bool NotNewer(const timespec& a, const timespec& b) {
   return a.tv_sec < b.tv_sec ||

@@ -112,12 +112,12 @@ base::Result<std::shared_ptr<FileDescription>> OpenTmpfile(
 }  // namespace
 
 VfsImpl::VfsImpl(
-    std::unique_ptr<Filesystem> root, base::UniqueFd host_root_fd,
+    std::unique_ptr<Filesystem> root,
     std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs,
-    std::vector<std::pair<std::string, std::unique_ptr<HostFs>>> host_mounts)
+    std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>>
+        host_mounts)
     : root_(std::move(root)),
       host_mounts_(std::move(host_mounts)),
-      host_root_fd_(std::move(host_root_fd)),
       tmpfs_(std::move(tmpfs)) {
   mounts_.root = root_.get();
   mounts_.mounts.emplace("/dev", &devfs_);
@@ -224,13 +224,17 @@ base::Result<std::string> VfsImpl::ResolveDirectory(const PathContext& ctx,
 }
 
 base::Result<std::unique_ptr<Vfs>> Vfs::Create(const Options& options) {
-  std::unique_ptr<Filesystem> root = TRY(HostFs::Create(options.host_root));
+  // The sentry opens the host directories itself only when nobody (the
+  // gofer) serves them.
+  auto open_tree = [&](const std::string& host_path)
+      -> base::Result<std::unique_ptr<Filesystem>> {
+    if (options.open_tree) return options.open_tree(host_path);
+    return TRY(HostFs::Create(host_path));
+  };
+  std::unique_ptr<Filesystem> root = TRY(open_tree(options.host_root));
   if (options.overlay_root && options.memory_file != nullptr) {
     root = TRY(OverlayFs::Create(std::move(root), *options.memory_file));
   }
-  base::UniqueFd root_fd(
-      ::open(options.host_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root_fd.valid()) return base::Err(errno);
   std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs;
   if (options.memory_file != nullptr) {
     unsigned minor = kTmpfsFirstMinor;
@@ -246,12 +250,12 @@ base::Result<std::unique_ptr<Vfs>> Vfs::Create(const Options& options) {
           path, Tmpfs::Create(*options.memory_file, {.dev_minor = minor++}));
     }
   }
-  std::vector<std::pair<std::string, std::unique_ptr<HostFs>>> host_mounts;
+  std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>> host_mounts;
   for (const std::string& path : options.host_mounts) {
     if (path.size() < 2 || path[0] != '/') return base::Err(EINVAL);
-    host_mounts.emplace_back(path, TRY(HostFs::Create(path)));
+    host_mounts.emplace_back(path, TRY(open_tree(path)));
   }
-  return std::unique_ptr<Vfs>(new VfsImpl(std::move(root), std::move(root_fd),
+  return std::unique_ptr<Vfs>(new VfsImpl(std::move(root),
                                           std::move(tmpfs),
                                           std::move(host_mounts)));
 }

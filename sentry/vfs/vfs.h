@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,8 @@ class MemoryFile;
 }
 
 namespace vfs {
+
+class Filesystem;  // node.h
 
 // Who is asking, for permission checks and the owner of new files: the
 // task's fsuid, fsgid and supplementary groups. uid 0 has the capabilities
@@ -95,6 +98,13 @@ class Vfs {
     // (runsc do keeps the user's directory under /tmp visible this way).
     std::vector<std::string> host_mounts;
     mm::MemoryFile* memory_file = nullptr;
+    // Serves the host tree shown at `host_root` (for "/") or at one of
+    // `host_mounts`, read-only. runsc makes it the gofer's trees
+    // (sentry/fs/gofer), so the sentry opens no host path itself; unset,
+    // the sentry opens the directory (HostFs: unit tests).
+    std::function<base::Result<std::unique_ptr<Filesystem>>(
+        const std::string& host_path)>
+        open_tree;
   };
   static base::Result<std::unique_ptr<Vfs>> Create(const Options& options);
   virtual ~Vfs() = default;

@@ -12,7 +12,6 @@ constexpr long kProcSuperMagic = 0x9fa0;
 constexpr long kPipefsMagic = 0x50495045;
 constexpr long kSockfsMagic = 0x534f434b;
 constexpr long kAnonInodeFsMagic = 0x09041934;
-constexpr long kStValid = 0x20;  // ST_VALID: f_flags is meaningful
 
 // A filesystem with no capacity of its own (devfs, procfs, pipes).
 struct statfs SyntheticStatfs(long magic) {
@@ -115,13 +114,7 @@ base::Result<struct statfs> VfsImpl::StatfsOf(const Node* node, Filesystem* fs,
     auto own = node->Statfs();
     if (own || own.error() != base::Errno(ENOSYS)) return own;
   }
-  if (fs == root_.get()) {  // the read-only host root (overlay nodes answer)
-    // The host's numbers, marked read-only as the sandbox sees the root.
-    struct statfs s {};
-    if (::fstatfs(host_root_fd_.get(), &s) != 0) return base::Err(errno);
-    s.f_flags |= ST_RDONLY | kStValid;
-    return s;
-  }
+  if (fs == root_.get()) return root_->Root({})->Statfs();
   if (fs == &devfs_) return SyntheticStatfs(kTmpfsMagic);  // as devtmpfs
   if (fs == &procfs_) return SyntheticStatfs(kProcSuperMagic);
   if (fs != nullptr) {

@@ -24,11 +24,10 @@ namespace vfs {
 
 class VfsImpl : public Vfs {
  public:
-  // `root` is "/": the read-only HostFs, or the OverlayFs over it.
-  // `host_root_fd` (O_PATH) answers statfs of the read-only host root.
-  VfsImpl(std::unique_ptr<Filesystem> root, base::UniqueFd host_root_fd,
+  // `root` is "/": the read-only host tree, or the OverlayFs over it.
+  VfsImpl(std::unique_ptr<Filesystem> root,
           std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs,
-          std::vector<std::pair<std::string, std::unique_ptr<HostFs>>>
+          std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>>
               host_mounts);
 
   base::Result<std::shared_ptr<FileDescription>> Open(const PathContext& ctx,
@@ -109,9 +108,8 @@ class VfsImpl : public Vfs {
   bool IsTmpfs(const Filesystem* fs) const;
 
   const std::unique_ptr<Filesystem> root_;
-  const std::vector<std::pair<std::string, std::unique_ptr<HostFs>>>
+  const std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>>
       host_mounts_;
-  const base::UniqueFd host_root_fd_;
   DevFs devfs_;
   ProcFs procfs_;
   const std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs_;
