@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "runsc/cmd/commands.h"
 #include "runsc/flags.h"
@@ -77,8 +78,11 @@ int Do(const std::vector<std::string>& args) {
     char root[PATH_MAX];
     struct stat st;
     const std::string dir = flags->Get("root-dir");
-    if (!realpath(dir.c_str(), root) || stat(root, &st) != 0 ||
-        !S_ISDIR(st.st_mode)) {
+    if (!realpath(dir.c_str(), root) || stat(root, &st) != 0) {
+      PrintError("--root-dir: \"" + dir + "\": " + strerror(errno));
+      return 125;
+    }
+    if (!S_ISDIR(st.st_mode)) {
       PrintError("--root-dir: \"" + dir + "\" is not a directory");
       return 125;
     }

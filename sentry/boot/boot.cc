@@ -62,6 +62,10 @@ void BlockForwardedSignals() {
 // The kernel the forwarding thread may use; null once it is going away.
 absl::Mutex g_forward_mu;
 kernel::Kernel* g_forward_to ABSL_GUARDED_BY(g_forward_mu) = nullptr;
+// The gofer went away (before the kernel was registered, perhaps).
+bool g_gofer_dead ABSL_GUARDED_BY(g_forward_mu) = false;
+// What the sandbox exits with then: runsc's own failure, not the app's.
+constexpr kernel::ExitStatus kGoferDeadStatus{.code = 125};
 
 void ForwardSignals() {
   sigset_t set;
@@ -115,6 +119,16 @@ base::Result<std::string> FindCommand(vfs::Vfs& vfs, const Config& config) {
   return base::Err(ENOENT);
 }
 
+// The gofer died (or was killed): calls waiting on it have failed with EIO,
+// and no file can be served any more. The sandbox stops rather than limp.
+void StopWithoutGofer() {
+  Complain("the gofer is gone: the sandbox's files cannot be served; "
+           "stopping the sandbox");
+  absl::MutexLock lock(&g_forward_mu);
+  g_gofer_dead = true;
+  if (g_forward_to) g_forward_to->Shutdown(kGoferDeadStatus);
+}
+
 // Serves config.root and config.visible through the gofer behind `sock`.
 // The client (and its receiver thread) is made at the first use, once the
 // platform has started: it must start single-threaded.
@@ -123,7 +137,8 @@ auto GoferTrees(const Config& config, int sock) {
   return [client, config, sock](const std::string& host_path)
              -> base::Result<std::unique_ptr<vfs::Filesystem>> {
     if (!*client)
-      *client = std::make_shared<gofer::Client>(base::UniqueFd(sock));
+      *client = std::make_shared<gofer::Client>(base::UniqueFd(sock),
+                                                StopWithoutGofer);
     std::string mount;  // the root
     if (host_path != config.root) {
       auto it = std::find(config.visible.begin(), config.visible.end(),
@@ -199,6 +214,7 @@ int Run(const Config& config, int gofer_fd) {
   {
     absl::MutexLock lock(&g_forward_mu);
     g_forward_to = k->get();
+    if (g_gofer_dead) g_forward_to->Shutdown(kGoferDeadStatus);
   }
   // Detached: it sleeps in sigwaitinfo until the process exits.
   std::thread(ForwardSignals).detach();

@@ -264,9 +264,17 @@ TEST(CliTest, RootDirRunsABusyboxTree) {
   rmdir((root + "/etc").c_str());
   rmdir((root + "/bin").c_str());
   rmdir(dir);
-  auto bad = RunSandboxed({"true"}, {"--root-dir=/nonexistent"});
-  EXPECT_EQ(bad.exit_code, 125);
-  EXPECT_THAT(bad.err, HasSubstr("--root-dir"));
+}
+
+TEST(CliTest, BadRootDirFailsBeforeAnythingStarts) {
+  auto missing = RunSandboxed({"true"}, {"--root-dir=/nonexistent"});
+  EXPECT_EQ(missing.exit_code, 125);
+  EXPECT_EQ(missing.err,
+            "runsc: --root-dir: \"/nonexistent\": No such file or directory\n");
+  auto file = RunSandboxed({"true"}, {"--root-dir=/etc/passwd"});
+  EXPECT_EQ(file.exit_code, 125);
+  EXPECT_EQ(file.err, "runsc: --root-dir: \"/etc/passwd\" is not a directory\n");
+  EXPECT_EQ(LeftoverProcesses(), 0);
 }
 
 }  // namespace

@@ -43,29 +43,34 @@ std::vector<std::string> List(const std::string& dir) {
 // `runsc do -- sh -c 'echo ready; read x'`, held at the read.
 class RunningSandbox {
  public:
-  RunningSandbox() {
-    int in[2], out[2];
+  explicit RunningSandbox(const std::string& script = "echo ready; read x") {
+    int in[2], out[2], err[2];
     EXPECT_EQ(pipe2(in, O_CLOEXEC), 0);
     EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
+    EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
     pid_ = fork();
     if (pid_ == 0) {
       dup2(in[0], 0);
       dup2(out[1], 1);
+      dup2(err[1], 2);
       const std::string runsc = RunscPath();
       execl(runsc.c_str(), runsc.c_str(), "do", "--", "/bin/sh", "-c",
-            "echo ready; read x", nullptr);
+            script.c_str(), nullptr);
       _exit(127);
     }
     close(in[0]);
     close(out[1]);
+    close(err[1]);
     stdin_ = in[1];
     stdout_ = out[0];
+    stderr_ = err[0];
     char buf[6] = {};
     ready_ = read(stdout_, buf, 6) == 6 && std::string(buf, 6) == "ready\n";
   }
   ~RunningSandbox() {
     if (stdin_ >= 0) close(stdin_);
     close(stdout_);
+    close(stderr_);
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
@@ -84,6 +89,13 @@ class RunningSandbox {
     }
     return -1;
   }
+  // What runsc and the app wrote to stderr, once runsc has exited.
+  std::string Stderr() const {
+    std::string all;
+    char buf[4096];
+    for (ssize_t n; (n = read(stderr_, buf, sizeof buf)) > 0;) all.append(buf, n);
+    return all;
+  }
   // Lets the app finish; returns runsc's exit status.
   int Finish() {
     EXPECT_EQ(write(stdin_, "\n", 1), 1);
@@ -97,7 +109,7 @@ class RunningSandbox {
 
  private:
   pid_t pid_ = -1;
-  int stdin_ = -1, stdout_ = -1;
+  int stdin_ = -1, stdout_ = -1, stderr_ = -1;
   bool ready_ = false;
 };
 
@@ -184,6 +196,23 @@ TEST_F(ConfinementTest, NothingIsLeftAfterTheSandbox) {
   }
   EXPECT_NE(kill(sentry, 0), 0);
   EXPECT_NE(kill(gofer, 0), 0);
+}
+
+TEST_F(ConfinementTest, AKilledGoferStopsTheSandboxWithAClearMessage) {
+  // After the gofer is killed, the app reads a file it has never opened.
+  RunningSandbox sb(
+      "echo ready; read x; cat /usr/share/common-licenses/GPL-3 >/dev/null;"
+      " echo status $?; sleep 100");
+  ASSERT_TRUE(sb.ready());
+  const pid_t sentry = sb.Child("boot");
+  const pid_t gofer = sb.Child("gofer");
+  ASSERT_GT(gofer, 0);
+  ASSERT_EQ(kill(gofer, SIGKILL), 0);
+  // No hang: the sandbox stops by itself (the test's timeout would catch
+  // a hang), with runsc's own status.
+  EXPECT_EQ(sb.Finish(), 125);
+  EXPECT_THAT(sb.Stderr(), HasSubstr("the gofer is gone"));
+  EXPECT_NE(kill(sentry, 0), 0);
 }
 
 }  // namespace

@@ -50,12 +50,14 @@ Result<UniqueFd> TakeFd(Client::Reply& r) {
 
 }  // namespace
 
-Client::Client(UniqueFd sock) : sock_(std::move(sock)) {
+Client::Client(UniqueFd sock, std::function<void()> on_death)
+    : sock_(std::move(sock)), on_death_(std::move(on_death)) {
   receiver_ = std::thread([this] { Receive(); });
 }
 
 Client::~Client() {
   // Wakes the receiver (it sees end of stream) and tells the gofer.
+  closing_ = true;
   shutdown(sock_.get(), SHUT_RDWR);
   receiver_.join();
 }
@@ -81,8 +83,11 @@ void Client::Receive() {
     // Anything but a well-formed answer means the gofer is gone or broken:
     // nothing it says later can be trusted to match a call.
     if (!packet || !resp.ParseFromString(packet->bytes)) {
-      absl::MutexLock l(&mu_);
-      FailAll();
+      {
+        absl::MutexLock l(&mu_);
+        FailAll();
+      }
+      if (on_death_ && !closing_) on_death_();
       return;
     }
     absl::MutexLock l(&mu_);

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -64,8 +66,11 @@ class Client {
     std::vector<base::UniqueFd> fds;
   };
 
-  // Takes the SOCK_SEQPACKET socket connected to the gofer.
-  explicit Client(base::UniqueFd sock);
+  // Takes the SOCK_SEQPACKET socket connected to the gofer. `on_death`,
+  // if set, runs once on the receiver thread when the gofer goes away
+  // (after every pending call has failed), not when the client is
+  // destroyed.
+  explicit Client(base::UniqueFd sock, std::function<void()> on_death = {});
   // Ends the connection (the gofer then exits). No call may still be
   // running: callers must be done before the client goes away.
   ~Client();
@@ -136,6 +141,8 @@ class Client {
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool dead_ ABSL_GUARDED_BY(mu_) = false;
 
+  const std::function<void()> on_death_;
+  std::atomic<bool> closing_{false};  // the destructor ended the stream
   std::thread receiver_;
 };
 
