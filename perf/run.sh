@@ -25,12 +25,20 @@ for a in "$@"; do
     *) filter=$a ;;
   esac
 done
-benches=(syscall_bench process_bench)
+benches=(syscall_bench process_bench fs_bench)
 runsc=$build/runsc/runsc
 for b in runsc/runsc "${benches[@]/#/perf/}"; do
   [[ -x $build/$b ]] ||
     { echo "build first: scripts/build.sh ($build/$b)" >&2; exit 1; }
 done
+
+# fs_bench's large file, on the host's disk (the sandbox reads it through
+# the gofer), made once.
+export RUNSC_PERF_BIGFILE=/var/tmp/runsc-perf-1g
+if [[ ! -f $RUNSC_PERF_BIGFILE ]]; then
+  dd if=/dev/urandom of=$RUNSC_PERF_BIGFILE.tmp bs=1M count=1024 status=none
+  mv $RUNSC_PERF_BIGFILE.tmp $RUNSC_PERF_BIGFILE
+fi
 
 echo "# $(date -u '+%F %H:%M UTC'), $(nproc) CPUs, load average:" \
      "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -44,5 +52,7 @@ fi
 if ((workloads)); then
   ((micro)) && echo
   perf/workloads.sh "$runsc" "$platform" "$runs"
+  echo
+  perf/memory.sh "$runsc" "$platform"
 fi
 echo "# done; load average: $(cut -d' ' -f1-3 /proc/loadavg)"

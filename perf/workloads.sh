@@ -15,8 +15,25 @@ hello=/tmp/runsc-perf-hello.$$
 trap 'rm -rf "$out" "$hello"' EXIT
 pipeline='for i in $(seq 1 200); do echo $i; done | sort -n | tail -1'
 
+# A git repository of 10k small files on the host's disk (made once): the
+# sandbox reads it through the gofer, and git status stats every file.
+repo=/var/tmp/runsc-perf-repo
+if [[ ! -d $repo/.git ]]; then
+  rm -rf "$repo" && mkdir -p "$repo"
+  (cd "$repo" && for d in $(seq 0 99); do
+     mkdir "$d" && for f in $(seq 0 99); do echo "$d $f" >"$d/$f"; done
+   done && git init -q && git add . &&
+   git -c user.email=perf@runsc -c user.name=perf commit -qm files)
+fi
+# A tarball of /usr/share/doc (made once) to unpack: natively onto the
+# host's disk, sandboxed into the overlay's memory.
+tarball=/var/tmp/runsc-perf-doc.tgz
+[[ -f $tarball ]] || tar czf "$tarball" -C /usr/share doc 2>/dev/null
+untar="rm -rf /var/tmp/runsc-perf-untar && mkdir /var/tmp/runsc-perf-untar && tar xzf $tarball -C /var/tmp/runsc-perf-untar && find /var/tmp/runsc-perf-untar | wc -l && rm -rf /var/tmp/runsc-perf-untar"
+
 labels=("/bin/true" "python3 -c pass" "gcc -O2 hello.c -o /tmp/x"
-        "bash: seq 1 200 | sort -n | tail -1")
+        "bash: seq 1 200 | sort -n | tail -1"
+        "git status (10k files)" "tar xzf /usr/share/doc")
 # Sets `cmd` to the command of workload $1 (an index into labels). The
 # system's programs by full path: a python3 found on PATH may be a wrapper
 # script (pyenv's shim forks some 40 processes before python starts).
@@ -26,6 +43,8 @@ set_cmd() {
     1) cmd=(/usr/bin/python3 -c pass) ;;
     2) cmd=(/usr/bin/gcc -O2 "$PWD/perf/hello.c" -o "$hello") ;;
     3) cmd=(/bin/bash -c "$pipeline") ;;
+    4) cmd=(/usr/bin/git -C "$repo" status --porcelain) ;;
+    5) cmd=(/bin/sh -c "$untar") ;;
   esac
 }
 
