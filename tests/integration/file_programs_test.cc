@@ -1,0 +1,101 @@
+// Real programs that work the file system hard, under `runsc do`: the root
+// is the gofer-served host tree under the overlay, so everything they
+// write stays in the sandbox.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "tests/util/run_command.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using testing_util::RunCommand;
+using testing_util::RunSandboxed;
+
+void RequireProgram(const char* path) {
+  if (access(path, X_OK) != 0) GTEST_SKIP() << path << " is not installed";
+}
+
+TEST(FileProgramsTest, GitInitAddCommit) {
+  RequireProgram("/usr/bin/git");
+  auto r = RunSandboxed(
+      {"/bin/sh", "-c",
+       "set -e; mkdir /var/tmp/repo && cd /var/tmp/repo && git init -q; "
+       "git config user.email t@runsc; git config user.name t; "
+       "cp -r /usr/share/doc/git/contrib .; echo hello > a; "
+       "git add . && git commit -qm first; "
+       "echo more >> a; git mv a b; git commit -qam second; "
+       "git log --oneline | wc -l; git status --porcelain | wc -l; "
+       "git fsck --no-progress 2>&1 | wc -l"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "2\n0\n0\n");
+  EXPECT_NE(access("/var/tmp/repo", F_OK), 0);  // nothing reached the host
+}
+
+TEST(FileProgramsTest, TarCreatesAndExtractsUsrShareDoc) {
+  RequireProgram("/usr/bin/tar");
+  auto r = RunSandboxed(
+      {"/bin/sh", "-c",
+       "set -e; cd /var/tmp; tar czf doc.tgz -C /usr/share doc; "
+       "mkdir x; tar xzf doc.tgz -C x; "
+       "diff -r --no-dereference /usr/share/doc x/doc && echo same; "
+       "find x/doc | wc -l"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto native = RunCommand({"/bin/sh", "-c", "find /usr/share/doc | wc -l"});
+  EXPECT_EQ(r.out, "same\n" + native.out);
+}
+
+TEST(FileProgramsTest, FindOverTheWholeRoot) {
+  RequireProgram("/usr/bin/find");
+  // -xdev keeps to the root's own file system, as natively: /proc, /dev
+  // and /tmp are other mounts.
+  auto r = RunSandboxed({"/bin/sh", "-c", "find / -xdev | wc -l"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto native = RunCommand(
+      {"/bin/sh", "-c", "find / -xdev -not -path '/tmp/*' | wc -l"});
+  // The same tree, give or take what changed on the host meanwhile.
+  const long got = std::stol(r.out), want = std::stol(native.out);
+  EXPECT_GT(got, want * 99 / 100);
+  EXPECT_LT(got, want * 101 / 100);
+}
+
+TEST(FileProgramsTest, DpkgListsThePackagesAsNatively) {
+  RequireProgram("/usr/bin/dpkg");
+  auto r = RunSandboxed({"/usr/bin/dpkg", "-l"});
+  auto native = RunCommand({"/usr/bin/dpkg", "-l"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, native.out);
+}
+
+TEST(FileProgramsTest, PythonCompileall) {
+  RequireProgram("/usr/bin/python3");
+  auto r = RunSandboxed(
+      {"/bin/sh", "-c",
+       "set -e; cp -r /usr/lib/python3.11/json /var/tmp/json; "
+       "/usr/bin/python3 -m compileall -q /var/tmp/json; "
+       "ls /var/tmp/json/__pycache__ | wc -l; "
+       "cd /var/tmp && /usr/bin/python3 -c 'import json; print(json.dumps([1]))'"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto native = RunCommand(
+      {"/bin/sh", "-c", "ls /usr/lib/python3.11/json/*.py | wc -l"});
+  EXPECT_EQ(r.out, native.out + "[1]\n");
+}
+
+TEST(FileProgramsTest, VimEditsAFileInEtc) {
+  RequireProgram("/usr/bin/vim");
+  auto r = RunSandboxed({"/bin/sh", "-c",
+                         "vim -es -c '1s/^root:/ROOT:/' -c wq /etc/passwd && "
+                         "head -c 5 /etc/passwd"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "ROOT:");
+  std::ifstream host("/etc/passwd");
+  std::string first;
+  std::getline(host, first);
+  EXPECT_TRUE(first.starts_with("root:")) << first;
+}
+
+}  // namespace
