@@ -57,6 +57,7 @@ void RegisterUtimes(Registrar& r);
 void RegisterTruncate(Registrar& r);
 void RegisterStatfs(Registrar& r);
 void RegisterPipe(Registrar& r);
+void RegisterSplice(Registrar& r);
 void RegisterPoll(Registrar& r);
 void RegisterClone(Registrar& r);
 void RegisterExec(Registrar& r);

@@ -34,6 +34,7 @@ kernel::SyscallTable Build() {
   RegisterTruncate(r);
   RegisterStatfs(r);
   RegisterPipe(r);
+  RegisterSplice(r);
   RegisterPoll(r);
   RegisterClone(r);
   RegisterExec(r);
