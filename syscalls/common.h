@@ -58,6 +58,7 @@ void RegisterTruncate(Registrar& r);
 void RegisterStatfs(Registrar& r);
 void RegisterPipe(Registrar& r);
 void RegisterSplice(Registrar& r);
+void RegisterMemfd(Registrar& r);
 void RegisterPoll(Registrar& r);
 void RegisterClone(Registrar& r);
 void RegisterExec(Registrar& r);

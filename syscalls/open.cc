@@ -3,6 +3,7 @@
 #include <sys/syscall.h>
 
 #include "sentry/pipe/pipe.h"
+#include "sentry/vfs/tmpfs.h"
 #include "syscalls/common.h"
 
 namespace syscalls {
@@ -140,6 +141,17 @@ Result<int64_t> Fcntl(Task& t, Fd fd, int cmd, uint64_t arg) {
     case F_GETPIPE_SZ:
     case F_SETPIPE_SZ:
       return PipeFcntl(t, *f, cmd, static_cast<unsigned>(arg));
+    case F_ADD_SEALS: {
+      // As Linux's memfd_add_seals: write access, valid bits, a file
+      // that takes seals (tmpfs), then not sealed against sealing.
+      if (!f->writable()) return Err(EPERM);
+      const unsigned seals = static_cast<unsigned>(arg);
+      if (seals & ~vfs::kAllSeals) return Err(EINVAL);
+      TRY(vfs::TmpfsAddSeals(*f, seals));
+      return 0;
+    }
+    case F_GET_SEALS:
+      return TRY(vfs::TmpfsGetSeals(*f));
     default:
       return Err(EINVAL);
   }
@@ -161,7 +173,8 @@ void RegisterOpen(Registrar& r) {
   r.Partial<&Fcntl>(SYS_fcntl,
                     "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, "
                     "F_SETFL, F_GETPIPE_SZ, F_SETPIPE_SZ (no per-user "
-                    "pipe-user-pages limits); no locks, leases or seals yet");
+                    "pipe-user-pages limits), F_ADD_SEALS, F_GET_SEALS "
+                    "(tmpfs files); no locks or leases yet");
 }
 
 }  // namespace syscalls

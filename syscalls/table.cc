@@ -35,6 +35,7 @@ kernel::SyscallTable Build() {
   RegisterStatfs(r);
   RegisterPipe(r);
   RegisterSplice(r);
+  RegisterMemfd(r);
   RegisterPoll(r);
   RegisterClone(r);
   RegisterExec(r);
