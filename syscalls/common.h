@@ -59,6 +59,7 @@ void RegisterStatfs(Registrar& r);
 void RegisterPipe(Registrar& r);
 void RegisterSplice(Registrar& r);
 void RegisterMemfd(Registrar& r);
+void RegisterFlock(Registrar& r);
 void RegisterPoll(Registrar& r);
 void RegisterClone(Registrar& r);
 void RegisterExec(Registrar& r);

@@ -36,6 +36,7 @@ kernel::SyscallTable Build() {
   RegisterPipe(r);
   RegisterSplice(r);
   RegisterMemfd(r);
+  RegisterFlock(r);
   RegisterPoll(r);
   RegisterClone(r);
   RegisterExec(r);
