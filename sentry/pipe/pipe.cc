@@ -137,6 +137,14 @@ class PipeEnd final : public vfs::FileDescription {
 Pipe::Pipe(uint32_t uid, uint32_t gid)
     : ino_(NextIno()), stat_(MakeStat(ino_, uid, gid)), slots_(kDefaultSlots) {}
 
+void Pipe::PopHeadLocked() {
+  Slot& s = SlotLocked(0);
+  if (!spare_) spare_ = std::move(s.page);
+  s = Slot{};
+  head_ = (head_ + 1) % slots_.size();
+  --used_;
+}
+
 Result<size_t> Pipe::Read(std::span<const iovec> dst) {
   const size_t want = TotalLength(dst);
   if (want == 0) return 0;  // even on an empty pipe, as Linux
@@ -157,10 +165,7 @@ Result<size_t> Pipe::Read(std::span<const iovec> dst) {
       // A packet is read whole or its rest is dropped (pipe(7), O_DIRECT).
       if (packet) s.len = 0;
       if (s.len == 0) {
-        if (!spare_) spare_ = std::move(s.page);
-        s = Slot{};
-        head_ = (head_ + 1) % slots_.size();
-        --used_;
+        PopHeadLocked();
         freed = true;
       }
       if (packet) break;
@@ -286,10 +291,7 @@ Result<size_t> Pipe::ReadInto(size_t max, bool peek, Sink sink) {
       s.len -= n;
       left -= n;
       if (s.len == 0) {
-        if (!spare_) spare_ = std::move(s.page);
-        s = Slot{};
-        head_ = (head_ + 1) % slots_.size();
-        --used_;
+        PopHeadLocked();
         freed = true;
       }
     }

@@ -107,6 +107,8 @@ class Pipe {
   Slot& SlotLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return slots_[(head_ + i) % slots_.size()];
   }
+  // Frees the emptied first slot (its page becomes the spare).
+  void PopHeadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t ino_;
   const struct stat stat_;  // a pipe's times do not change, as on Linux
