@@ -170,6 +170,11 @@ void RegisterOpen(Registrar& r) {
   r.Full<&Dup>(SYS_dup);
   r.Full<&Dup2>(SYS_dup2);
   r.Full<&Dup3>(SYS_dup3);
+  // As a filesystem without export operations; glibc and programs that
+  // probe (systemd, mount tools) fall back to paths.
+  r.Error(SYS_name_to_handle_at, EOPNOTSUPP,
+          "no file handles: every filesystem answers as one without export "
+          "operations");
   r.Partial<&Fcntl>(SYS_fcntl,
                     "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, "
                     "F_SETFL, F_GETPIPE_SZ, F_SETPIPE_SZ (no per-user "
