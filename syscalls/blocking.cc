@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 
+#include <optional>
 #include <vector>
 
 namespace syscalls {
@@ -79,6 +80,24 @@ Result<size_t> Attempt(Task& t, std::span<const mm::UserRange> ranges,
 }
 
 }  // namespace
+
+Result<size_t> BlockingTransfer(Task& t, bool nonblocking,
+                                WaitingAttempt attempt) {
+  std::optional<FileWaiter> waiter;
+  WaitFor waiting;  // what `waiter` is registered for
+  for (;;) {
+    WaitFor wait;
+    Result<size_t> r = attempt(wait);
+    if (!WouldBlock(r) || nonblocking || wait.file == nullptr) return r;
+    if (!waiter || waiting.file != wait.file || waiting.write != wait.write) {
+      // A new condition: register, then try again before sleeping.
+      waiter.reset();
+      waiter.emplace(t, *wait.file, wait.write ? kWriteEvents : kReadEvents);
+      waiting = wait;
+    }
+    TRY(waiter->Wait());
+  }
+}
 
 Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
                             std::span<const mm::UserRange> dst,

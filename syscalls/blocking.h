@@ -41,6 +41,21 @@ Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
                              std::span<const mm::UserRange> src,
                              IoAttempt attempt);
 
+// What an attempt that cannot make progress waits for: `file` becoming
+// readable (or at EOF/hangup), or writable (room, or no readers).
+struct WaitFor {
+  vfs::FileDescription* file = nullptr;
+  bool write = false;
+};
+using WaitingAttempt = absl::FunctionRef<Result<size_t>(WaitFor& wait)>;
+
+// For calls that move data between two files (splice, tee, sendfile,
+// vmsplice): runs `attempt` until it answers anything but EAGAIN. After
+// EAGAIN it waits, interruptibly (ERESTARTSYS), for what the attempt
+// named in `wait`, unless `nonblocking` or it named nothing.
+Result<size_t> BlockingTransfer(Task& t, bool nonblocking,
+                                WaitingAttempt attempt);
+
 }  // namespace syscalls
 
 #endif  // SYSCALLS_BLOCKING_H_

@@ -1,11 +1,13 @@
 // Memory mapping: mmap(2), munmap(2), mprotect(2), mremap(2), madvise(2),
 // brk(2), and the mlock(2) family.
 #include <linux/capability.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
 
+#include "sentry/vfs/tmpfs.h"
 #include "syscalls/common.h"
 
 namespace syscalls {
@@ -54,6 +56,12 @@ Result<uint64_t> Mmap(Task& t, uint64_t addr, uint64_t length, int prot,
     FilePtr f = TRY(GetFile(t, fd));
     if (f->is_path()) return Err(EBADF);
     if (!f->readable()) return Err(EACCES);
+    // A file sealed against writes cannot be mapped shared and writable.
+    if (opts.shared && (prot & PROT_WRITE)) {
+      auto seals = vfs::TmpfsGetSeals(*f);
+      if (seals && (*seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+        return Err(EPERM);
+    }
     opts.name = f->path();
     opts.file = std::move(f);
   }

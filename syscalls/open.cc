@@ -1,6 +1,9 @@
 // open(2), openat(2), creat(2), close(2), the dup family, fcntl(2).
+#include <linux/capability.h>
 #include <sys/syscall.h>
 
+#include "sentry/pipe/pipe.h"
+#include "sentry/vfs/tmpfs.h"
 #include "syscalls/common.h"
 
 namespace syscalls {
@@ -97,6 +100,23 @@ Result<int> Dup3(Task& t, Fd oldfd, Fd newfd, int flags) {
   return DoDup3(t, oldfd, newfd, flags);
 }
 
+// F_GETPIPE_SZ and F_SETPIPE_SZ, as Linux's pipe_fcntl (`arg` is an
+// unsigned int there).
+Result<int64_t> PipeFcntl(Task& t, vfs::FileDescription& f, int cmd,
+                          unsigned arg) {
+  pipes::Pipe* pipe = pipes::PipeOf(f);
+  if (!pipe) return Err(EBADF);
+  if (cmd == F_GETPIPE_SZ) return pipe->Capacity();
+  const size_t size = pipes::RoundPipeSize(arg);
+  if (size == 0) return Err(EINVAL);
+  // Growing past /proc/sys/fs/pipe-max-size takes CAP_SYS_RESOURCE;
+  // shrinking is always allowed.
+  if (size > pipe->Capacity() && size > pipes::kPipeMaxSize &&
+      !t.thread_group().creds().HasCap(CAP_SYS_RESOURCE))
+    return Err(EPERM);
+  return TRY(pipe->SetCapacity(size));
+}
+
 // Fcntl implements Linux syscall fcntl(2).
 Result<int64_t> Fcntl(Task& t, Fd fd, int cmd, uint64_t arg) {
   FilePtr f = TRY(GetFile(t, fd));
@@ -118,6 +138,20 @@ Result<int64_t> Fcntl(Task& t, Fd fd, int cmd, uint64_t arg) {
     case F_SETFL:
       f->SetStatusFlags(static_cast<int>(arg));
       return 0;
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ:
+      return PipeFcntl(t, *f, cmd, static_cast<unsigned>(arg));
+    case F_ADD_SEALS: {
+      // As Linux's memfd_add_seals: write access, valid bits, a file
+      // that takes seals (tmpfs), then not sealed against sealing.
+      if (!f->writable()) return Err(EPERM);
+      const unsigned seals = static_cast<unsigned>(arg);
+      if (seals & ~vfs::kAllSeals) return Err(EINVAL);
+      TRY(vfs::TmpfsAddSeals(*f, seals));
+      return 0;
+    }
+    case F_GET_SEALS:
+      return TRY(vfs::TmpfsGetSeals(*f));
     default:
       return Err(EINVAL);
   }
@@ -136,9 +170,16 @@ void RegisterOpen(Registrar& r) {
   r.Full<&Dup>(SYS_dup);
   r.Full<&Dup2>(SYS_dup2);
   r.Full<&Dup3>(SYS_dup3);
+  // As a filesystem without export operations; glibc and programs that
+  // probe (systemd, mount tools) fall back to paths.
+  r.Error(SYS_name_to_handle_at, EOPNOTSUPP,
+          "no file handles: every filesystem answers as one without export "
+          "operations");
   r.Partial<&Fcntl>(SYS_fcntl,
                     "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, "
-                    "F_SETFL; no locks, leases, pipe sizes or seals yet");
+                    "F_SETFL, F_GETPIPE_SZ, F_SETPIPE_SZ (no per-user "
+                    "pipe-user-pages limits), F_ADD_SEALS, F_GET_SEALS "
+                    "(tmpfs files); no locks or leases yet");
 }
 
 }  // namespace syscalls

@@ -6,13 +6,10 @@
 
 #include "syscalls/blocking.h"
 #include "syscalls/common.h"
+#include "syscalls/iovec.h"
 
 namespace syscalls {
 namespace {
-
-// Linux caps one transfer at INT_MAX rounded down to a page.
-constexpr size_t kMaxRwCount = 0x7ffff000;
-constexpr int kMaxIovecs = 1024;  // UIO_MAXIOV
 
 // The app buffer of one transfer, capped as Linux caps it. Its pages are
 // resolved at each attempt (BlockingRead/BlockingWrite): a buffer that
@@ -21,41 +18,6 @@ constexpr int kMaxIovecs = 1024;  // UIO_MAXIOV
 std::vector<mm::UserRange> Ranges(uint64_t addr, size_t len) {
   if (len > kMaxRwCount) len = kMaxRwCount;
   return {{addr, len}};
-}
-
-// The app's iovec array, checked as Linux does; *total is the byte count.
-Result<std::vector<struct iovec>> CopyInIovecs(Task& t,
-                                               UserPtr<struct iovec> iov,
-                                               int iovcnt, size_t* total) {
-  if (iovcnt < 0 || iovcnt > kMaxIovecs) return Err(EINVAL);
-  std::vector<struct iovec> user(iovcnt);
-  TRY(t.mm().CopyIn(iov.addr, user.data(), user.size() * sizeof(iovec)));
-  *total = 0;
-  for (const auto& v : user) {
-    if (v.iov_len > static_cast<size_t>(SSIZE_MAX) ||
-        __builtin_add_overflow(*total, v.iov_len, total) ||
-        *total > static_cast<size_t>(SSIZE_MAX))
-      return Err(EINVAL);
-  }
-  return user;
-}
-
-// The app's iovec array as ranges, the total capped at kMaxRwCount.
-Result<std::vector<mm::UserRange>> VectorRanges(Task& t,
-                                                UserPtr<struct iovec> iov,
-                                                int iovcnt) {
-  size_t total;
-  std::vector<struct iovec> user = TRY(CopyInIovecs(t, iov, iovcnt, &total));
-  std::vector<mm::UserRange> out;
-  size_t left = kMaxRwCount;
-  for (const auto& v : user) {
-    if (left == 0) break;
-    size_t len = v.iov_len < left ? v.iov_len : left;
-    if (len == 0) continue;
-    out.push_back({reinterpret_cast<uint64_t>(v.iov_base), len});
-    left -= len;
-  }
-  return out;
 }
 
 Result<FilePtr> Readable(Task& t, Fd fd) {

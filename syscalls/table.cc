@@ -34,6 +34,9 @@ kernel::SyscallTable Build() {
   RegisterTruncate(r);
   RegisterStatfs(r);
   RegisterPipe(r);
+  RegisterSplice(r);
+  RegisterMemfd(r);
+  RegisterFlock(r);
   RegisterPoll(r);
   RegisterClone(r);
   RegisterExec(r);

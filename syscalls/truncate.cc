@@ -1,5 +1,6 @@
 // Sizes and syncing: truncate(2), ftruncate(2), fallocate(2), fsync(2),
-// fdatasync(2), sync(2), syncfs(2).
+// fdatasync(2), sync(2), syncfs(2), sync_file_range(2), readahead(2).
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -66,6 +67,38 @@ Result<void> Syncfs(Task& t, Fd fd) {
   return {};
 }
 
+// SyncFileRange implements Linux syscall sync_file_range(2). Nothing is
+// ever written back (tmpfs, read-only host files), so only the checks.
+Result<void> SyncFileRange(Task& t, Fd fd, int64_t offset, int64_t nbytes,
+                           unsigned flags) {
+  FilePtr f = TRY(GetFile(t, fd));
+  if (f->is_path()) return Err(EBADF);
+  constexpr unsigned kValid = SYNC_FILE_RANGE_WAIT_BEFORE |
+                              SYNC_FILE_RANGE_WRITE |
+                              SYNC_FILE_RANGE_WAIT_AFTER;
+  if (flags & ~kValid) return Err(EINVAL);
+  int64_t end;
+  if (offset < 0 || nbytes < 0 || __builtin_add_overflow(offset, nbytes, &end))
+    return Err(EINVAL);
+  const struct stat st = TRY(f->Stat());
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode) &&
+      !S_ISBLK(st.st_mode))
+    return Err(ESPIPE);
+  return {};
+}
+
+// Readahead implements Linux syscall readahead(2): the checks only, since
+// every page is in memory already.
+Result<void> Readahead(Task& t, Fd fd, int64_t offset, size_t count) {
+  FilePtr f = TRY(GetFile(t, fd));
+  if (!f->readable()) return Err(EBADF);
+  const struct stat st = TRY(f->Stat());
+  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) return Err(EINVAL);
+  // fadvise's length is signed.
+  if (static_cast<int64_t>(count) < 0) return Err(EINVAL);
+  return {};
+}
+
 }  // namespace
 
 void RegisterTruncate(Registrar& r) {
@@ -76,6 +109,8 @@ void RegisterTruncate(Registrar& r) {
   r.Full<&Fdatasync>(SYS_fdatasync);
   r.Full<&Sync>(SYS_sync);
   r.Full<&Syncfs>(SYS_syncfs);
+  r.Full<&SyncFileRange>(SYS_sync_file_range);
+  r.Full<&Readahead>(SYS_readahead);
 }
 
 }  // namespace syscalls

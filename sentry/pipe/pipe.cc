@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -123,6 +124,7 @@ class PipeEnd final : public vfs::FileDescription {
   std::string path() const override {
     return "pipe:[" + std::to_string(pipe_->ino()) + "]";
   }
+  Pipe* pipe() const { return pipe_.get(); }
 
  private:
   const std::shared_ptr<Pipe> pipe_;
@@ -135,6 +137,14 @@ class PipeEnd final : public vfs::FileDescription {
 Pipe::Pipe(uint32_t uid, uint32_t gid)
     : ino_(NextIno()), stat_(MakeStat(ino_, uid, gid)), slots_(kDefaultSlots) {}
 
+void Pipe::PopHeadLocked() {
+  Slot& s = SlotLocked(0);
+  if (!spare_) spare_ = std::move(s.page);
+  s = Slot{};
+  head_ = (head_ + 1) % slots_.size();
+  --used_;
+}
+
 Result<size_t> Pipe::Read(std::span<const iovec> dst) {
   const size_t want = TotalLength(dst);
   if (want == 0) return 0;  // even on an empty pipe, as Linux
@@ -142,6 +152,7 @@ Result<size_t> Pipe::Read(std::span<const iovec> dst) {
   size_t done = 0;
   bool freed = false;
   {
+    absl::MutexLock readers(&read_mu_);
     absl::MutexLock lock(&mu_);
     while (used_ > 0 && done < want) {
       Slot& s = SlotLocked(0);
@@ -154,10 +165,7 @@ Result<size_t> Pipe::Read(std::span<const iovec> dst) {
       // A packet is read whole or its rest is dropped (pipe(7), O_DIRECT).
       if (packet) s.len = 0;
       if (s.len == 0) {
-        if (!spare_) spare_ = std::move(s.page);
-        s = Slot{};
-        head_ = (head_ + 1) % slots_.size();
-        --used_;
+        PopHeadLocked();
         freed = true;
       }
       if (packet) break;
@@ -189,7 +197,7 @@ Result<size_t> Pipe::Write(std::span<const iovec> src, bool packet) {
     const size_t head_bytes = want % kPageSize;
     if (!packet && used_ > 0 && head_bytes > 0) {
       Slot& last = SlotLocked(used_ - 1);
-      if (!last.packet && last.offset + last.len + head_bytes <= kPageSize) {
+      if (!last.packet && last.mergeable && last.offset + last.len + head_bytes <= kPageSize) {
         in.Gather(last.page.get() + last.offset + last.len, head_bytes);
         last.len += head_bytes;
         done = head_bytes;
@@ -211,6 +219,119 @@ Result<size_t> Pipe::Write(std::span<const iovec> src, bool packet) {
   }
   queue_.Notify(EPOLLIN | EPOLLRDNORM);
   return done;
+}
+
+Result<size_t> Pipe::WriteSegments(std::span<const iovec> src) {
+  if (TotalLength(src) == 0) return 0;
+  size_t done = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (readers_ == 0) return Err(EPIPE);
+    for (const iovec& v : src) {
+      auto* p = static_cast<const uint8_t*>(v.iov_base);
+      const uint8_t* end = p + v.iov_len;
+      while (p < end) {
+        if (FullLocked()) goto full;
+        const uintptr_t page_end =
+            (reinterpret_cast<uintptr_t>(p) / kPageSize + 1) * kPageSize;
+        const size_t n =
+            std::min<size_t>(end - p, page_end - reinterpret_cast<uintptr_t>(p));
+        Slot& s = SlotLocked(used_);
+        s.page = spare_ ? std::move(spare_)
+                        : std::make_unique_for_overwrite<uint8_t[]>(kPageSize);
+        std::memcpy(s.page.get(), p, n);
+        s.offset = 0;
+        s.len = n;
+        s.packet = false;
+        s.mergeable = false;
+        ++used_;
+        done += n;
+        p += n;
+      }
+    }
+  full:
+    if (done == 0) return Err(EAGAIN);
+  }
+  queue_.Notify(EPOLLIN | EPOLLRDNORM);
+  return done;
+}
+
+Result<size_t> Pipe::ReadInto(size_t max, bool peek, Sink sink) {
+  absl::MutexLock readers(&read_mu_);
+  std::vector<uint8_t> bytes;
+  {
+    absl::MutexLock lock(&mu_);
+    size_t queued = 0;
+    for (size_t i = 0; i < used_; ++i) queued += SlotLocked(i).len;
+    if (queued == 0) {
+      if (writers_ == 0) return 0;  // EOF
+      return Err(EAGAIN);
+    }
+    bytes.resize(std::min(queued, max));
+    size_t off = 0;
+    for (size_t i = 0; off < bytes.size(); ++i) {
+      const Slot& s = SlotLocked(i);
+      const size_t n = std::min(s.len, bytes.size() - off);
+      std::memcpy(bytes.data() + off, s.page.get() + s.offset, n);
+      off += n;
+    }
+  }
+  // The sink may write to another pipe or a file: mu_ is not held, but
+  // read_mu_ keeps other readers from taking these bytes meanwhile.
+  const size_t took = TRY(sink(bytes));
+  if (peek || took == 0) return took;
+  bool freed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    size_t left = std::min(took, bytes.size());
+    while (left > 0 && used_ > 0) {
+      Slot& s = SlotLocked(0);
+      const size_t n = std::min(s.len, left);
+      s.offset += n;
+      s.len -= n;
+      left -= n;
+      if (s.len == 0) {
+        PopHeadLocked();
+        freed = true;
+      }
+    }
+  }
+  if (freed) queue_.Notify(EPOLLOUT | EPOLLWRNORM);
+  return took;
+}
+
+size_t Pipe::Capacity() {
+  absl::MutexLock lock(&mu_);
+  return max_slots_ * kPageSize;
+}
+
+Result<size_t> Pipe::SetCapacity(size_t bytes) {
+  const size_t slots = bytes / kPageSize;
+  bool grew;
+  {
+    absl::MutexLock lock(&mu_);
+    if (slots < used_) return Err(EBUSY);
+    // Lay the queued slots out again from index 0 in a ring of the new
+    // size; their pages move, nothing is copied.
+    std::vector<Slot> ring(slots);
+    for (size_t i = 0; i < used_; ++i) ring[i] = std::move(SlotLocked(i));
+    slots_ = std::move(ring);
+    head_ = 0;
+    grew = slots > max_slots_;
+    max_slots_ = slots;
+  }
+  if (grew) queue_.Notify(EPOLLOUT | EPOLLWRNORM);
+  return bytes;
+}
+
+size_t Pipe::FreeBytes() {
+  absl::MutexLock lock(&mu_);
+  return (max_slots_ - used_) * kPageSize;
+}
+
+bool Pipe::HasReaders() {
+  absl::MutexLock lock(&mu_);
+  return readers_ > 0;
 }
 
 uint64_t Pipe::Readiness(bool reader, bool writer, uint64_t mask) {
@@ -252,6 +373,17 @@ void Pipe::RemoveEnd(bool reader, bool writer) {
 
 struct stat Pipe::Stat() const {
   return stat_;
+}
+
+Pipe* PipeOf(vfs::FileDescription& f) {
+  auto* end = dynamic_cast<PipeEnd*>(&f);
+  return end ? end->pipe() : nullptr;
+}
+
+size_t RoundPipeSize(uint64_t size) {
+  if (size > (uint64_t{1} << 31)) return 0;
+  if (size < Pipe::kPageSize) return Pipe::kPageSize;
+  return std::bit_ceil(size);
 }
 
 PipeEnds NewPipe(int flags, uint32_t uid, uint32_t gid) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "base/result.h"
 #include "sentry/vfs/file_description.h"
@@ -51,6 +52,31 @@ class Pipe {
   // does not fit whole, EPIPE without readers.
   base::Result<size_t> Write(std::span<const iovec> src, bool packet);
 
+  // vmsplice(2) into the pipe: each piece of `src` within one page (of the
+  // sentry's view, which has the app's page offsets) becomes a slot of its
+  // own that later writes never top up, as Linux's iter_to_pipe gives each
+  // user page a buffer. Whole pieces only; EAGAIN when none fits, EPIPE
+  // without readers.
+  base::Result<size_t> WriteSegments(std::span<const iovec> src);
+
+  // splice(2) and tee(2) out of the pipe: copies up to `max` queued bytes
+  // and hands them to `sink`, which returns how many it took (or fails);
+  // those are then consumed, unless `peek` (tee). Readers are serialised
+  // meanwhile (Linux's pipe mutex), so no read takes the bytes while the
+  // sink writes them elsewhere. 0 at EOF; EAGAIN when empty with writers;
+  // the sink's error when it took nothing.
+  using Sink = absl::FunctionRef<base::Result<size_t>(std::span<const uint8_t>)>;
+  base::Result<size_t> ReadInto(size_t max, bool peek, Sink sink);
+
+  // F_GETPIPE_SZ: the capacity in bytes.
+  size_t Capacity();
+  // F_SETPIPE_SZ with a size already rounded to a power of two of pages:
+  // EBUSY if more slots are in use. Returns the new capacity.
+  base::Result<size_t> SetCapacity(size_t bytes);
+  // Bytes a write could queue now in fresh pages (0 when full).
+  size_t FreeBytes();
+  bool HasReaders();
+
   // poll(2) events of an end that reads and/or writes, of `mask`, as
   // Linux's pipe_poll.
   uint64_t Readiness(bool reader, bool writer, uint64_t mask);
@@ -72,6 +98,7 @@ class Pipe {
     size_t offset = 0;
     size_t len = 0;
     bool packet = false;
+    bool mergeable = true;  // false: vmsplice'd, later writes take new slots
   };
 
   bool FullLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -80,11 +107,17 @@ class Pipe {
   Slot& SlotLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return slots_[(head_ + i) % slots_.size()];
   }
+  // Frees the emptied first slot (its page becomes the spare).
+  void PopHeadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t ino_;
   const struct stat stat_;  // a pipe's times do not change, as on Linux
   waiter::Queue queue_;
 
+  // Held by every consumer (Read, ReadInto) around taking bytes, and
+  // across ReadInto's sink, so a splice's copy-then-consume is atomic
+  // for readers. Outside mu_; writers never take it.
+  absl::Mutex read_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;
   // A ring of pages; the queued ones are slots_[head_ .. head_+used_).
   std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
@@ -105,6 +138,16 @@ struct PipeEnds {
   std::shared_ptr<vfs::FileDescription> write;
 };
 PipeEnds NewPipe(int flags, uint32_t uid, uint32_t gid);
+
+// The pipe behind `f` if it is a pipe end, else nullptr.
+Pipe* PipeOf(vfs::FileDescription& f);
+
+// F_SETPIPE_SZ's rounding (Linux's round_pipe_size): at least a page, a
+// power of two; 0 (EINVAL) above 2 GiB.
+size_t RoundPipeSize(uint64_t size);
+// /proc/sys/fs/pipe-max-size: the most a user without CAP_SYS_RESOURCE may
+// grow a pipe to (Linux's default, 1 MiB).
+inline constexpr size_t kPipeMaxSize = 1 << 20;
 
 }  // namespace pipes
 

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 
 #include <cstring>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +50,50 @@ TEST(PipeTest, ReadWriteAndEof) {
   EXPECT_EQ(ReadStr(*p.read, 10), "x");  // queued data outlives the writer
   EXPECT_EQ(ReadStr(*p.read, 10, &err), "");
   EXPECT_EQ(err, 0);  // EOF
+}
+
+TEST(PipeTest, SetCapacityKeepsQueuedPagesInOrder) {
+  PipeEnds p = NewPipe(0, 0, 0);
+  Pipe* pipe = PipeOf(*p.read);
+  ASSERT_NE(pipe, nullptr);
+  EXPECT_EQ(PipeOf(*p.write), pipe);
+  // Move the ring's head so the queued pages wrap around its end.
+  for (int i = 0; i < 15; ++i) {
+    EXPECT_EQ(WriteStr(*p.write, std::string(4096, 'a')), 4096u);
+    EXPECT_EQ(ReadStr(*p.read, 4096).size(), 4096u);
+  }
+  EXPECT_EQ(WriteStr(*p.write, std::string(4096, 'b') + "c"), 4097u);
+  EXPECT_EQ(ErrorOf(pipe->SetCapacity(4096)), EBUSY);
+  EXPECT_EQ(pipe->SetCapacity(8192), 8192u);
+  EXPECT_EQ(pipe->Capacity(), 8192u);
+  EXPECT_EQ(pipe->FreeBytes(), 0u);
+  EXPECT_EQ(ReadStr(*p.read, 5000), std::string(4096, 'b') + "c");
+  EXPECT_EQ(RoundPipeSize(0), 4096u);
+  EXPECT_EQ(RoundPipeSize(12289), 16384u);
+  EXPECT_EQ(RoundPipeSize((uint64_t{1} << 31) + 1), 0u);
+}
+
+TEST(PipeTest, ReadIntoConsumesWhatTheSinkTakes) {
+  PipeEnds p = NewPipe(0, 0, 0);
+  Pipe* pipe = PipeOf(*p.read);
+  EXPECT_EQ(WriteStr(*p.write, "abcdef"), 6u);
+  std::string seen;
+  auto take2 = [&](std::span<const uint8_t> b) -> base::Result<size_t> {
+    seen.assign(b.begin(), b.end());
+    return 2;
+  };
+  EXPECT_EQ(pipe->ReadInto(4, /*peek=*/true, take2), 2u);
+  EXPECT_EQ(seen, "abcd");
+  EXPECT_EQ(pipe->ReadInto(100, /*peek=*/false, take2), 2u);
+  EXPECT_EQ(seen, "abcdef");
+  auto refuse = [](std::span<const uint8_t>) -> base::Result<size_t> {
+    return base::Err(EAGAIN);
+  };
+  EXPECT_EQ(ErrorOf(pipe->ReadInto(100, false, refuse)), EAGAIN);
+  EXPECT_EQ(ReadStr(*p.read, 10), "cdef");
+  EXPECT_EQ(ErrorOf(pipe->ReadInto(100, false, take2)), EAGAIN);  // empty
+  p.write.reset();
+  EXPECT_EQ(pipe->ReadInto(100, false, take2), 0u);  // EOF
 }
 
 TEST(PipeTest, EpipeWithoutReaders) {

@@ -1,6 +1,12 @@
 #include "sentry/vfs/file_description.h"
 
+#include "sentry/vfs/file_lock.h"
+
 namespace vfs {
+
+FileDescription::~FileDescription() {
+  if (holds_flock_.load()) FlockTable::Get().Unlock(this);
+}
 
 void FileDescription::SetStatusFlags(int flags) {
   // What Linux's setfl lets F_SETFL change; the access mode and the rest

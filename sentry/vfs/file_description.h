@@ -40,7 +40,9 @@ class FileDescription {
   // `flags` are the open(2) flags minus creation flags: the access mode
   // plus status flags (O_APPEND, O_NONBLOCK, ...).
   explicit FileDescription(int flags) : flags_(flags) {}
-  virtual ~FileDescription() = default;
+  // Releases the description's flock(2) lock, if it took one: the last
+  // reference is the last close.
+  virtual ~FileDescription();
   FileDescription(const FileDescription&) = delete;
   FileDescription& operator=(const FileDescription&) = delete;
 
@@ -100,8 +102,12 @@ class FileDescription {
   // from when this is a directory.
   virtual std::string path() const = 0;
 
+  // Set by FlockTable (file_lock.h) when this description takes a lock.
+  void set_holds_flock() { holds_flock_.store(true); }
+
  private:
   std::atomic<int> flags_;
+  std::atomic<bool> holds_flock_{false};
 };
 
 }  // namespace vfs

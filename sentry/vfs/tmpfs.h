@@ -78,6 +78,27 @@ base::Result<std::shared_ptr<Node>> TmpfsCopyUpChild(Node& dir,
                                                      const struct stat& st,
                                                      std::string_view target,
                                                      uint64_t ino);
+// File seals (fcntl(2) F_ADD_SEALS): F_SEAL_SEAL, SHRINK, GROW, WRITE,
+// FUTURE_WRITE and Linux 6.3's F_SEAL_EXEC (newer than our headers).
+inline constexpr uint32_t kSealExec = 0x0020;
+inline constexpr uint32_t kAllSeals = 0x001f | kSealExec;
+
+// memfd_create(2) (memfd.cc): a regular file of no mount (Linux's internal
+// shm mount, st_dev 0:1), never linked (st_nlink 0), in the memory file,
+// owned by `uid`/`gid`, mode 0777 (0666 if `noexec`), opened O_RDWR. Its
+// description's path is "/memfd:NAME (deleted)", as /proc/self/fd shows.
+// Seals start as F_SEAL_SEAL unless `allow_sealing`; `noexec` (which
+// allows sealing) starts with F_SEAL_EXEC.
+std::shared_ptr<FileDescription> TmpfsMemfd(mm::MemoryFile& memory_file,
+                                            std::string_view name,
+                                            uint32_t uid, uint32_t gid,
+                                            bool allow_sealing, bool noexec);
+// F_GET_SEALS of a tmpfs file's description; EINVAL for any other file.
+base::Result<uint32_t> TmpfsGetSeals(FileDescription& file);
+// F_ADD_SEALS: EINVAL for a file that is not on a tmpfs, EPERM once
+// F_SEAL_SEAL is set. `seals` holds only kAllSeals bits.
+base::Result<void> TmpfsAddSeals(FileDescription& file, uint32_t seals);
+
 // The entries of a tmpfs directory (without "." and ".."), in cookie order.
 std::vector<DirEntry> TmpfsList(Node& dir);
 

@@ -237,6 +237,9 @@ base::Result<void> File::SetAttr(const AttrChange& change) {
   if (change.size) {
     TRY(CheckNewSizeLimit(size_, *change.size));  // RLIMIT_FSIZE
     if (*change.size > kMaxFileSize) return base::Err(EFBIG);
+    if ((*change.size < size_ && (seals_ & F_SEAL_SHRINK)) ||
+        (*change.size > size_ && (seals_ & F_SEAL_GROW)))
+      return base::Err(EPERM);
     TruncateLocked(*change.size);
     rest.size.reset();
     // truncate(2) always moves mtime (and ctime), as Linux's do_truncate.
@@ -252,6 +255,7 @@ base::Result<void> File::Allocate(uint64_t offset, uint64_t length) {
   }
   absl::MutexLock lock(&data_mu_);
   TRY(CheckNewSizeLimit(size_, end));  // RLIMIT_FSIZE
+  if (end > size_ && (seals_ & F_SEAL_GROW)) return base::Err(EPERM);
   std::vector<uint64_t> added;
   for (uint64_t i = offset / kPage; i < (end + kPage - 1) / kPage; ++i) {
     if (pages_.contains(i)) continue;
@@ -299,6 +303,12 @@ base::Result<size_t> File::Write(std::span<const iovec> src, int64_t offset,
   TRY(CheckWriteLimit(pos, &limit));  // RLIMIT_FSIZE: may cut the write
   if (pos >= kMaxFileSize) return base::Err(EFBIG);
   limit = std::min<uint64_t>(limit, kMaxFileSize - pos);
+  if (seals_ & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) return base::Err(EPERM);
+  if ((seals_ & F_SEAL_GROW) && pos + limit > size_) {
+    // As Linux 6.x: the write stops at the size; nothing fits, EPERM.
+    if (pos >= size_) return base::Err(EPERM);
+    limit = size_ - pos;
+  }
   const size_t n = TRY(ForEachPiece(
       src, pos, limit,
       [&](uint64_t at, uint8_t* p, size_t len) -> base::Result<void> {
@@ -311,6 +321,29 @@ base::Result<size_t> File::Write(std::span<const iovec> src, int64_t offset,
   absl::MutexLock meta(&fs_->mu);
   TouchLocked(false, true, true);
   return n;
+}
+
+uint32_t File::Seals() {
+  absl::MutexLock lock(&data_mu_);
+  return seals_;
+}
+
+base::Result<void> File::AddSeals(uint32_t seals) {
+  absl::MutexLock lock(&data_mu_);
+  if (seals_ & F_SEAL_SEAL) return base::Err(EPERM);
+  // F_SEAL_EXEC on an executable file also seals writes (W^X).
+  if (seals & kSealExec) {
+    absl::MutexLock meta(&fs_->mu);
+    if (perm_ & 0111)
+      seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+  }
+  seals_ |= seals;
+  return {};
+}
+
+void File::SetInitialSeals(uint32_t seals) {
+  absl::MutexLock lock(&data_mu_);
+  seals_ = seals;
 }
 
 int64_t File::Size() {

@@ -9,6 +9,7 @@
 #ifndef SENTRY_VFS_TMPFS_INTERNAL_H_
 #define SENTRY_VFS_TMPFS_INTERNAL_H_
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -199,6 +200,15 @@ class File : public Inode {
                              bool append, int64_t* end);
   // lseek's SEEK_END, SEEK_DATA (hole=false) and SEEK_HOLE.
   int64_t Size();
+
+  // File seals (F_GET_SEALS/F_ADD_SEALS, memfd_create(2)): Write, SetAttr
+  // and Allocate refuse what they forbid (EPERM), as Linux's shmem.
+  uint32_t Seals();
+  // `seals` holds only valid bits (the syscall checks). EPERM once
+  // F_SEAL_SEAL is set.
+  base::Result<void> AddSeals(uint32_t seals);
+  // memfd_create: the seals of a new file that may be sealed.
+  void SetInitialSeals(uint32_t seals);
   base::Result<int64_t> SeekData(int64_t offset, bool hole);
 
  private:
@@ -210,6 +220,9 @@ class File : public Inode {
   mutable absl::Mutex data_mu_;
   std::map<uint64_t, uint64_t> pages_ ABSL_GUARDED_BY(data_mu_);
   uint64_t size_ ABSL_GUARDED_BY(data_mu_) = 0;
+  // As Linux's tmpfs: a file opened by name is sealed against sealing;
+  // memfd_create(MFD_ALLOW_SEALING) clears it.
+  uint32_t seals_ ABSL_GUARDED_BY(data_mu_) = F_SEAL_SEAL;
 };
 
 }  // namespace vfs::tmpfs
