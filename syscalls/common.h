@@ -70,6 +70,7 @@ void RegisterPersonality(Registrar& r);
 void RegisterShm(Registrar& r);
 void RegisterSem(Registrar& r);
 void RegisterMsg(Registrar& r);
+void RegisterMqueue(Registrar& r);
 
 }  // namespace syscalls
 

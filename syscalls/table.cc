@@ -47,6 +47,7 @@ kernel::SyscallTable Build() {
   RegisterShm(r);
   RegisterSem(r);
   RegisterMsg(r);
+  RegisterMqueue(r);
   return table;
 }
 
