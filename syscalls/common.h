@@ -73,6 +73,7 @@ void RegisterPersonality(Registrar& r);
 void RegisterShm(Registrar& r);
 void RegisterSem(Registrar& r);
 void RegisterMsg(Registrar& r);
+void RegisterMqueue(Registrar& r);
 
 }  // namespace syscalls
 

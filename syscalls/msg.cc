@@ -96,12 +96,6 @@ void RegisterMsg(Registrar& r) {
                         "all commands; limits are Linux's defaults (no "
                         "/proc/sys/kernel/msg*)")
       .Show(SYS_msgctl, 2, ArgKind::kHex);
-  // POSIX message queues need an mqueue filesystem and queue fds.
-  constexpr const char* kNoMqueue =
-      "POSIX message queues are not implemented yet (TODO issue 13)";
-  for (uint64_t nr : {SYS_mq_open, SYS_mq_unlink, SYS_mq_timedsend,
-                      SYS_mq_timedreceive, SYS_mq_notify, SYS_mq_getsetattr})
-    r.Error(nr, ENOSYS, kNoMqueue);
 }
 
 }  // namespace syscalls

@@ -80,7 +80,8 @@ void RegisterRlimit(Registrar& r) {
       "recorded; enforced: NOFILE, STACK, NPROC (at fork/clone), "
       "SIGPENDING (per queue, not per user), NICE and RTPRIO (sched), "
       "AS, DATA and MEMLOCK (mmap, mremap, brk, mprotect, mlock), FSIZE "
-      "(tmpfs and host files), CPU; not LOCKS, MSGQUEUE, CORE (no core "
+      "(tmpfs and host files), CPU, MSGQUEUE (mq_open, per uid); not "
+      "LOCKS, CORE (no core "
       "dumps are written), RTTIME (no real-time scheduling)";
   r.Partial<&Getrlimit>(SYS_getrlimit, kNotEnforced);
   r.Partial<&Setrlimit>(SYS_setrlimit, kNotEnforced);

@@ -50,6 +50,7 @@ kernel::SyscallTable Build() {
   RegisterShm(r);
   RegisterSem(r);
   RegisterMsg(r);
+  RegisterMqueue(r);
   return table;
 }
 

@@ -15,6 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "sentry/kernel/ipc/mqueue.h"
 #include "sentry/kernel/ipc/msg.h"
 #include "sentry/kernel/ipc/sem.h"
 #include "sentry/kernel/ipc/shm.h"
@@ -59,9 +60,9 @@ class UtsNamespace {
   std::string domainname_ ABSL_GUARDED_BY(mu_);
 };
 
-// An IPC namespace: its System V IPC objects (sentry/kernel/ipc/), one
-// registry per kind. A new namespace starts empty.
-// TODO(issue 13): POSIX message queues (the mqueue mount).
+// An IPC namespace: its System V IPC objects and POSIX message queues
+// (sentry/kernel/ipc/), one registry per kind. A new namespace starts
+// empty.
 class IpcNamespace {
  public:
   IpcNamespace() : id_(next_id_.fetch_add(1, std::memory_order_relaxed)) {}
@@ -72,6 +73,7 @@ class IpcNamespace {
   ipc::Shm& shm() { return *shm_; }
   ipc::Sem& sem() { return sem_; }
   ipc::Msg& msg() { return msg_; }
+  ipc::Mqueues& mqueues() { return mqueues_; }
 
  private:
   static inline std::atomic<uint64_t> next_id_{1};
@@ -81,6 +83,7 @@ class IpcNamespace {
   const std::shared_ptr<ipc::Shm> shm_ = std::make_shared<ipc::Shm>();
   ipc::Sem sem_;
   ipc::Msg msg_;
+  ipc::Mqueues mqueues_;
 };
 
 // What a task holds: one reference per kind. Copied by value; a task's
