@@ -299,7 +299,19 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
     entry = interp->ehdr.e_entry + interp_bias;
   }
 
-  stack.auxv = {
+  // The vDSO last, as Linux's arch_setup_additional_pages: wherever mmap
+  // finds room below the images.
+  uint64_t vdso_base = 0;
+  if (args.vdso) {
+    auto mapped = MapVdso(mm, *args.vdso);
+    if (!mapped) return failed("mapping the vDSO", mapped.error());
+    vdso_base = *mapped;
+  }
+
+  stack.auxv.clear();
+  // First, as Linux's ARCH_DLINFO.
+  if (vdso_base != 0) stack.auxv.push_back({AT_SYSINFO_EHDR, vdso_base});
+  stack.auxv.insert(stack.auxv.end(), {
       {AT_HWCAP, Hwcap()},
       {AT_PAGESZ, kPage},
       {AT_CLKTCK, 100},
@@ -322,7 +334,7 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
       {AT_HWCAP2, 0},
       {AT_EXECFN, 0},
       {AT_PLATFORM, 0},
-  };
+  });
   CHECK(stack.auxv.size() <= kMaxAuxv);
   RandomBytes(stack.random, sizeof(stack.random));
   uint64_t pad;
