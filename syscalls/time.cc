@@ -111,8 +111,7 @@ Result<int64_t> Time(Task& t, UserPtr<int64_t> tloc) {
   return ts.tv_sec;
 }
 
-absl::Time ToAbsl(Task& t, clockid_t clock, const timespec& ts,
-                  bool absolute) {
+absl::Time ToAbsl(Task& t, clockid_t clock, const timespec& ts, bool absolute) {
   absl::Duration d = absl::DurationFromTimespec(ts);
   if (!absolute) return absl::Now() + d;
   // An absolute deadline on `clock`: convert through the time left on it,

@@ -112,7 +112,8 @@ base::Result<std::unique_ptr<Timekeeper>> Timekeeper::Create(
     LOG(Info) << "timekeeper: no invariant TSC; the vDSO uses syscalls";
   // A variable for measurements: RUNSC_VDSO_CLOCK=syscall keeps the page
   // disabled, so every clock read traps.
-  if (const char* v = getenv("RUNSC_VDSO_CLOCK"); v && v == std::string("syscall"))
+  if (const char* v = getenv("RUNSC_VDSO_CLOCK");
+      v && v == std::string("syscall"))
     tk->tsc_ok_ = false;
   tk->Refresh();  // the first sample; the rate needs a second
   tk->thread_ = std::thread([t = tk.get()] { t->Run(); });
@@ -211,10 +212,12 @@ void Timekeeper::Refresh() {
     }
     const int64_t period = period_ns_ > 0 ? period_ns_ : kNanosPerSecond;
     next.tsc_ref = now;
-    next.mono_ns = NextLine(old_mono, mono.ns + vdso_scale(now - mono.tsc, rate),
-                            rate, period, &next.mult);
-    next.raw_ns = NextLine(old_raw, raw.ns + vdso_scale(now - raw.tsc, raw_rate),
-                           raw_rate, period, &next.raw_mult);
+    next.mono_ns =
+        NextLine(old_mono, mono.ns + vdso_scale(now - mono.tsc, rate), rate,
+                 period, &next.mult);
+    next.raw_ns =
+        NextLine(old_raw, raw.ns + vdso_scale(now - raw.tsc, raw_rate),
+                 raw_rate, period, &next.raw_mult);
     auto follow = [&](int64_t& kept, int64_t measured) {
       if (!line_.enabled || std::abs(measured - kept) > kStepNs)
         kept = measured;

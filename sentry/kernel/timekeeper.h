@@ -71,14 +71,14 @@ class Timekeeper {
   volatile vdso_params local_{};
 
   // Refresh state: the refresh thread's alone.
-  bool tsc_ok_ = false;      // invariant TSC (CPUID 0x80000007 EDX bit 8)
-  vdso_params line_{};       // what was last published
+  bool tsc_ok_ = false;  // invariant TSC (CPUID 0x80000007 EDX bit 8)
+  vdso_params line_{};   // what was last published
   uint32_t seq_ = 0;
-  uint64_t prev_tsc_ = 0;    // the previous sample of each host clock
+  uint64_t prev_tsc_ = 0;  // the previous sample of each host clock
   int64_t prev_mono_ = 0;
   uint64_t prev_raw_tsc_ = 0;
   int64_t prev_raw_ = 0;
-  int64_t period_ns_ = 0;    // until the next refresh
+  int64_t period_ns_ = 0;  // until the next refresh
 
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

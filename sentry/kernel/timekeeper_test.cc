@@ -39,9 +39,9 @@ class TimekeeperTest : public ::testing::Test {
 TEST_F(TimekeeperTest, AgreesWithTheHost) {
   if (!Page()->enabled) GTEST_SKIP() << "no invariant TSC on this host";
   constexpr int64_t kSlack = 1000000;
-  for (clockid_t c : {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW,
-                      CLOCK_BOOTTIME, CLOCK_TAI, CLOCK_REALTIME_COARSE,
-                      CLOCK_MONOTONIC_COARSE}) {
+  for (clockid_t c :
+       {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW, CLOCK_BOOTTIME,
+        CLOCK_TAI, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE}) {
     const clockid_t host = c == CLOCK_REALTIME_COARSE    ? CLOCK_REALTIME
                            : c == CLOCK_MONOTONIC_COARSE ? CLOCK_MONOTONIC
                                                          : c;

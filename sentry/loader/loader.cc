@@ -308,10 +308,7 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
     vdso_base = *mapped;
   }
 
-  stack.auxv.clear();
-  // First, as Linux's ARCH_DLINFO.
-  if (vdso_base != 0) stack.auxv.push_back({AT_SYSINFO_EHDR, vdso_base});
-  stack.auxv.insert(stack.auxv.end(), {
+  stack.auxv = {
       {AT_HWCAP, Hwcap()},
       {AT_PAGESZ, kPage},
       {AT_CLKTCK, 100},
@@ -334,7 +331,10 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
       {AT_HWCAP2, 0},
       {AT_EXECFN, 0},
       {AT_PLATFORM, 0},
-  });
+  };
+  // First, as Linux's ARCH_DLINFO.
+  if (vdso_base != 0)
+    stack.auxv.insert(stack.auxv.begin(), {AT_SYSINFO_EHDR, vdso_base});
   CHECK(stack.auxv.size() <= kMaxAuxv);
   RandomBytes(stack.random, sizeof(stack.random));
   uint64_t pad;

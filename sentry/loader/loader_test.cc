@@ -271,7 +271,8 @@ TEST_F(LoaderTest, MapsTheVdso) {
   const uint64_t vdso = s.auxv[AT_SYSINFO_EHDR];
   ASSERT_NE(vdso, 0u);
   const std::span<const uint8_t> elf = VdsoImage();
-  EXPECT_EQ(Read(vdso, elf.size()), std::vector<uint8_t>(elf.begin(), elf.end()));
+  EXPECT_EQ(Read(vdso, elf.size()),
+            std::vector<uint8_t>(elf.begin(), elf.end()));
   EXPECT_EQ(Read(vdso - P, 1), std::vector<uint8_t>{0x5a});
   bool saw_vvar = false, saw_vdso = false;
   for (const mm::VmaInfo& v : mm_->Vmas()) {
@@ -321,7 +322,8 @@ TEST(VdsoImageTest, IsAnUnrelocatedSharedObject) {
     }
     if (ph.p_type != PT_DYNAMIC) continue;
     dynamic = true;
-    for (uint64_t off = ph.p_offset; off + sizeof(Elf64_Dyn) <= ph.p_offset + ph.p_filesz;
+    for (uint64_t off = ph.p_offset;
+         off + sizeof(Elf64_Dyn) <= ph.p_offset + ph.p_filesz;
          off += sizeof(Elf64_Dyn)) {
       Elf64_Dyn d;
       memcpy(&d, elf.data() + off, sizeof(d));

@@ -44,19 +44,27 @@ class VdsoElf {
     for (; dyn->d_tag != DT_NULL; ++dyn) {
       const uintptr_t p = bias_ + dyn->d_un.d_ptr;
       switch (dyn->d_tag) {
-        case DT_SYMTAB: symtab_ = reinterpret_cast<const Elf64_Sym*>(p); break;
-        case DT_STRTAB: strtab_ = reinterpret_cast<const char*>(p); break;
-        case DT_HASH: hash_ = reinterpret_cast<const uint32_t*>(p); break;
-        case DT_VERSYM: versym_ = reinterpret_cast<const uint16_t*>(p); break;
-        case DT_VERDEF: verdef_ = reinterpret_cast<const Elf64_Verdef*>(p); break;
+        case DT_SYMTAB:
+          symtab_ = reinterpret_cast<const Elf64_Sym*>(p);
+          break;
+        case DT_STRTAB:
+          strtab_ = reinterpret_cast<const char*>(p);
+          break;
+        case DT_HASH:
+          hash_ = reinterpret_cast<const uint32_t*>(p);
+          break;
+        case DT_VERSYM:
+          versym_ = reinterpret_cast<const uint16_t*>(p);
+          break;
+        case DT_VERDEF:
+          verdef_ = reinterpret_cast<const Elf64_Verdef*>(p);
+          break;
       }
     }
   }
 
   uintptr_t base() const { return base_; }
-  bool ok() const {
-    return symtab_ && strtab_ && hash_ && versym_ && verdef_;
-  }
+  bool ok() const { return symtab_ && strtab_ && hash_ && versym_ && verdef_; }
 
   std::optional<VdsoSymbol> Find(const char* name) const {
     if (!ok()) return std::nullopt;

@@ -42,9 +42,12 @@ Fn Lookup(const char* name) {
 }
 
 // The clocks Linux's vDSO computes itself.
-const clockid_t kClocks[] = {CLOCK_REALTIME,        CLOCK_MONOTONIC,
-                             CLOCK_MONOTONIC_RAW,   CLOCK_REALTIME_COARSE,
-                             CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME,
+const clockid_t kClocks[] = {CLOCK_REALTIME,
+                             CLOCK_MONOTONIC,
+                             CLOCK_MONOTONIC_RAW,
+                             CLOCK_REALTIME_COARSE,
+                             CLOCK_MONOTONIC_COARSE,
+                             CLOCK_BOOTTIME,
                              CLOCK_TAI};
 
 int64_t Ns(const timespec& ts) {
@@ -55,6 +58,18 @@ int64_t SyscallNs(clockid_t c) {
   timespec ts{};
   EXPECT_THAT(syscall(SYS_clock_gettime, c, &ts), SyscallSucceeds());
   return Ns(ts);
+}
+
+// Runs `child` in a forked child (it must not return) and returns the
+// child's wait status.
+template <class Fn>
+int StatusOfChild(Fn child) {
+  const pid_t pid = fork();
+  EXPECT_THAT(pid, SyscallSucceeds());
+  if (pid == 0) child();
+  int status = 0;
+  EXPECT_THAT(waitpid(pid, &status, 0), SyscallSucceedsWithValue(pid));
+  return status;
 }
 
 TEST(VdsoTest, AuxvPointsAtAnElfImage) {
@@ -122,10 +137,14 @@ TEST(VdsoTest, GettimeofdayAndTimeBetweenTwoSyscalls) {
     ASSERT_LE(s1, t);
     ASSERT_LE(t, s2);
   }
-  struct timezone tz{-1, -1};
+  struct timezone tz {
+    - 1, -1
+  };
   timeval tv{};
   ASSERT_EQ(gtod(&tv, &tz), 0);
-  struct timezone sys_tz{-1, -1};
+  struct timezone sys_tz {
+    - 1, -1
+  };
   ASSERT_THAT(syscall(SYS_gettimeofday, nullptr, &sys_tz), SyscallSucceeds());
   EXPECT_EQ(tz.tz_minuteswest, sys_tz.tz_minuteswest);
   EXPECT_EQ(tz.tz_dsttime, sys_tz.tz_dsttime);
@@ -225,16 +244,12 @@ TEST(VdsoTest, GetcpuIsAnAllowedCpu) {
 // writes to the caller's pointer, so a bad one is a SIGSEGV, where the
 // syscall would fail with EFAULT.
 TEST(VdsoTest, StaticGlibcUsesIt) {
-  pid_t pid = fork();
-  ASSERT_THAT(pid, SyscallSucceeds());
-  if (pid == 0) {
+  const int status = StatusOfChild([] {
     if (clock_gettime(CLOCK_MONOTONIC, reinterpret_cast<timespec*>(16)) != 0 &&
         errno == EFAULT)
       _exit(3);
     _exit(4);
-  }
-  int status = 0;
-  ASSERT_THAT(waitpid(pid, &status, 0), SyscallSucceedsWithValue(pid));
+  });
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
       << "status " << status;
 }
@@ -242,15 +257,11 @@ TEST(VdsoTest, StaticGlibcUsesIt) {
 // The same in a dynamically linked program (vdso_probe.c): ld.so finds the
 // vDSO's symbols through its dynamic section.
 TEST(VdsoTest, DynamicGlibcUsesIt) {
-  pid_t pid = fork();
-  ASSERT_THAT(pid, SyscallSucceeds());
-  if (pid == 0) {
+  const int status = StatusOfChild([] {
     const char* argv[] = {VDSO_PROBE_DYNAMIC, nullptr};
     execv(argv[0], const_cast<char**>(argv));
     _exit(127);
-  }
-  int status = 0;
-  ASSERT_THAT(waitpid(pid, &status, 0), SyscallSucceedsWithValue(pid));
+  });
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
       << "status " << status;
 }
@@ -262,16 +273,12 @@ TEST(VdsoTest, ForkKeepsIt) {
   ASSERT_NE(vdso, nullptr);
   timespec parent{};
   ASSERT_EQ(vdso(CLOCK_MONOTONIC, &parent), 0);
-  pid_t pid = fork();
-  ASSERT_THAT(pid, SyscallSucceeds());
-  if (pid == 0) {
+  const int status = StatusOfChild([&] {
     timespec child{};
     if (getauxval(AT_SYSINFO_EHDR) != base) _exit(2);
     if (vdso(CLOCK_MONOTONIC, &child) != 0) _exit(3);
     _exit(Ns(child) >= Ns(parent) ? 0 : 4);
-  }
-  int status = 0;
-  ASSERT_THAT(waitpid(pid, &status, 0), SyscallSucceedsWithValue(pid));
+  });
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
