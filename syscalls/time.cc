@@ -52,6 +52,10 @@ Result<timespec> Now(Task& t, clockid_t id) {
     return TimespecOf(*ns);
   }
   clockid_t host = TRY(HostClock(id));
+  // The clocks the vDSO computes come from the same lines here, so that a
+  // time read either way is one clock (kernel/timekeeper.h).
+  if (std::optional<int64_t> ns = t.kernel().timekeeper().Now(host))
+    return TimespecOf(*ns);
   timespec ts;
   if (clock_gettime(host, &ts) != 0) return Err(errno);
   return ts;
@@ -107,12 +111,16 @@ Result<int64_t> Time(Task& t, UserPtr<int64_t> tloc) {
   return ts.tv_sec;
 }
 
-absl::Time ToAbsl(clockid_t clock, const timespec& ts, bool absolute) {
+absl::Time ToAbsl(Task& t, clockid_t clock, const timespec& ts, bool absolute) {
   absl::Duration d = absl::DurationFromTimespec(ts);
   if (!absolute) return absl::Now() + d;
-  // An absolute deadline on `clock`: convert through the time left on it.
+  // An absolute deadline on `clock`: convert through the time left on it,
+  // as the app reads the clock.
   timespec now{};
-  clock_gettime(clock, &now);
+  if (std::optional<int64_t> ns = t.kernel().timekeeper().Now(clock))
+    now = TimespecOf(*ns);
+  else
+    clock_gettime(clock, &now);
   return absl::Now() + (d - absl::DurationFromTimespec(now));
 }
 
@@ -139,7 +147,7 @@ Result<void> Sleep(Task& t, absl::Time deadline, UserPtr<timespec> rem,
 // Nanosleep implements Linux syscall nanosleep(2).
 Result<void> Nanosleep(Task& t, UserPtr<timespec> req, UserPtr<timespec> rem) {
   timespec ts = TRY(CopyInTimespec(t, req));
-  return Sleep(t, ToAbsl(CLOCK_MONOTONIC, ts, false), rem, false);
+  return Sleep(t, ToAbsl(t, CLOCK_MONOTONIC, ts, false), rem, false);
 }
 
 // Sleeps until the CPU clock reaches `deadline` (Linux's
@@ -214,7 +222,7 @@ Result<void> ClockNanosleep(Task& t, int clock, int flags,
   timespec ts = TRY(CopyInTimespec(t, req));
   bool absolute = flags & TIMER_ABSTIME;
   // Linux does not report the remaining time of an absolute sleep.
-  return Sleep(t, ToAbsl(clock, ts, absolute),
+  return Sleep(t, ToAbsl(t, clock, ts, absolute),
                absolute ? UserPtr<timespec>() : rem, absolute);
 }
 

@@ -24,6 +24,13 @@ Result<std::unique_ptr<Kernel>> Kernel::Create(const Options& options,
     return std::unexpected(platform.error());
   }
   k->platform_ = std::move(*platform);
+  // Its thread starts now that the platform has forked its helpers.
+  auto timekeeper = Timekeeper::Create(*k->memory_file_);
+  if (!timekeeper) {
+    *why = "cannot set up the clocks";
+    return std::unexpected(timekeeper.error());
+  }
+  k->timekeeper_ = std::move(*timekeeper);
   auto vfs = vfs::Vfs::Create({.host_root = options.host_root,
                                .overlay_root = true,
                                .host_mounts = options.host_mounts,

@@ -24,6 +24,7 @@
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/kernel/timekeeper.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/vfs/file_description.h"
 #include "sentry/vfs/vfs.h"
@@ -81,6 +82,8 @@ class Kernel {
 
   mm::MemoryFile& memory_file() { return *memory_file_; }
   platform::Platform& platform() { return *platform_; }
+  // The sandbox's clocks and the vDSO's parameter page.
+  Timekeeper& timekeeper() { return *timekeeper_; }
   vfs::Vfs& vfs() { return *vfs_; }
   const SyscallTable& syscalls() const { return *options_.syscalls; }
   bool strace() const { return options_.strace; }
@@ -141,6 +144,7 @@ class Kernel {
   const absl::Time boot_time_ = absl::Now();
   std::unique_ptr<mm::MemoryFile> memory_file_;
   std::unique_ptr<platform::Platform> platform_;
+  std::unique_ptr<Timekeeper> timekeeper_;  // its page is in memory_file_
   std::unique_ptr<vfs::Vfs> vfs_;
   std::array<std::atomic<bool>, kMaxSyscalls> unimplemented_seen_{};
   Futexes futexes_;

@@ -231,6 +231,7 @@ Result<void> Task::Exec(ExecArgs a, std::string* why) {
       .egid = creds.egid,
       .stack_limit = tg_->GetRlimit(RLIMIT_STACK).rlim_cur,
       .randomize = !(personality & ADDR_NO_RANDOMIZE),
+      .vdso = &kernel_.timekeeper().params_page(),
       .open_interpreter = [&](const std::string& interp)
           -> Result<std::shared_ptr<vfs::FileDescription>> {
         auto f = TRY(OpenExecutable(AT_FDCWD, interp, 0));
@@ -239,6 +240,7 @@ Result<void> Task::Exec(ExecArgs a, std::string* why) {
       },
   };
   std::string load_why;
+  kernel_.timekeeper().AwaitCalibration();
   auto loaded = loader::Load(**new_mm, args, &load_why);
   if (!loaded) {
     *why = file_name + ": " + load_why;

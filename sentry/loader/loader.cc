@@ -299,6 +299,15 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
     entry = interp->ehdr.e_entry + interp_bias;
   }
 
+  // The vDSO last, as Linux's arch_setup_additional_pages: wherever mmap
+  // finds room below the images.
+  uint64_t vdso_base = 0;
+  if (args.vdso) {
+    auto mapped = MapVdso(mm, *args.vdso);
+    if (!mapped) return failed("mapping the vDSO", mapped.error());
+    vdso_base = *mapped;
+  }
+
   stack.auxv = {
       {AT_HWCAP, Hwcap()},
       {AT_PAGESZ, kPage},
@@ -323,6 +332,9 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
       {AT_EXECFN, 0},
       {AT_PLATFORM, 0},
   };
+  // First, as Linux's ARCH_DLINFO.
+  if (vdso_base != 0)
+    stack.auxv.insert(stack.auxv.begin(), {AT_SYSINFO_EHDR, vdso_base});
   CHECK(stack.auxv.size() <= kMaxAuxv);
   RandomBytes(stack.random, sizeof(stack.random));
   uint64_t pad;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "sentry/loader/vdso.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/file_description.h"
 
@@ -25,6 +26,9 @@ struct LoadArgs {
   // Random stack top, mmap base, PIE base, brk start and stack padding, as
   // Linux's PF_RANDOMIZE; false for personality(ADDR_NO_RANDOMIZE).
   bool randomize = true;
+  // The vDSO's parameter page: with it the vDSO is mapped and
+  // AT_SYSINFO_EHDR points at it; without it (tests) there is no vDSO.
+  const VdsoParamsPage* vdso = nullptr;
   // Opens the program interpreter (PT_INTERP) by absolute path.
   std::function<base::Result<std::shared_ptr<vfs::FileDescription>>(
       const std::string&)>

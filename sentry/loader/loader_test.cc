@@ -3,10 +3,13 @@
 #include <elf.h>
 #include <sys/mman.h>
 
+#include <cstring>
 #include <map>
+#include <span>
 
 #include "sentry/loader/initial_stack.h"
 #include "sentry/loader/loader_test_util.h"
+#include "sentry/loader/vdso.h"
 
 namespace loader::testing {
 namespace {
@@ -244,5 +247,94 @@ TEST_F(LoaderTest, NeedsAnEmptyMemoryManager) {
 
 // Hostile files must fail cleanly, never crash the sentry: flip random
 // header and program header bytes of valid images and load them all.
+}  // namespace
+}  // namespace loader::testing
+
+namespace loader::testing {
+namespace {
+
+// With a parameter page, exec maps [vvar] (that page, shared, read-only for
+// good) and the vDSO image right above it, and AT_SYSINFO_EHDR comes first.
+TEST_F(LoaderTest, MapsTheVdso) {
+  auto page = file_->Allocate(P);
+  ASSERT_TRUE(page.has_value());
+  file_->base()[*page] = 0x5a;  // what the page holds shows in the app
+  const VdsoParamsPage params{.file = file_.get(), .offset = *page};
+  auto image = StaticExe().Build();
+  LoadArgs args = Args(image);
+  args.vdso = &params;
+  auto r = Load(*mm_, args);
+  ASSERT_TRUE(r.has_value());
+  Stack s = ParseStack(r->stack_pointer);
+  ASSERT_FALSE(s.auxv_order.empty());
+  EXPECT_EQ(s.auxv_order[0], uint64_t{AT_SYSINFO_EHDR});
+  const uint64_t vdso = s.auxv[AT_SYSINFO_EHDR];
+  ASSERT_NE(vdso, 0u);
+  const std::span<const uint8_t> elf = VdsoImage();
+  EXPECT_EQ(Read(vdso, elf.size()),
+            std::vector<uint8_t>(elf.begin(), elf.end()));
+  EXPECT_EQ(Read(vdso - P, 1), std::vector<uint8_t>{0x5a});
+  bool saw_vvar = false, saw_vdso = false;
+  for (const mm::VmaInfo& v : mm_->Vmas()) {
+    if (v.name == "[vvar]") {
+      saw_vvar = true;
+      EXPECT_EQ(v.start, vdso - P);
+      EXPECT_EQ(v.end, vdso);
+      EXPECT_EQ(v.prot, PROT_READ);
+      EXPECT_TRUE(v.shared);
+    }
+    if (v.name == "[vdso]") {
+      saw_vdso = true;
+      EXPECT_EQ(v.start, vdso);
+      EXPECT_EQ(v.prot, PROT_READ | PROT_EXEC);
+      EXPECT_FALSE(v.shared);
+    }
+  }
+  EXPECT_TRUE(saw_vvar);
+  EXPECT_TRUE(saw_vdso);
+  // The page can never be made writable, and unmapping it leaves it to
+  // everyone else.
+  EXPECT_EQ(mm_->Mprotect(vdso - P, P, PROT_READ | PROT_WRITE).error().value,
+            EACCES);
+  EXPECT_TRUE(mm_->Munmap(vdso - P, P).has_value());
+  EXPECT_EQ(file_->base()[*page], 0x5a);
+  file_->Free(*page, P);
+}
+
+// The image is what a dynamic linker needs: ELF, ET_DYN, no relocations
+// (it is copied anywhere and never relocated).
+TEST(VdsoImageTest, IsAnUnrelocatedSharedObject) {
+  const std::span<const uint8_t> elf = VdsoImage();
+  ASSERT_GE(elf.size(), sizeof(Elf64_Ehdr));
+  Elf64_Ehdr eh;
+  memcpy(&eh, elf.data(), sizeof(eh));
+  EXPECT_EQ(memcmp(eh.e_ident, ELFMAG, SELFMAG), 0);
+  EXPECT_EQ(eh.e_type, ET_DYN);
+  EXPECT_EQ(eh.e_machine, EM_X86_64);
+  bool dynamic = false;
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    ASSERT_LE(eh.e_phoff + (i + 1) * sizeof(ph), elf.size());
+    memcpy(&ph, elf.data() + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+    if (ph.p_type == PT_LOAD) {
+      EXPECT_EQ(ph.p_vaddr, 0u);
+      EXPECT_EQ(ph.p_flags, uint32_t{PF_R | PF_X});
+    }
+    if (ph.p_type != PT_DYNAMIC) continue;
+    dynamic = true;
+    for (uint64_t off = ph.p_offset;
+         off + sizeof(Elf64_Dyn) <= ph.p_offset + ph.p_filesz;
+         off += sizeof(Elf64_Dyn)) {
+      Elf64_Dyn d;
+      memcpy(&d, elf.data() + off, sizeof(d));
+      EXPECT_NE(d.d_tag, DT_RELA);
+      EXPECT_NE(d.d_tag, DT_REL);
+      EXPECT_NE(d.d_tag, DT_TEXTREL);
+      EXPECT_NE(d.d_tag, DT_JMPREL);
+    }
+  }
+  EXPECT_TRUE(dynamic);
+}
+
 }  // namespace
 }  // namespace loader::testing
