@@ -27,7 +27,12 @@ inline constexpr size_t kMaxUtsName = 64;
 class UtsNamespace {
  public:
   UtsNamespace(std::string hostname, std::string domainname)
-      : hostname_(std::move(hostname)), domainname_(std::move(domainname)) {}
+      : id_(next_id_.fetch_add(1, std::memory_order_relaxed)),
+        hostname_(std::move(hostname)),
+        domainname_(std::move(domainname)) {}
+
+  // Distinct for every namespace made in this sentry (/proc/<pid>/ns).
+  uint64_t id() const { return id_; }
 
   // A new namespace starting with this one's names (CLONE_NEWUTS).
   std::shared_ptr<UtsNamespace> Copy() const {
@@ -54,6 +59,8 @@ class UtsNamespace {
   }
 
  private:
+  static inline std::atomic<uint64_t> next_id_{1};
+  const uint64_t id_;
   mutable absl::Mutex mu_;
   std::string hostname_ ABSL_GUARDED_BY(mu_);
   std::string domainname_ ABSL_GUARDED_BY(mu_);
