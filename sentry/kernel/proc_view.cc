@@ -1,6 +1,7 @@
 #include "sentry/kernel/proc_view.h"
 
 #include <sched.h>
+#include <signal.h>
 #include <sys/sysinfo.h>
 
 #include <algorithm>
@@ -108,7 +109,9 @@ Result<vfs::ProcTask> ProcView::Task(int pid, int tid) const {
   p.ppid = info->ppid;
   p.pgid = info->pgid;
   p.sid = info->sid;
-  p.exit_signal = info->exit_signal;
+  // Init was forked by runsc outside the sandbox, with SIGCHLD.
+  p.exit_signal = pid == 1 && info->exit_signal == 0 ? SIGCHLD
+                                                     : info->exit_signal;
   const Credentials c = tg->creds();
   p.ruid = c.ruid, p.euid = c.euid, p.suid = c.suid, p.fsuid = c.fsuid;
   p.rgid = c.rgid, p.egid = c.egid, p.sgid = c.sgid, p.fsgid = c.fsgid;
