@@ -72,8 +72,7 @@ class UtsNamespace {
 class IpcNamespace {
  public:
   IpcNamespace() : id_(next_id_.fetch_add(1, std::memory_order_relaxed)) {}
-  // Distinct for every namespace ever made in this sentry (for /proc's
-  // ns links, later).
+  // Distinct for every namespace ever made in this sentry (/proc/<pid>/ns).
   uint64_t id() const { return id_; }
 
   ipc::Shm& shm() { return *shm_; }

@@ -11,6 +11,8 @@
 namespace vfs::procfs {
 namespace {
 
+constexpr uint64_t kMaxArgText = 8 << 20;
+
 // Where the emulated vsyscall page is (the sandbox serves its calls).
 constexpr uint64_t kVsyscallStart = 0xffffffffff600000;
 
@@ -114,19 +116,24 @@ base::Result<std::string> PidMaps(const Walker& w, int pid, bool smaps) {
 
 base::Result<std::string> PidArgs(const Walker& w, int pid, bool environ) {
   const ProcMemory m = TRY(w.kernel->Memory(pid));
+  // The loader bounds both areas (execve's E2BIG); this bounds the text
+  // whatever the addresses say.
+  auto read = [&](uint64_t start, uint64_t end) {
+    return w.kernel->ReadMemory(pid, start,
+                                std::min<uint64_t>(end - start, kMaxArgText));
+  };
   if (environ) {
     if (m.env_end <= m.env_start) return std::string();
-    return w.kernel->ReadMemory(pid, m.env_start, m.env_end - m.env_start);
+    return read(m.env_start, m.env_end);
   }
   if (m.arg_end <= m.arg_start) return std::string();
-  std::string args =
-      TRY(w.kernel->ReadMemory(pid, m.arg_start, m.arg_end - m.arg_start));
+  std::string args = TRY(read(m.arg_start, m.arg_end));
   // Linux's get_mm_cmdline: if the program overwrote the NUL that ends its
   // arguments (setproctitle), the text runs on to the first NUL, into the
   // environment if need be.
   if (!args.empty() && args.back() != '\0') {
     if (m.env_end > m.arg_end) {
-      args += TRY(w.kernel->ReadMemory(pid, m.arg_end, m.env_end - m.arg_end));
+      args += TRY(read(m.arg_end, m.env_end));
     }
     args = args.substr(0, args.find('\0'));
   }
