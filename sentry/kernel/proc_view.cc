@@ -100,8 +100,7 @@ std::vector<int> ProcView::Tids(int pid) const {
 Result<vfs::ProcTask> ProcView::Task(int pid, int tid) const {
   std::shared_ptr<ThreadGroup> tg = FindProcess(kernel_, pid);
   if (!tg) return Err(ESRCH);
-  const std::optional<ProcessTree::Info> info =
-      kernel_.processes().InfoOf(pid);
+  const std::optional<ProcessTree::Info> info = kernel_.processes().InfoOf(pid);
   if (!info) return Err(ESRCH);
   vfs::ProcTask p;
   p.pid = pid;
@@ -110,8 +109,8 @@ Result<vfs::ProcTask> ProcView::Task(int pid, int tid) const {
   p.pgid = info->pgid;
   p.sid = info->sid;
   // Init was forked by runsc outside the sandbox, with SIGCHLD.
-  p.exit_signal = pid == 1 && info->exit_signal == 0 ? SIGCHLD
-                                                     : info->exit_signal;
+  p.exit_signal =
+      pid == 1 && info->exit_signal == 0 ? SIGCHLD : info->exit_signal;
   const Credentials c = tg->creds();
   p.ruid = c.ruid, p.euid = c.euid, p.suid = c.suid, p.fsuid = c.fsuid;
   p.rgid = c.rgid, p.egid = c.egid, p.sgid = c.sgid, p.fsgid = c.fsgid;
@@ -284,13 +283,13 @@ Result<ProcView::Writer> ProcView::CommWriter(int pid, int tid,
     if (t.thread_group().pid() == pid) comm = t.comm_cell();
   });
   if (!comm) return Err(ESRCH);
-  return Writer([comm, same = caller_pid == pid](
-                    std::string_view data) -> Result<void> {
-    // Linux's comm_write: only a thread of the same process may rename.
-    if (!same) return Err(EINVAL);
-    comm->set(data.substr(0, 15));
-    return {};
-  });
+  return Writer(
+      [comm, same = caller_pid == pid](std::string_view data) -> Result<void> {
+        // Linux's comm_write: only a thread of the same process may rename.
+        if (!same) return Err(EINVAL);
+        comm->set(data.substr(0, 15));
+        return {};
+      });
 }
 
 Result<ProcView::Writer> ProcView::OomScoreAdjWriter(int pid,

@@ -28,8 +28,7 @@ class ProcView : public vfs::KernelView {
   base::Result<vfs::ProcMemory> Memory(int pid) const override;
   base::Result<std::string> ReadMemory(int pid, uint64_t addr,
                                        size_t len) const override;
-  base::Result<std::array<rlimit, RLIM_NLIMITS>> Limits(
-      int pid) const override;
+  base::Result<std::array<rlimit, RLIM_NLIMITS>> Limits(int pid) const override;
   base::Result<std::string> ExePath(int pid) const override;
   base::Result<std::string> Cwd(int pid) const override;
   std::vector<int> Fds(int pid) const override;

@@ -79,7 +79,7 @@ struct ProcMemory {
 struct ProcSystem {
   uint64_t mem_total = 0, mem_used = 0;  // bytes: the memory file
   int64_t uptime_ns = 0;
-  int64_t boot_time_s = 0;  // wall-clock seconds at boot
+  int64_t boot_time_s = 0;          // wall-clock seconds at boot
   int64_t user_ns = 0, sys_ns = 0;  // every live process's CPU time
   int running = 0, threads = 0;
   int last_pid = 0;

@@ -41,7 +41,7 @@ class RootDir : public ProcDir {
       if (name != files[i].name) continue;
       const TopFile f = files[i];
       return std::make_shared<ProcFile>(kTopFileIno + 1 + i, 0444, Owner{},
-                                    [w = w_, f] { return f.make(w); });
+                                        [w = w_, f] { return f.make(w); });
     }
     return base::Err(ENOENT);
   }

@@ -169,8 +169,7 @@ base::Result<struct stat> ProcFile::Stat() const {
 }
 
 base::Result<void> ProcFile::SetAttr(const AttrChange& change) {
-  if (change.mode || change.uid || change.gid || change.atime ||
-      change.mtime) {
+  if (change.mode || change.uid || change.gid || change.atime || change.mtime) {
     return base::Err(EPERM);
   }
   return {};
@@ -181,8 +180,8 @@ base::Result<std::shared_ptr<FileDescription>> ProcFile::Open(
   const int acc = flags & O_ACCMODE;
   KernelView::Writer writer;
   if (acc != O_RDONLY && writer_) writer = TRY(writer_());
-  auto desc = std::make_shared<TextDescription>(
-      flags, shared_from_this(), path, read_, std::move(writer));
+  auto desc = std::make_shared<TextDescription>(flags, shared_from_this(), path,
+                                                read_, std::move(writer));
   if (acc != O_WRONLY) TRY(desc->Fill());
   return desc;
 }

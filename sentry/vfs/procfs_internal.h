@@ -44,8 +44,8 @@ struct Owner {
 inline constexpr uint64_t kRootIno = 1;
 inline constexpr uint64_t kSelfIno = 2;
 inline constexpr uint64_t kThreadSelfIno = 3;
-inline constexpr uint64_t kTopFileIno = 16;     // + index (procfs.cc)
-inline constexpr uint64_t kSysIno = 0x100000;   // + index (procfs_sys.cc)
+inline constexpr uint64_t kTopFileIno = 16;    // + index (procfs.cc)
+inline constexpr uint64_t kSysIno = 0x100000;  // + index (procfs_sys.cc)
 inline uint64_t PidIno(int id, bool task, unsigned file, uint64_t n = 0) {
   return (static_cast<uint64_t>(id) << 32) | (task ? (1ull << 31) : 0) |
          (static_cast<uint64_t>(file & 0x7ff) << 20) | (n & 0xfffff);
@@ -116,7 +116,7 @@ using WriterFactory = std::function<base::Result<KernelView::Writer>()>;
 class ProcFile : public Node, public std::enable_shared_from_this<ProcFile> {
  public:
   ProcFile(uint64_t ino, mode_t perm, Owner owner, Generator read,
-       WriterFactory writer = nullptr)
+           WriterFactory writer = nullptr)
       : ino_(ino),
         perm_(perm),
         owner_(owner),
@@ -144,7 +144,7 @@ class ProcFile : public Node, public std::enable_shared_from_this<ProcFile> {
 class ProcLink : public Node {
  public:
   ProcLink(uint64_t ino, std::string target, Owner owner = {},
-       mode_t perm = 0777, std::shared_ptr<FileDescription> jump = nullptr)
+           mode_t perm = 0777, std::shared_ptr<FileDescription> jump = nullptr)
       : ino_(ino),
         target_(std::move(target)),
         owner_(owner),

@@ -14,10 +14,34 @@ namespace {
 
 // ProcFile kinds, for inode numbers (PidIno).
 enum Kind : unsigned {
-  kDir = 1, kTask, kFd, kFdinfo, kNs, kEnviron, kStatus, kLimits, kComm,
-  kCmdline, kStat, kStatm, kMaps, kCwd, kRoot, kExe, kMounts, kMountinfo,
-  kSmaps, kWchan, kCgroup, kOomScore, kOomScoreAdj, kLoginuid, kSessionid,
-  kFdLink, kFdinfoFile, kNsLink,
+  kDir = 1,
+  kTask,
+  kFd,
+  kFdinfo,
+  kNs,
+  kEnviron,
+  kStatus,
+  kLimits,
+  kComm,
+  kCmdline,
+  kStat,
+  kStatm,
+  kMaps,
+  kCwd,
+  kRoot,
+  kExe,
+  kMounts,
+  kMountinfo,
+  kSmaps,
+  kWchan,
+  kCgroup,
+  kOomScore,
+  kOomScoreAdj,
+  kLoginuid,
+  kSessionid,
+  kFdLink,
+  kFdinfoFile,
+  kNsLink,
 };
 
 // A link whose target the walker may not see (Linux's proc_fd_access_allowed
@@ -83,8 +107,8 @@ class FdDir : public ProcDir {
     if (desc->is_path()) perm = S_IRUSR | S_IXUSR;
     std::string target = desc->path();
     return std::make_shared<ProcLink>(PidIno(pid_, task_, kFdLink, *fd),
-                                  std::move(target), owner_, perm,
-                                  std::move(desc));
+                                      std::move(target), owner_, perm,
+                                      std::move(desc));
   }
 
  protected:
@@ -92,8 +116,8 @@ class FdDir : public ProcDir {
   // only if it was open before (the walk happens before the fd exists).
   void List(std::vector<DirEntry>& out) const override {
     for (int fd : w_.kernel->Fds(pid_)) {
-      out.push_back({PidIno(pid_, task_, kFdLink, fd), DT_LNK,
-                     std::to_string(fd)});
+      out.push_back(
+          {PidIno(pid_, task_, kFdLink, fd), DT_LNK, std::to_string(fd)});
     }
   }
 
@@ -122,8 +146,8 @@ class FdinfoDir : public ProcDir {
  protected:
   void List(std::vector<DirEntry>& out) const override {
     for (int fd : w_.kernel->Fds(pid_)) {
-      out.push_back({PidIno(pid_, task_, kFdinfoFile, fd), DT_REG,
-                     std::to_string(fd)});
+      out.push_back(
+          {PidIno(pid_, task_, kFdinfoFile, fd), DT_REG, std::to_string(fd)});
     }
   }
 
@@ -169,8 +193,7 @@ base::Result<std::shared_ptr<Node>> MakePidDir(const Walker& w, int id,
   if (!found) return base::Err(ENOENT);
   const ProcTask t = std::move(*found);
   // Linux's task_dump_owner: the effective ids, root's if not dumpable.
-  const Owner owner =
-      t.dumpable ? Owner{t.euid, t.egid} : Owner{0, 0};
+  const Owner owner = t.dumpable ? Owner{t.euid, t.egid} : Owner{0, 0};
   const bool may_read = w.MayRead(t.euid);
   const bool task = tid != 0;
   const int id_for_ino = task ? tid : pid;
@@ -215,15 +238,17 @@ base::Result<std::shared_ptr<Node>> MakePidDir(const Walker& w, int id,
   });
   {
     std::vector<TableEntry> ns;
-    static constexpr const char* kNsTypes[] = {
-        "cgroup", "ipc",  "mnt",  "net",  "pid", "pid_for_children",
-        "time",   "time_for_children", "user", "uts"};
+    static constexpr const char* kNsTypes[] = {"cgroup", "ipc",
+                                               "mnt",    "net",
+                                               "pid",    "pid_for_children",
+                                               "time",   "time_for_children",
+                                               "user",   "uts"};
     unsigned n = 0;
     for (const char* type : kNsTypes) {
       const uint64_t i = PidIno(id_for_ino, task, kNsLink, n++);
       std::string target =
-          std::string(type).substr(0, std::string_view(type).find('_')) +
-          ":[" + std::to_string(NsInode(type, t)) + "]";
+          std::string(type).substr(0, std::string_view(type).find('_')) + ":[" +
+          std::to_string(NsInode(type, t)) + "]";
       ns.push_back({type, i, DT_LNK, [i, owner, target] {
                       return std::make_shared<ProcLink>(i, target, owner);
                     }});
@@ -232,19 +257,22 @@ base::Result<std::shared_ptr<Node>> MakePidDir(const Walker& w, int id,
       return std::make_shared<TableDir>(w, i, 0511, owner, ns);
     });
   }
-  file("environ", kEnviron, 0400, [w, pid, may_read]() -> base::Result<std::string> {
-    if (!may_read) return base::Err(EACCES);
-    return PidArgs(w, pid, true);
-  });
-  file("status", kStatus, 0444, [w, pid, tid] { return PidStatus(w, pid, tid); });
-  file("limits", kLimits, 0444, [w, pid] { return PidLimits(w, pid); });
-  file("comm", kComm, 0644,
-       [k, pid, tid]() -> base::Result<std::string> {
-         return TRY(k->Task(pid, tid)).comm + "\n";
-       },
-       [k, pid, tid, caller = w.pid] {
-         return k->CommWriter(pid, tid ? tid : pid, caller);
+  file("environ", kEnviron, 0400,
+       [w, pid, may_read]() -> base::Result<std::string> {
+         if (!may_read) return base::Err(EACCES);
+         return PidArgs(w, pid, true);
        });
+  file("status", kStatus, 0444,
+       [w, pid, tid] { return PidStatus(w, pid, tid); });
+  file("limits", kLimits, 0444, [w, pid] { return PidLimits(w, pid); });
+  file(
+      "comm", kComm, 0644,
+      [k, pid, tid]() -> base::Result<std::string> {
+        return TRY(k->Task(pid, tid)).comm + "\n";
+      },
+      [k, pid, tid, caller = w.pid] {
+        return k->CommWriter(pid, tid ? tid : pid, caller);
+      });
   file("cmdline", kCmdline, 0444, [w, pid] { return PidArgs(w, pid, false); });
   file("stat", kStat, 0444, [w, pid, tid] { return PidStat(w, pid, tid); });
   file("statm", kStatm, 0444, [w, pid] { return PidStatm(w, pid); });
@@ -259,32 +287,35 @@ base::Result<std::shared_ptr<Node>> MakePidDir(const Walker& w, int id,
        [w]() -> base::Result<std::string> { return Mounts(w, false); });
   file("mountinfo", kMountinfo, 0444,
        [w]() -> base::Result<std::string> { return Mounts(w, true); });
-  file("smaps", kSmaps, 0444, [w, pid, may_read]() -> base::Result<std::string> {
-    if (!may_read) return base::Err(EACCES);
-    return PidMaps(w, pid, true);
-  });
-  file("wchan", kWchan, 0444, []() -> base::Result<std::string> { return "0"; });
+  file("smaps", kSmaps, 0444,
+       [w, pid, may_read]() -> base::Result<std::string> {
+         if (!may_read) return base::Err(EACCES);
+         return PidMaps(w, pid, true);
+       });
+  file("wchan", kWchan, 0444,
+       []() -> base::Result<std::string> { return "0"; });
   file("cgroup", kCgroup, 0444,
        []() -> base::Result<std::string> { return "0::/\n"; });
-  file("oom_score", kOomScore, 0444,
-       [k, pid]() -> base::Result<std::string> {
-         // Linux's badness scaled to 0..2000 around oom_score_adj; the
-         // sandbox kills nothing for memory, so only the adjustment shows.
-         const int adj = TRY(k->Task(pid, 0)).oom_score_adj;
-         return std::to_string(std::max(0, 666 + adj * 2 / 3)) + "\n";
-       });
-  file("oom_score_adj", kOomScoreAdj, 0644,
-       [k, pid]() -> base::Result<std::string> {
-         return std::to_string(TRY(k->Task(pid, 0)).oom_score_adj) + "\n";
-       },
-       [k, pid, privileged = w.creds.uid == 0] {
-         return k->OomScoreAdjWriter(pid, privileged);
-       });
+  file("oom_score", kOomScore, 0444, [k, pid]() -> base::Result<std::string> {
+    // Linux's badness scaled to 0..2000 around oom_score_adj; the
+    // sandbox kills nothing for memory, so only the adjustment shows.
+    const int adj = TRY(k->Task(pid, 0)).oom_score_adj;
+    return std::to_string(std::max(0, 666 + adj * 2 / 3)) + "\n";
+  });
+  file(
+      "oom_score_adj", kOomScoreAdj, 0644,
+      [k, pid]() -> base::Result<std::string> {
+        return std::to_string(TRY(k->Task(pid, 0)).oom_score_adj) + "\n";
+      },
+      [k, pid, privileged = w.creds.uid == 0] {
+        return k->OomScoreAdjWriter(pid, privileged);
+      });
   // No audit: the login uid is unset, and setting it needs
   // CAP_AUDIT_CONTROL, which the sandbox never grants.
-  file("loginuid", kLoginuid, 0644,
-       []() -> base::Result<std::string> { return "4294967295"; },
-       []() -> base::Result<KernelView::Writer> { return base::Err(EPERM); });
+  file(
+      "loginuid", kLoginuid, 0644,
+      []() -> base::Result<std::string> { return "4294967295"; },
+      []() -> base::Result<KernelView::Writer> { return base::Err(EPERM); });
   file("sessionid", kSessionid, 0444,
        []() -> base::Result<std::string> { return "4294967295"; });
 

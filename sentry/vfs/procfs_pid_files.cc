@@ -21,9 +21,9 @@ constexpr uint64_t kVsyscallStart = 0xffffffffff600000;
 void AppendMapsLine(std::string& out, uint64_t start, uint64_t end,
                     const std::string& perms, uint64_t offset, uint64_t dev,
                     uint64_t ino, const std::string& name) {
-  std::string line = absl::StrFormat("%08x-%08x %s %08x %02x:%02x %u ", start,
-                                     end, perms, offset, major(dev),
-                                     minor(dev), ino);
+  std::string line =
+      absl::StrFormat("%08x-%08x %s %08x %02x:%02x %u ", start, end, perms,
+                      offset, major(dev), minor(dev), ino);
   if (!name.empty()) {
     if (line.size() < 72) line.append(72 - line.size(), ' ');
     line += ' ';
@@ -145,13 +145,13 @@ base::Result<std::string> PidLimits(const Walker& w, int pid) {
     const char* name;
     const char* unit;
   } kNames[RLIM_NLIMITS] = {
-      {"Max cpu time", "seconds"},     {"Max file size", "bytes"},
-      {"Max data size", "bytes"},      {"Max stack size", "bytes"},
-      {"Max core file size", "bytes"}, {"Max resident set", "bytes"},
-      {"Max processes", "processes"},  {"Max open files", "files"},
-      {"Max locked memory", "bytes"},  {"Max address space", "bytes"},
-      {"Max file locks", "locks"},     {"Max pending signals", "signals"},
-      {"Max msgqueue size", "bytes"},  {"Max nice priority", nullptr},
+      {"Max cpu time", "seconds"},        {"Max file size", "bytes"},
+      {"Max data size", "bytes"},         {"Max stack size", "bytes"},
+      {"Max core file size", "bytes"},    {"Max resident set", "bytes"},
+      {"Max processes", "processes"},     {"Max open files", "files"},
+      {"Max locked memory", "bytes"},     {"Max address space", "bytes"},
+      {"Max file locks", "locks"},        {"Max pending signals", "signals"},
+      {"Max msgqueue size", "bytes"},     {"Max nice priority", nullptr},
       {"Max realtime priority", nullptr}, {"Max realtime timeout", "us"},
   };
   const auto limits = TRY(w.kernel->Limits(pid));
@@ -162,8 +162,7 @@ base::Result<std::string> PidLimits(const Walker& w, int pid) {
   };
   for (int i = 0; i < RLIM_NLIMITS; ++i) {
     absl::StrAppendFormat(&out, "%-25s %-20s %-20s ", kNames[i].name,
-                          value(limits[i].rlim_cur),
-                          value(limits[i].rlim_max));
+                          value(limits[i].rlim_cur), value(limits[i].rlim_max));
     if (kNames[i].unit) absl::StrAppendFormat(&out, "%-10s", kNames[i].unit);
     out += '\n';
   }
@@ -204,8 +203,8 @@ base::Result<std::string> FdInfo(const Walker& w, int pid, int fd) {
   const std::string path = desc->path();
   if (w.vfs && path.starts_with("/")) {
     for (const MountEntry& m : w.vfs->Mounts()) {
-      const bool under = m.point == "/" || path == m.point ||
-                         path.starts_with(m.point + "/");
+      const bool under =
+          m.point == "/" || path == m.point || path.starts_with(m.point + "/");
       if (under && m.point.size() >= best) {
         best = m.point.size();
         mnt_id = m.id;
@@ -214,8 +213,8 @@ base::Result<std::string> FdInfo(const Walker& w, int pid, int fd) {
   }
   uint64_t ino = 0;
   if (auto st = desc->Stat()) ino = st->st_ino;
-  return absl::StrFormat("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%u\n",
-                         pos, flags, mnt_id, ino);
+  return absl::StrFormat("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%u\n", pos,
+                         flags, mnt_id, ino);
 }
 
 }  // namespace vfs::procfs

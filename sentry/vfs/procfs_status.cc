@@ -96,17 +96,17 @@ base::Result<std::string> PidStat(const Walker& w, int pid, int tid) {
       addr(m.end_code), addr(m.start_stack), t.sig_blocked & kSigMask,
       t.sig_ignored & kSigMask, t.sig_caught & kSigMask, t.exit_signal,
       t.rt_priority, t.policy, addr(m.start_data), addr(m.end_data),
-      addr(m.start_brk), addr(m.arg_start), addr(m.arg_end),
-      addr(m.env_start), addr(m.env_end));
+      addr(m.start_brk), addr(m.arg_start), addr(m.arg_end), addr(m.env_start),
+      addr(m.env_end));
   return out;
 }
 
 base::Result<std::string> PidStatm(const Walker& w, int pid) {
   const ProcMemory m = TRY(w.kernel->Memory(pid));
   const MemSums s = Sum(m, w.kernel->ExePath(pid).value_or(""));
-  return absl::StrFormat("%u %u %u %u 0 %u 0\n", s.size / kPage,
-                         s.rss / kPage, (s.rss_file + s.rss_shmem) / kPage,
-                         s.exe / kPage, (s.data + s.stack) / kPage);
+  return absl::StrFormat("%u %u %u %u 0 %u 0\n", s.size / kPage, s.rss / kPage,
+                         (s.rss_file + s.rss_shmem) / kPage, s.exe / kPage,
+                         (s.data + s.stack) / kPage);
 }
 
 base::Result<std::string> PidStatus(const Walker& w, int pid, int tid) {
@@ -118,9 +118,8 @@ base::Result<std::string> PidStatus(const Walker& w, int pid, int tid) {
       "Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
       "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
       "FDSize:\t%d\nGroups:\t",
-      t.comm, t.umask, StateName(t.state), pid, tid ? tid : pid, t.ppid,
-      t.ruid, t.euid, t.suid, t.fsuid, t.rgid, t.egid, t.sgid, t.fsgid,
-      t.fd_slots);
+      t.comm, t.umask, StateName(t.state), pid, tid ? tid : pid, t.ppid, t.ruid,
+      t.euid, t.suid, t.fsuid, t.rgid, t.egid, t.sgid, t.fsgid, t.fd_slots);
   for (size_t i = 0; i < t.groups.size(); ++i)
     absl::StrAppend(&out, i ? " " : "", t.groups[i]);
   absl::StrAppendFormat(&out,
@@ -153,11 +152,9 @@ base::Result<std::string> PidStatus(const Walker& w, int pid, int tid) {
       t.num_threads, static_cast<uint64_t>(limits[RLIMIT_SIGPENDING].rlim_cur),
       0, 0, t.sig_blocked, t.sig_ignored, t.sig_caught, t.cap_inh, t.cap_prm,
       t.cap_eff, t.cap_bnd, t.cap_amb, t.no_new_privs ? 1 : 0);
-  const uint64_t mask =
-      cpus >= 64 ? ~uint64_t{0} : (uint64_t{1} << cpus) - 1;
+  const uint64_t mask = cpus >= 64 ? ~uint64_t{0} : (uint64_t{1} << cpus) - 1;
   absl::StrAppendFormat(&out, "Cpus_allowed:\t%x\nCpus_allowed_list:\t%s\n",
-                        mask,
-                        cpus == 1 ? "0" : absl::StrCat("0-", cpus - 1));
+                        mask, cpus == 1 ? "0" : absl::StrCat("0-", cpus - 1));
   out += "Mems_allowed:\t";
   for (int i = 0; i < 31; ++i) out += "00000000,";
   out += "00000001\nMems_allowed_list:\t0\n";

@@ -25,8 +25,8 @@ std::string RandomUuid() {
   b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
   return absl::StrFormat(
       "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-      b[11], b[12], b[13], b[14], b[15]);
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+      b[12], b[13], b[14], b[15]);
 }
 
 namespace procfs {
@@ -49,9 +49,10 @@ void Number(SysNode& n, uint64_t& next) {
 }
 
 SysNode Value(std::string name, std::string value) {
-  return {std::move(name), {},
-          [v = std::move(value) + "\n"](const Walker&)
-              -> base::Result<std::string> { return v; }};
+  return {std::move(name),
+          {},
+          [v = std::move(value) +
+               "\n"](const Walker&) -> base::Result<std::string> { return v; }};
 }
 
 SysNode Uts(std::string name, bool domain) {
@@ -74,7 +75,8 @@ const SysNode& Tree() {
     // Values the IPC namespace enforces (sentry/kernel/ipc/) come from the
     // kernel when read.
     auto ipc = [](std::string name, auto field) {
-      return SysNode{std::move(name), {},
+      return SysNode{std::move(name),
+                     {},
                      [field](const Walker& w) -> base::Result<std::string> {
                        return field(w.kernel->IpcLimits()) + "\n";
                      }};
@@ -83,18 +85,21 @@ const SysNode& Tree() {
         "sys",
         {Dir("fs",
              {Value("file-max", "9223372036854775807"),
-              Value("nr_open", "1048576"),
-              Value("pipe-max-size", "1048576")}),
+              Value("nr_open", "1048576"), Value("pipe-max-size", "1048576")}),
          Dir("kernel",
              {Value("cap_last_cap", "40"),
               Uts("domainname", true),
               Uts("hostname", false),
               ipc("msgmax",
-                  [](const ProcIpcLimits& l) { return absl::StrCat(l.msgmax); }),
+                  [](const ProcIpcLimits& l) {
+                    return absl::StrCat(l.msgmax);
+                  }),
               ipc("msgmnb",
-                  [](const ProcIpcLimits& l) { return absl::StrCat(l.msgmnb); }),
-              ipc("msgmni",
-                  [](const ProcIpcLimits& l) { return absl::StrCat(l.msgmni); }),
+                  [](const ProcIpcLimits& l) {
+                    return absl::StrCat(l.msgmnb);
+                  }),
+              ipc("msgmni", [](const ProcIpcLimits&
+                                   l) { return absl::StrCat(l.msgmni); }),
               Value("ngroups_max", "65536"),
               Value("osrelease", base::kLinuxRelease),
               Value("ostype", "Linux"),
@@ -108,33 +113,38 @@ const SysNode& Tree() {
                              return w.kernel->BootId() + "\n";
                            }},
                    Value("entropy_avail", "256"), Value("poolsize", "256"),
-                   SysNode{"uuid", {},
+                   SysNode{"uuid",
+                           {},
                            [](const Walker&) -> base::Result<std::string> {
                              return RandomUuid() + "\n";
                            }}}),
               Value("randomize_va_space", "2"),
               ipc("sem",
                   [](const ProcIpcLimits& l) {
-                    return absl::StrFormat("%d\t%d\t%d\t%d", l.sem[0],
-                                           l.sem[1], l.sem[2], l.sem[3]);
+                    return absl::StrFormat("%d\t%d\t%d\t%d", l.sem[0], l.sem[1],
+                                           l.sem[2], l.sem[3]);
                   }),
               ipc("shmall",
-                  [](const ProcIpcLimits& l) { return absl::StrCat(l.shmall); }),
+                  [](const ProcIpcLimits& l) {
+                    return absl::StrCat(l.shmall);
+                  }),
               ipc("shmmax",
-                  [](const ProcIpcLimits& l) { return absl::StrCat(l.shmmax); }),
+                  [](const ProcIpcLimits& l) {
+                    return absl::StrCat(l.shmmax);
+                  }),
               ipc("shmmni",
-                  [](const ProcIpcLimits& l) { return absl::StrCat(l.shmmni); }),
+                  [](const ProcIpcLimits& l) {
+                    return absl::StrCat(l.shmmni);
+                  }),
               Value("threads-max", "4194304"),
               Value("version", base::kLinuxVersion),
               Dir("yama", {Value("ptrace_scope", "1")})}),
-         Dir("net",
-             {Dir("core", {Value("somaxconn", "4096")}),
-              Dir("ipv4", {Value("ip_forward", "0"),
-                           Value("ip_local_port_range", "32768\t60999"),
-                           Value("tcp_syncookies", "1")})}),
+         Dir("net", {Dir("core", {Value("somaxconn", "4096")}),
+                     Dir("ipv4", {Value("ip_forward", "0"),
+                                  Value("ip_local_port_range", "32768\t60999"),
+                                  Value("tcp_syncookies", "1")})}),
          Dir("vm",
-             {Value("max_map_count", "65530"),
-              Value("mmap_min_addr", "65536"),
+             {Value("max_map_count", "65530"), Value("mmap_min_addr", "65536"),
               Value("overcommit_memory", "0"),
               Value("overcommit_ratio", "50")})}));
     uint64_t next = kSysIno;
@@ -172,8 +182,8 @@ class SysDir : public procfs::ProcDir {
     Generator read = [w = w_, &c] { return c.read(w); };
     WriterFactory write;
     if (c.write) write = [w = w_, &c] { return c.write(w); };
-    return std::make_shared<ProcFile>(c.ino, c.write ? 0644 : 0444,
-                                  Owner{}, std::move(read), std::move(write));
+    return std::make_shared<ProcFile>(c.ino, c.write ? 0644 : 0444, Owner{},
+                                      std::move(read), std::move(write));
   }
 
   const SysNode& node_;

@@ -88,33 +88,41 @@ Regs Cpuid(unsigned leaf) {
 // Linux's names for the common feature bits of leaves 1 and 7.
 std::string CpuFlags() {
   const Regs l1 = Cpuid(1);
-  const Regs l7 = Cpuid(0) .a >= 7 ? Cpuid(7) : Regs{};
+  const Regs l7 = Cpuid(0).a >= 7 ? Cpuid(7) : Regs{};
   struct Bit {
     const unsigned* reg;
     int bit;
     const char* name;
   };
   const Bit bits[] = {
-      {&l1.d, 0, "fpu"},     {&l1.d, 1, "vme"},     {&l1.d, 2, "de"},
-      {&l1.d, 3, "pse"},     {&l1.d, 4, "tsc"},     {&l1.d, 5, "msr"},
-      {&l1.d, 6, "pae"},     {&l1.d, 7, "mce"},     {&l1.d, 8, "cx8"},
-      {&l1.d, 9, "apic"},    {&l1.d, 11, "sep"},    {&l1.d, 12, "mtrr"},
-      {&l1.d, 13, "pge"},    {&l1.d, 14, "mca"},    {&l1.d, 15, "cmov"},
-      {&l1.d, 16, "pat"},    {&l1.d, 17, "pse36"},  {&l1.d, 19, "clflush"},
-      {&l1.d, 23, "mmx"},    {&l1.d, 24, "fxsr"},   {&l1.d, 25, "sse"},
-      {&l1.d, 26, "sse2"},   {&l1.d, 28, "ht"},     {&l1.c, 0, "pni"},
-      {&l1.c, 1, "pclmulqdq"}, {&l1.c, 9, "ssse3"}, {&l1.c, 12, "fma"},
-      {&l1.c, 13, "cx16"},   {&l1.c, 19, "sse4_1"}, {&l1.c, 20, "sse4_2"},
-      {&l1.c, 22, "movbe"},  {&l1.c, 23, "popcnt"}, {&l1.c, 25, "aes"},
-      {&l1.c, 26, "xsave"},  {&l1.c, 28, "avx"},    {&l1.c, 29, "f16c"},
-      {&l1.c, 30, "rdrand"}, {&l1.c, 31, "hypervisor"},
-      {&l7.b, 3, "bmi1"},    {&l7.b, 5, "avx2"},    {&l7.b, 8, "bmi2"},
-      {&l7.b, 9, "erms"},    {&l7.b, 16, "avx512f"}, {&l7.b, 18, "rdseed"},
-      {&l7.b, 19, "adx"},    {&l7.b, 29, "sha_ni"},
+      {&l1.d, 0, "fpu"},       {&l1.d, 1, "vme"},
+      {&l1.d, 2, "de"},        {&l1.d, 3, "pse"},
+      {&l1.d, 4, "tsc"},       {&l1.d, 5, "msr"},
+      {&l1.d, 6, "pae"},       {&l1.d, 7, "mce"},
+      {&l1.d, 8, "cx8"},       {&l1.d, 9, "apic"},
+      {&l1.d, 11, "sep"},      {&l1.d, 12, "mtrr"},
+      {&l1.d, 13, "pge"},      {&l1.d, 14, "mca"},
+      {&l1.d, 15, "cmov"},     {&l1.d, 16, "pat"},
+      {&l1.d, 17, "pse36"},    {&l1.d, 19, "clflush"},
+      {&l1.d, 23, "mmx"},      {&l1.d, 24, "fxsr"},
+      {&l1.d, 25, "sse"},      {&l1.d, 26, "sse2"},
+      {&l1.d, 28, "ht"},       {&l1.c, 0, "pni"},
+      {&l1.c, 1, "pclmulqdq"}, {&l1.c, 9, "ssse3"},
+      {&l1.c, 12, "fma"},      {&l1.c, 13, "cx16"},
+      {&l1.c, 19, "sse4_1"},   {&l1.c, 20, "sse4_2"},
+      {&l1.c, 22, "movbe"},    {&l1.c, 23, "popcnt"},
+      {&l1.c, 25, "aes"},      {&l1.c, 26, "xsave"},
+      {&l1.c, 28, "avx"},      {&l1.c, 29, "f16c"},
+      {&l1.c, 30, "rdrand"},   {&l1.c, 31, "hypervisor"},
+      {&l7.b, 3, "bmi1"},      {&l7.b, 5, "avx2"},
+      {&l7.b, 8, "bmi2"},      {&l7.b, 9, "erms"},
+      {&l7.b, 16, "avx512f"},  {&l7.b, 18, "rdseed"},
+      {&l7.b, 19, "adx"},      {&l7.b, 29, "sha_ni"},
   };
   std::string out;
   for (const Bit& b : bits) {
-    if (*b.reg & (1u << b.bit)) absl::StrAppend(&out, out.empty() ? "" : " ", b.name);
+    if (*b.reg & (1u << b.bit))
+      absl::StrAppend(&out, out.empty() ? "" : " ", b.name);
   }
   return out;
 }
@@ -181,8 +189,8 @@ base::Result<std::string> Stat(const Walker& w) {
 
 base::Result<std::string> Uptime(const Walker& w) {
   const ProcSystem s = w.kernel->System();
-  const int64_t idle = std::max<int64_t>(
-      0, s.uptime_ns * s.cpus - (s.user_ns + s.sys_ns));
+  const int64_t idle =
+      std::max<int64_t>(0, s.uptime_ns * s.cpus - (s.user_ns + s.sys_ns));
   return absl::StrFormat("%d.%02d %d.%02d\n", s.uptime_ns / 1'000'000'000,
                          s.uptime_ns / kNsPerTick % 100, idle / 1'000'000'000,
                          idle / kNsPerTick % 100);
@@ -212,10 +220,10 @@ base::Result<std::string> KernelCmdline(const Walker&) {
 
 const std::vector<TopFile>& TopFiles() {
   static const std::vector<TopFile> files = {
-      {"cmdline", KernelCmdline}, {"cpuinfo", Cpuinfo},
+      {"cmdline", KernelCmdline},   {"cpuinfo", Cpuinfo},
       {"filesystems", Filesystems}, {"loadavg", Loadavg},
-      {"meminfo", Meminfo},       {"stat", Stat},
-      {"uptime", Uptime},         {"version", Version},
+      {"meminfo", Meminfo},         {"stat", Stat},
+      {"uptime", Uptime},           {"version", Version},
   };
   return files;
 }

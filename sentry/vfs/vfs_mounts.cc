@@ -27,8 +27,7 @@ std::vector<MountEntry> VfsImpl::Mounts() const {
                  .dev = dev_of(fs),
                  .point = path};
     for (const MountEntry& m : out) {
-      if (m.point != "/" && path.starts_with(m.point + "/"))
-        e.parent_id = m.id;
+      if (m.point != "/" && path.starts_with(m.point + "/")) e.parent_id = m.id;
     }
     if (fs == &procfs_) {
       e.options = "rw,nosuid,nodev,noexec,relatime";
