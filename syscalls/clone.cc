@@ -120,8 +120,9 @@ Result<int> Clone3(Task& t, UserPtr<clone_args> uargs, size_t size) {
 // Unshare implements Linux syscall unshare(2).
 Result<void> Unshare(Task& t, uint64_t flags) { return t.Unshare(flags); }
 
-// Setns implements Linux syscall setns(2). No file names a namespace (there
-// is no /proc/PID/ns, nor pidfds), so every open fd is the wrong kind.
+// Setns implements Linux syscall setns(2). No file names a namespace (the
+// /proc/PID/ns links cannot be opened, and there are no pidfds), so every
+// open fd is the wrong kind.
 Result<void> Setns(Task& t, Fd fd, int nstype) {
   TRY(GetFile(t, fd));
   return Err(EINVAL);

@@ -93,8 +93,8 @@ void RegisterMsg(Registrar& r) {
                         "waiters")
       .Show(SYS_msgrcv, 1, ArgKind::kHex)
       .Partial<&Msgctl>(SYS_msgctl,
-                        "all commands; limits are Linux's defaults (no "
-                        "/proc/sys/kernel/msg*)")
+                        "all commands; limits are Linux's defaults, fixed "
+                        "(/proc/sys/kernel/msg* show them, read-only)")
       .Show(SYS_msgctl, 2, ArgKind::kHex);
 }
 

@@ -74,10 +74,10 @@ Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
       // to the NUL only.
       auto s = t.mm().CopyInString(arg2, kNameLen - 1);
       if (s) {
-        t.name = *s;
+        t.set_comm(*s);
       } else if (s.error().value == ENAMETOOLONG) {
         TRY(t.mm().CopyIn(arg2, name, kNameLen - 1));
-        t.name.assign(name, kNameLen - 1);
+        t.set_comm(std::string_view(name, kNameLen - 1));
       } else {
         return std::unexpected(s.error());
       }
@@ -85,7 +85,8 @@ Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
     }
     case PR_GET_NAME: {
       char name[kNameLen] = {};
-      memcpy(name, t.name.data(), std::min(t.name.size(), kNameLen - 1));
+      const std::string comm = t.comm();
+      memcpy(name, comm.data(), std::min(comm.size(), kNameLen - 1));
       TRY(t.mm().CopyOut(arg2, name, kNameLen));
       return 0;
     }

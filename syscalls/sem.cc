@@ -119,8 +119,8 @@ void RegisterSem(Registrar& r) {
       .Show(SYS_semtimedop, 1, ArgKind::kHex)
       .Show(SYS_semtimedop, 3, ArgKind::kHex)
       .Partial<&Semctl>(SYS_semctl,
-                        "all commands; limits are Linux's defaults (no "
-                        "/proc/sys/kernel/sem)")
+                        "all commands; limits are Linux's defaults, fixed "
+                        "(/proc/sys/kernel/sem shows them, read-only)")
       .Show(SYS_semctl, 3, ArgKind::kHex);
 }
 

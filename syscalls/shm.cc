@@ -84,8 +84,8 @@ void RegisterShm(Registrar& r) {
       .Partial<&Shmctl>(SYS_shmctl,
                         "IPC_STAT, SHM_STAT(_ANY), IPC_SET, IPC_RMID, "
                         "IPC_INFO, SHM_INFO; SHM_LOCK/SHM_UNLOCK only set "
-                        "the flag; limits are Linux's defaults (no "
-                        "/proc/sys/kernel/shm*)")
+                        "the flag; limits are Linux's defaults, fixed "
+                        "(/proc/sys/kernel/shm* shows them, read-only)")
       .Show(SYS_shmctl, 2, ArgKind::kHex);
 }
 

@@ -10,15 +10,14 @@
 
 #include <cstring>
 
+#include "base/linux_version.h"
 #include "syscalls/common.h"
 
 namespace syscalls {
 namespace {
 
-// The Linux version the sandbox reports: new enough for current glibc and
-// programs that probe features, which fall back when a call is ENOSYS.
-constexpr char kRelease[] = "5.15.0";
-constexpr char kVersion[] = "#1 SMP runsc";
+constexpr const char* kRelease = base::kLinuxRelease;
+constexpr const char* kVersion = base::kLinuxVersion;
 
 void SetField(char* field, size_t size, std::string_view value) {
   size_t n = value.size() < size - 1 ? value.size() : size - 1;

@@ -20,6 +20,7 @@
 #include "platform/platform.h"
 #include "sentry/kernel/credentials.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/proc_view.h"
 #include "sentry/kernel/process_tree.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/task.h"
@@ -90,6 +91,8 @@ class Kernel {
   const std::string& hostname() const { return options_.hostname; }
   absl::Time boot_time() const { return boot_time_; }
   Futexes& futexes() { return futexes_; }
+  // What procfs reads of the sandbox (proc_view.h).
+  const ProcView& proc_view() const { return proc_view_; }
 
   // Logs "unimplemented syscall NAME" the first time `nr` is seen.
   void NoteUnimplemented(uint64_t nr, const char* name);
@@ -148,6 +151,7 @@ class Kernel {
   std::unique_ptr<vfs::Vfs> vfs_;
   std::array<std::atomic<bool>, kMaxSyscalls> unimplemented_seen_{};
   Futexes futexes_;
+  const ProcView proc_view_{*this};
 
   ProcessTree processes_;
 

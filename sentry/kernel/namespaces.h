@@ -28,7 +28,12 @@ inline constexpr size_t kMaxUtsName = 64;
 class UtsNamespace {
  public:
   UtsNamespace(std::string hostname, std::string domainname)
-      : hostname_(std::move(hostname)), domainname_(std::move(domainname)) {}
+      : id_(next_id_.fetch_add(1, std::memory_order_relaxed)),
+        hostname_(std::move(hostname)),
+        domainname_(std::move(domainname)) {}
+
+  // Distinct for every namespace made in this sentry (/proc/<pid>/ns).
+  uint64_t id() const { return id_; }
 
   // A new namespace starting with this one's names (CLONE_NEWUTS).
   std::shared_ptr<UtsNamespace> Copy() const {
@@ -55,6 +60,8 @@ class UtsNamespace {
   }
 
  private:
+  static inline std::atomic<uint64_t> next_id_{1};
+  const uint64_t id_;
   mutable absl::Mutex mu_;
   std::string hostname_ ABSL_GUARDED_BY(mu_);
   std::string domainname_ ABSL_GUARDED_BY(mu_);
@@ -66,8 +73,7 @@ class UtsNamespace {
 class IpcNamespace {
  public:
   IpcNamespace() : id_(next_id_.fetch_add(1, std::memory_order_relaxed)) {}
-  // Distinct for every namespace ever made in this sentry (for /proc's
-  // ns links, later).
+  // Distinct for every namespace ever made in this sentry (/proc/<pid>/ns).
   uint64_t id() const { return id_; }
 
   ipc::Shm& shm() { return *shm_; }

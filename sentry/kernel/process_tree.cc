@@ -140,6 +140,22 @@ int ProcessTree::Parent(int pid) {
   return n ? n->ppid : 0;
 }
 
+std::optional<ProcessTree::Info> ProcessTree::InfoOf(int pid) {
+  absl::MutexLock lock(&mu_);
+  Node* n = FindLocked(pid);
+  if (!n) return std::nullopt;
+  return Info{.ppid = n->ppid,
+              .pgid = n->pgid,
+              .sid = n->sid,
+              .exit_signal = n->exit_signal,
+              .zombie = n->zombie};
+}
+
+int ProcessTree::last_pid() {
+  absl::MutexLock lock(&mu_);
+  return last_pid_;
+}
+
 std::vector<std::shared_ptr<ThreadGroup>> ProcessTree::Live(bool zombies) {
   absl::MutexLock lock(&mu_);
   std::vector<std::shared_ptr<ThreadGroup>> out;

@@ -116,6 +116,15 @@ class ProcessTree {
   // thread's id signals its process.
   std::shared_ptr<ThreadGroup> FindByTid(int tid);
   int Parent(int pid);
+  // What /proc shows of process `pid` (until it is reaped): its parent,
+  // group, session, exit signal and whether it is a zombie.
+  struct Info {
+    int ppid = 0, pgid = 0, sid = 0, exit_signal = 0;
+    bool zombie = false;
+  };
+  std::optional<Info> InfoOf(int pid);
+  // The last pid handed out (/proc/loadavg).
+  int last_pid();
   // Processes: all, or those in process group `pgid`; zombies only if
   // `zombies` (kill(2) succeeds on a zombie, in vain, as on Linux).
   std::vector<std::shared_ptr<ThreadGroup>> Live(bool zombies = false);

@@ -57,6 +57,14 @@ Task::WakeReason Task::Block(absl::Time deadline,
   if (pending_interrupts && !(woken && woken->load()) && SignalPending())
     return WakeReason::kInterrupted;
   TaskCpu::IdleScope idle(*cpu_);  // sleeping uses no CPU time
+  // /proc shows a sleeping task as S (a stopped one stays T).
+  const char was = state_.load(std::memory_order_relaxed);
+  if (was == 'R') state_.store('S', std::memory_order_relaxed);
+  struct Restore {
+    std::atomic<char>& state;
+    char was;
+    ~Restore() { state.store(was, std::memory_order_relaxed); }
+  } restore{state_, was};
   absl::MutexLock lock(&mu_);
   for (;;) {
     if (woken && woken->load()) return WakeReason::kWoken;
@@ -106,13 +114,23 @@ Result<vfs::PathContext> Task::PathContextAt(int dirfd) const {
 }
 
 int Task::ProcessView::pid() const { return task_.tg_->pid(); }
-std::string Task::ProcessView::exe_path() const {
-  return task_.tg_->exe_path();
+int Task::ProcessView::tid() const { return task_.tid_; }
+const vfs::KernelView* Task::ProcessView::kernel() const {
+  return &task_.kernel_.proc_view();
 }
-std::vector<int> Task::ProcessView::fds() const { return task_.fds_->Fds(); }
-std::shared_ptr<vfs::FileDescription> Task::ProcessView::fd(int fd) const {
-  auto f = task_.fds_->Get(fd);
-  return f ? *f : nullptr;
+
+Task::Shared Task::SharedState() const {
+  absl::MutexLock lock(&view_mu_);
+  return Shared{.mm = mm_, .fds = fds_, .fs = fs_, .ns = ns};
+}
+
+void Task::UnshareFds() {
+  std::shared_ptr<FdTable> table = fds_->Fork();
+  {
+    absl::MutexLock lock(&view_mu_);
+    fds_.swap(table);
+  }
+  table.reset();  // the old table, after the lock (it may close files)
 }
 
 }  // namespace kernel

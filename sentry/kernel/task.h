@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -50,7 +51,7 @@ class Task {
   // The task gets a table of its own, a copy of the one it may share
   // (CLONE_FILES) with others: close_range(CLOSE_RANGE_UNSHARE). Its own
   // thread only.
-  void UnshareFds() { fds_ = fds_->Fork(); }
+  void UnshareFds();
   FsContext& fs() const { return *fs_; }
   platform::Registers& regs() { return regs_; }
   // CPU time (cpu_time.h): user in app code, system in the sentry.
@@ -166,8 +167,45 @@ class Task {
   // the fd refers to (ENOTDIR if it is not one, EBADF if not open).
   base::Result<vfs::PathContext> PathContextAt(int dirfd) const;
 
+  // comm (PR_SET_NAME, execve, /proc/<pid>/comm): at most 15 bytes are
+  // kept. Any thread may read or set it.
+  std::string comm() const { return comm_->get(); }
+  void set_comm(std::string_view name) { comm_->set(name); }
+  // The name on its own, so that a /proc/<pid>/comm writer can hold it
+  // without holding the task. Its lock is a leaf.
+  class Comm {
+   public:
+    std::string get() const {
+      absl::MutexLock lock(&mu_);
+      return name_;
+    }
+    void set(std::string_view name) {
+      absl::MutexLock lock(&mu_);
+      name_ = std::string(name.substr(0, 15));
+    }
+
+   private:
+    mutable absl::Mutex mu_;
+    std::string name_ ABSL_GUARDED_BY(mu_);
+  };
+  const std::shared_ptr<Comm>& comm_cell() const { return comm_; }
+
+  // What procfs reads of a task from another thread (under
+  // Kernel::WithTask): the task's own thread replaces these (execve,
+  // unshare, exit) under view_mu_, and reads them without it.
+  struct Shared {
+    std::shared_ptr<mm::MemoryManager> mm;  // null once exited
+    std::shared_ptr<FdTable> fds;
+    std::shared_ptr<FsContext> fs;
+    Namespaces ns;
+  };
+  Shared SharedState() const;
+  // When the task was created, and Linux's state letter: 'S' while it
+  // sleeps in Block, 'T' while stopped, else 'R'.
+  absl::Time start_time() const { return start_time_; }
+  char state() const { return state_.load(std::memory_order_relaxed); }
+
   // Thread state, touched only by the task's own thread for now.
-  std::string name;  // PR_SET_NAME / comm: at most 15 bytes
   // PR_SET_PDEATHSIG: sent to this task's process when its parent thread
   // exits (read by that thread, task_exit.cc).
   std::atomic<int> pdeath_signal{0};
@@ -233,14 +271,13 @@ class Task {
   void ReportJobControlDue();
   void RestartSyscall(const KernelSigaction* act);
 
-  // What /proc shows of this task's process.
+  // Who walks a path, for /proc/self and /proc/thread-self.
   class ProcessView : public vfs::ProcessView {
    public:
     explicit ProcessView(const Task& task) : task_(task) {}
     int pid() const override;
-    std::string exe_path() const override;
-    std::vector<int> fds() const override;
-    std::shared_ptr<vfs::FileDescription> fd(int fd) const override;
+    int tid() const override;
+    const vfs::KernelView* kernel() const override;
 
    private:
     const Task& task_;
@@ -262,6 +299,12 @@ class Task {
   TaskSignals signals_;
   const std::shared_ptr<TaskCpu> cpu_ = std::make_shared<TaskCpu>();
   const ProcessView process_view_{*this};
+  const absl::Time start_time_ = absl::Now();
+  std::atomic<char> state_{'R'};
+  // Guards the replacement of mm_, fds_, fs_ and ns (see Shared). A
+  // leaf, taken under Kernel::mu_ or ThreadGroup::mu_.
+  mutable absl::Mutex view_mu_;
+  const std::shared_ptr<Comm> comm_ = std::make_shared<Comm>();
 
   mutable absl::Mutex mu_;
   bool interrupted_ ABSL_GUARDED_BY(mu_) = false;

@@ -138,7 +138,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
   if (a.flags & CLONE_SETTLS) child->regs_.fs_base = a.tls;
   child->signal_mask = signal_mask;
   child->signal_state().altstack = signal_state().altstack;
-  child->name = name;
+  child->set_comm(comm());
   child->no_new_privs = no_new_privs;
   child->personality = personality;
   child->ns = child_ns;
@@ -215,12 +215,16 @@ Result<void> Task::Unshare(uint64_t flags) {
   if ((flags & CLONE_FS) && fs_.use_count() > 1) {
     auto copy = std::make_shared<FsContext>(fs_->cwd());
     copy->set_umask(fs_->umask());
-    fs_ = std::move(copy);
+    absl::MutexLock lock(&view_mu_);
+    fs_.swap(copy);  // the old one goes with `copy`, after the lock
   }
   if ((flags & CLONE_FILES) && fds_.use_count() > 1) UnshareFds();
   // CLONE_SYSVSEM (and CLONE_NEWIPC) detach from the SEM_UNDO list, which
   // does not exist without SysV semaphores.
-  ns = std::move(new_ns);
+  {
+    absl::MutexLock lock(&view_mu_);
+    std::swap(ns, new_ns);  // the old set goes with new_ns, after the lock
+  }
   return {};
 }
 

@@ -259,7 +259,14 @@ Result<void> Task::Exec(ExecArgs a, std::string* why) {
   // Like Linux's exec_mm_release (after de_thread, so with the new tid):
   // robust futexes and clear_child_tid are released in the old space.
   ReleaseThreadFutexes(*this);
-  mm_ = std::move(*new_mm);
+  std::shared_ptr<mm::MemoryManager> old_mm = std::move(*new_mm);
+  {
+    // The old address space goes after the lock: its teardown takes
+    // other locks (procfs takes view_mu_ under ThreadGroup::mu_).
+    absl::MutexLock lock(&view_mu_);
+    mm_.swap(old_mm);
+  }
+  old_mm.reset();
   regs_ = platform::Registers{};
   regs_.rip = loaded->entry;
   regs_.rsp = loaded->stack_pointer;
@@ -285,11 +292,11 @@ Result<void> Task::Exec(ExecArgs a, std::string* why) {
   kernel_.processes().MarkExeced(pid);
   // Linux's unshare_files: a table shared with another process
   // (CLONE_FILES) keeps its close-on-exec fds there.
-  if (fds_.use_count() > 1) fds_ = fds_->Fork();
+  if (fds_.use_count() > 1) UnshareFds();
   fds_->RemoveCloexec();
   // Linux names a task after the basename of bprm->filename.
   const std::string& named = a.comm_from_file ? file->path() : a.filename;
-  name = named.substr(named.rfind('/') + 1).substr(0, 15);
+  set_comm(named.substr(named.rfind('/') + 1));
   ReleaseVforkParent();
   return {};
 }

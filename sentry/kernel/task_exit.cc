@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <climits>
+#include <utility>
 
 #include "base/log.h"
 #include "sentry/kernel/kernel.h"
@@ -40,8 +41,16 @@ void Task::Exited() {
   // Memory and files go now, not when the parent reaps: a pipe's reader
   // must see EOF as soon as its last writer is gone. Other threads of the
   // process may still hold them.
-  mm_.reset();
-  fds_ = std::make_shared<FdTable>();
+  std::shared_ptr<mm::MemoryManager> old_mm;
+  std::shared_ptr<FdTable> old_fds;
+  {
+    // Dropped after the lock: closing files may take other locks.
+    absl::MutexLock lock(&view_mu_);
+    old_mm = std::move(mm_);
+    old_fds = std::exchange(fds_, std::make_shared<FdTable>());
+  }
+  old_mm.reset();
+  old_fds.reset();
 
   const int pid = tg_->pid();
   cpu_->Finish();  // CPU time: final; RemoveThread adds it to the process

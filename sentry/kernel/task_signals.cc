@@ -131,8 +131,10 @@ void Task::WaitWhileStopped() {
     if (!state.stopped) return;
     // Stopped: pending signals wait for SIGCONT, so only an Interrupt
     // (SIGCONT, SIGKILL, any new signal, exit) ends this sleep, and the
-    // loop looks again. Not a busy wait.
+    // loop looks again. Not a busy wait. /proc shows T meanwhile.
+    state_.store('T', std::memory_order_relaxed);
     Block(absl::InfiniteFuture(), nullptr, /*pending_interrupts=*/false);
+    state_.store('R', std::memory_order_relaxed);
   }
 }
 

@@ -43,6 +43,11 @@ void ThreadGroup::CopyFrom(const ThreadGroup& parent) {
     return parent.sighand_->actions;
   }();
   std::string exe = parent.exe_path();
+  // Linux keeps these in signal_struct, which fork copies.
+  oom_score_adj_.store(parent.oom_score_adj(), std::memory_order_relaxed);
+  oom_score_adj_min_.store(
+      parent.oom_score_adj_min_.load(std::memory_order_relaxed),
+      std::memory_order_relaxed);
   {
     absl::MutexLock lock(&mu_);
     rlimits_ = rlimits;
@@ -197,6 +202,20 @@ void ThreadGroup::StopTimers() {
   // Timers of other processes on this one's clock stop too: a CPU clock
   // of a process that has exited reads as gone (Linux shows them as 0).
   cpu_clock_->Detach();
+}
+
+base::Result<void> ThreadGroup::SetOomScoreAdj(int value, bool privileged) {
+  // Linux's __set_oom_adj: the range, then the minimum an unprivileged
+  // writer may not go below; a privileged write sets that minimum.
+  if (value < -1000 || value > 1000) return base::Err(EINVAL);
+  absl::MutexLock lock(&mu_);
+  if (value < oom_score_adj_min_.load(std::memory_order_relaxed) &&
+      !privileged) {
+    return base::Err(EACCES);
+  }
+  oom_score_adj_.store(value, std::memory_order_relaxed);
+  if (privileged) oom_score_adj_min_.store(value, std::memory_order_relaxed);
+  return {};
 }
 
 }  // namespace kernel

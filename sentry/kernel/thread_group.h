@@ -19,6 +19,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "base/result.h"
 #include "sentry/kernel/credentials.h"
 #include "sentry/kernel/cpu_limit.h"
 #include "sentry/kernel/cpu_time.h"
@@ -101,6 +103,17 @@ class ThreadGroup {
   int dumpable() const { return dumpable_.load(std::memory_order_relaxed); }
   void set_dumpable(int v) { dumpable_.store(v, std::memory_order_relaxed); }
 
+  // When the process was made (fork), for /proc/<pid>/stat.
+  absl::Time start_time() const { return start_time_; }
+
+  // /proc/<pid>/oom_score_adj: recorded only (nothing is killed for
+  // memory); inherited by fork. SetOomScoreAdj: -1000..1000 (EINVAL), not
+  // below the minimum without CAP_SYS_RESOURCE (EACCES), as Linux.
+  int oom_score_adj() const {
+    return oom_score_adj_.load(std::memory_order_relaxed);
+  }
+  base::Result<void> SetOomScoreAdj(int value, bool privileged);
+
   // CPU time (cpu_time.h): of the live and exited threads (RUSAGE_SELF),
   // and of the children waited for, with theirs (RUSAGE_CHILDREN, added
   // when wait(2) reaps one).
@@ -122,6 +135,9 @@ class ThreadGroup {
   const int ppid_;
   std::atomic<bool> exiting_{false};
   std::atomic<int> dumpable_{1};
+  const absl::Time start_time_ = absl::Now();
+  std::atomic<int> oom_score_adj_{0};
+  std::atomic<int> oom_score_adj_min_{0};  // written under mu_
   SignalState signals_{*this};
   const std::shared_ptr<ProcessCpu> cpu_clock_ =
       std::make_shared<ProcessCpu>(this);

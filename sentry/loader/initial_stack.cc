@@ -61,8 +61,10 @@ StackImage BuildInitialStack(uint64_t top, const StackInputs& in) {
   const uint64_t execfn_addr = place(in.execfn);
   std::vector<uint64_t> envp_addrs(in.envp.size());
   for (size_t i = in.envp.size(); i-- > 0;) envp_addrs[i] = place(in.envp[i]);
+  const uint64_t env_start = p;
   std::vector<uint64_t> argv_addrs(in.argv.size());
   for (size_t i = in.argv.size(); i-- > 0;) argv_addrs[i] = place(in.argv[i]);
+  const uint64_t arg_start = p;
   p = (p - in.pad % kMaxPad) & ~uint64_t{15};  // arch_align_stack
   const uint64_t platform_addr = p -= sizeof(kPlatform);
   const uint64_t random_addr = p -= sizeof(in.random);
@@ -78,6 +80,9 @@ StackImage BuildInitialStack(uint64_t top, const StackInputs& in) {
       1 + (in.argv.size() + 1) + (in.envp.size() + 1) + 2 * auxv.size();
   // STACK_ROUND: rsp at entry is 16-byte aligned and points at argc.
   StackImage image;
+  image.arg_start = arg_start;
+  image.arg_end = image.env_start = env_start;
+  image.env_end = execfn_addr;
   image.sp = (p - words * 8) & ~uint64_t{15};
   image.bytes.assign(top - image.sp, 0);
 

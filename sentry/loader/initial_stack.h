@@ -53,6 +53,9 @@ struct StackInputs {
 
 struct StackImage {
   uint64_t sp = 0;             // rsp at entry: points at argc
+  // Where the argument and environment strings lie (Linux's mm->arg_start
+  // ...: what /proc/<pid>/cmdline and environ read).
+  uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
   std::vector<uint8_t> bytes;  // the contents of [sp, top)
 };
 

@@ -345,6 +345,17 @@ base::Result<LoadResult> Load(mm::MemoryManager& mm, const LoadArgs& args,
   if (auto r = mm.WriteForce(image.sp, image.bytes.data(), image.bytes.size());
       !r)
     return Fail(why, r.error().value, "cannot write the initial stack");
+  // The executable's span stands for both its code and its data (the
+  // segments are not told apart here).
+  mm.SetImageLayout({.start_code = exe_bias + exe.lo,
+                     .end_code = exe_bias + exe.hi,
+                     .start_data = exe_bias + exe.lo,
+                     .end_data = exe_bias + exe.hi,
+                     .start_stack = image.sp,
+                     .arg_start = image.arg_start,
+                     .arg_end = image.arg_end,
+                     .env_start = image.env_start,
+                     .env_end = image.env_end});
   return LoadResult{.entry = entry, .stack_pointer = image.sp};
 }
 

@@ -379,15 +379,31 @@ std::vector<VmaInfo> MemoryManager::Vmas() const {
                  prev->dontdump == vma.dontdump && prev->locked == vma.locked &&
                  (!vma.source || prev->source_offset + (start - prev_start) ==
                                      vma.source_offset);
+    const uint64_t resident = vma.backed ? vma.end - start : 0;
     if (merge) {
       out.back().end = vma.end;
+      out.back().resident += resident;
     } else {
-      out.push_back({start, vma.end, vma.prot, vma.shared, vma.name});
+      out.push_back({start, vma.end, vma.prot, vma.shared, vma.name, resident,
+                     vma.source ? vma.source_offset : 0, vma.source});
     }
     prev = &vma;
     prev_start = start;
   }
   return out;
+}
+
+void MemoryManager::SetImageLayout(const ImageLayout& layout) {
+  absl::MutexLock lock(&mu_);
+  layout_ = layout;
+}
+
+ImageLayout MemoryManager::image_layout() const {
+  absl::ReaderMutexLock lock(&mu_);
+  ImageLayout l = layout_;
+  l.start_brk = brk_base_;
+  l.brk = brk_;
+  return l;
 }
 
 }  // namespace mm

@@ -109,6 +109,19 @@ struct VmaInfo {
   int prot;
   bool shared;
   std::string name;
+  uint64_t resident = 0;  // bytes with backing in the memory file
+  uint64_t offset = 0;    // file mappings: the file offset of `start`
+  std::shared_ptr<vfs::FileDescription> file;  // null for anonymous memory
+};
+
+// Where execve put the program's pieces (Linux's mm_struct fields that
+// /proc/<pid>/stat shows; cmdline and environ are read from
+// [arg_start, arg_end) and [env_start, env_end)). Kept by fork.
+struct ImageLayout {
+  uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
+  uint64_t start_stack = 0;
+  uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+  uint64_t start_brk = 0, brk = 0;  // read only: brk(2)'s
 };
 
 enum class Access { kRead, kWrite };
@@ -241,6 +254,9 @@ class MemoryManager {
   }
 
   std::vector<VmaInfo> Vmas() const;
+  // Set by the loader (start_brk and brk are ignored: SetBrkBase's).
+  void SetImageLayout(const ImageLayout& layout);
+  ImageLayout image_layout() const;
 
   // Shared futexes: the memory-file offset backing `addr` when it lies in a
   // backed MAP_SHARED VMA (the same offset in every process mapping those
@@ -430,6 +446,7 @@ class MemoryManager {
   mutable absl::Mutex mu_;
   // VMAs keyed by start address; never overlapping.
   std::map<uint64_t, Vma> vmas_ ABSL_GUARDED_BY(mu_);
+  ImageLayout layout_ ABSL_GUARDED_BY(mu_);
   uint64_t brk_base_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t brk_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t mmap_base_ ABSL_GUARDED_BY(mu_) = 0;

@@ -85,6 +85,7 @@ base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Fork() {
   TRY(batch.Flush());
 
   absl::MutexLock child_lock(&child->mu_);
+  child->layout_ = layout_;
   child->brk_base_ = brk_base_;
   child->brk_ = brk_;
   child->mmap_base_ = mmap_base_;

@@ -60,7 +60,7 @@ TEST_F(ProcFsTest, SelfAndExe) {
   ASSERT_OK_AND_ASSIGN(st, Stat("/proc/self/fd"));
   EXPECT_EQ(st.st_mode, S_IFDIR | 0500);
   EXPECT_ERRNO(Stat("/proc/8"), ENOENT);
-  EXPECT_ERRNO(Stat("/proc/self/cmdline"), ENOENT);
+  EXPECT_ERRNO(Stat("/proc/self/nothing"), ENOENT);
   EXPECT_ERRNO(Open("/proc/new", O_WRONLY | O_CREAT), ENOENT);
   // Without a process there is no "self".
   EXPECT_ERRNO(vfs_->Stat({.start = "/"}, "/proc/self", false), ENOENT);
@@ -92,8 +92,11 @@ TEST_F(ProcFsTest, FdLinks) {
 TEST_F(ProcFsTest, Lists) {
   ASSERT_OK_AND_ASSIGN(auto root, Open("/proc", O_RDONLY | O_DIRECTORY));
   auto names = ListDir(*root);
-  EXPECT_EQ(names.size(), 4u);
   EXPECT_EQ(names["self"], DT_LNK);
+  EXPECT_EQ(names["thread-self"], DT_LNK);
+  EXPECT_EQ(names["meminfo"], DT_REG);
+  EXPECT_EQ(names["sys"], DT_DIR);
+  EXPECT_EQ(names.count("8"), 0u);
   EXPECT_EQ(names["7"], DT_DIR);
   ASSERT_OK_AND_ASSIGN(auto pid, Open("/proc/self/", O_RDONLY));
   names = ListDir(*pid);

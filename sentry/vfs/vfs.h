@@ -11,7 +11,7 @@
 //          backing in a later issue
 //   /dev   devfs in the sentry: null zero full random urandom, fd stdin
 //          stdout stderr symlinks
-//   /proc  a minimal procfs in the sentry: self, <pid>/exe, <pid>/fd/<n>
+//   /proc  procfs in the sentry: the sandbox's processes (procfs.h)
 //   /tmp   a writable tmpfs whose data lives in the memory file
 //          (Options.tmpfs_mounts)
 #ifndef SENTRY_VFS_VFS_H_
@@ -49,15 +49,18 @@ struct Creds {
   std::vector<uint32_t> groups;
 };
 
-// What /proc needs to know about the process that resolves a path, so that
-// the VFS does not depend on the kernel. Implemented by the kernel.
+class KernelView;  // proc_view.h
+
+// Who resolves a path, for /proc/self and /proc/thread-self, and the
+// kernel /proc shows, so that the VFS does not depend on the kernel.
+// Implemented by the kernel.
 class ProcessView {
  public:
   virtual ~ProcessView() = default;
-  virtual int pid() const = 0;          // in the sandbox's pid namespace
-  virtual std::string exe_path() const = 0;
-  virtual std::vector<int> fds() const = 0;
-  virtual std::shared_ptr<FileDescription> fd(int fd) const = 0;  // or null
+  virtual int pid() const = 0;  // in the sandbox's pid namespace
+  virtual int tid() const = 0;
+  // Lives as long as the kernel (longer than any file description).
+  virtual const KernelView* kernel() const = 0;
 };
 
 // Where a relative path starts, and who is asking.
@@ -80,6 +83,18 @@ struct AttrChange {
   std::optional<timespec> atime;
   std::optional<timespec> mtime;
   std::optional<uint64_t> size;  // truncate; at most INT64_MAX
+};
+
+// One mount as /proc/<pid>/mountinfo shows it.
+struct MountEntry {
+  int id = 0, parent_id = 0;
+  dev_t dev = 0;
+  std::string root = "/";  // the mounted directory within its filesystem
+  std::string point;       // where it is mounted
+  std::string options;     // per mount: "rw,relatime" ...
+  std::string fstype;
+  std::string source;
+  std::string super_options;  // per filesystem: "rw" ...
 };
 
 class Vfs {
@@ -192,6 +207,9 @@ class Vfs {
   virtual base::Result<struct statfs> Statfs(const PathContext& ctx,
                                              std::string_view path) = 0;
   virtual base::Result<struct statfs> Statfs(FileDescription& file) = 0;
+  // The mount table, each parent before its children (procfs's mounts
+  // and mountinfo).
+  virtual std::vector<MountEntry> Mounts() const { return {}; }
 };
 
 // A FileDescription for a host fd the sandbox was started with (stdin,

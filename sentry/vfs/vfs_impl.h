@@ -72,6 +72,7 @@ class VfsImpl : public Vfs {
   base::Result<struct statfs> Statfs(const PathContext& ctx,
                                      std::string_view path) override;
   base::Result<struct statfs> Statfs(FileDescription& file) override;
+  std::vector<MountEntry> Mounts() const override;  // vfs_mounts.cc
 
  private:
   // How a path given to a directory-changing call ends (Linux's
@@ -111,7 +112,7 @@ class VfsImpl : public Vfs {
   const std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>>
       host_mounts_;
   DevFs devfs_;
-  ProcFs procfs_;
+  ProcFs procfs_{this};
   const std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs_;
   // Fixed once constructed, so walks read it without a lock.
   MountTable mounts_;

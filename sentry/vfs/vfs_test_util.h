@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "sentry/vfs/proc_view.h"
 #include "sentry/vfs/vfs.h"
 
 namespace vfs::testing {
@@ -62,19 +63,67 @@ class TempTree {
   std::string root_;
 };
 
-class FakeProcess : public ProcessView {
+// One process, pid 7, as the walker and as the whole kernel procfs sees.
+class FakeProcess : public ProcessView, public KernelView {
  public:
   int pid() const override { return pid_; }
-  std::string exe_path() const override { return exe_; }
-  std::vector<int> fds() const override {
+  int tid() const override { return pid_; }
+  const KernelView* kernel() const override { return this; }
+
+  std::vector<int> Pids() const override { return {pid_}; }
+  int ProcessOf(int tid) const override { return tid == pid_ ? pid_ : 0; }
+  std::vector<int> Tids(int pid) const override {
+    return pid == pid_ ? std::vector<int>{pid_} : std::vector<int>{};
+  }
+  base::Result<ProcTask> Task(int pid, int tid) const override {
+    if (pid != pid_ || (tid != 0 && tid != pid_)) return base::Err(ESRCH);
+    ProcTask t;
+    t.pid = t.tid = pid_;
+    t.comm = "app";
+    return t;
+  }
+  base::Result<ProcMemory> Memory(int pid) const override {
+    return ProcMemory{};
+  }
+  base::Result<std::string> ReadMemory(int pid, uint64_t addr,
+                                       size_t len) const override {
+    return std::string();
+  }
+  base::Result<std::array<rlimit, RLIM_NLIMITS>> Limits(
+      int pid) const override {
+    std::array<rlimit, RLIM_NLIMITS> l;
+    l.fill({RLIM_INFINITY, RLIM_INFINITY});
+    return l;
+  }
+  base::Result<std::string> ExePath(int pid) const override { return exe_; }
+  base::Result<std::string> Cwd(int pid) const override { return "/"; }
+  std::vector<int> Fds(int pid) const override {
     std::vector<int> out;
     for (const auto& [fd, desc] : fds_) out.push_back(fd);
     return out;
   }
-  std::shared_ptr<FileDescription> fd(int fd) const override {
+  std::shared_ptr<FileDescription> Fd(int pid, int fd) const override {
     auto it = fds_.find(fd);
     return it == fds_.end() ? nullptr : it->second;
   }
+  bool FdCloexec(int pid, int fd) const override { return false; }
+  base::Result<Writer> CommWriter(int pid, int tid,
+                                  int caller_pid) const override {
+    return base::Err(EINVAL);
+  }
+  base::Result<Writer> OomScoreAdjWriter(int pid,
+                                         bool privileged) const override {
+    return base::Err(EINVAL);
+  }
+  base::Result<std::string> UtsName(int tid, bool domain) const override {
+    return std::string("host");
+  }
+  base::Result<Writer> UtsNameWriter(int tid, bool domain) const override {
+    return base::Err(EINVAL);
+  }
+  ProcSystem System() const override { return ProcSystem{}; }
+  ProcIpcLimits IpcLimits() const override { return ProcIpcLimits{}; }
+  std::string BootId() const override { return "boot"; }
 
   int pid_ = 7;
   std::string exe_ = "/bin/app";
