@@ -25,6 +25,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/mm/memory_file.h"
+#include "sentry/tty/session_terminals.h"
 #include "sentry/vfs/file_description.h"
 #include "sentry/vfs/vfs.h"
 
@@ -92,6 +93,8 @@ class Kernel {
   void NoteUnimplemented(uint64_t nr, const char* name);
 
   ProcessTree& processes() { return processes_; }
+  // Which terminal controls which session (sentry/tty/job_control.h).
+  tty::SessionTerminals& terminals() { return terminals_; }
 
   // Runs `task` on a new host thread: `first` runs there before the task
   // loop (the exec of init, the address-space attach of a forked child);
@@ -146,6 +149,7 @@ class Kernel {
   Futexes futexes_;
 
   ProcessTree processes_;
+  tty::SessionTerminals terminals_;
 
   absl::Mutex mu_;
   std::map<int, std::unique_ptr<Task>> tasks_ ABSL_GUARDED_BY(mu_);

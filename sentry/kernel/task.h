@@ -241,6 +241,7 @@ class Task {
     std::string exe_path() const override;
     std::vector<int> fds() const override;
     std::shared_ptr<vfs::FileDescription> fd(int fd) const override;
+    Task* task() const override { return const_cast<Task*>(&task_); }
 
    private:
     const Task& task_;

@@ -36,6 +36,14 @@ namespace mm {
 class MemoryFile;
 }
 
+namespace kernel {
+class Task;
+}
+
+namespace tty {
+class DevPtsFs;
+}
+
 namespace vfs {
 
 class Filesystem;  // node.h
@@ -58,6 +66,9 @@ class ProcessView {
   virtual std::string exe_path() const = 0;
   virtual std::vector<int> fds() const = 0;
   virtual std::shared_ptr<FileDescription> fd(int fd) const = 0;  // or null
+  // The task that walks (null for the sentry's own walks): /dev/tty and
+  // /dev/ptmx need its session and its kernel.
+  virtual kernel::Task* task() const { return nullptr; }
 };
 
 // Where a relative path starts, and who is asking.
@@ -192,6 +203,9 @@ class Vfs {
   virtual base::Result<struct statfs> Statfs(const PathContext& ctx,
                                              std::string_view path) = 0;
   virtual base::Result<struct statfs> Statfs(FileDescription& file) = 0;
+
+  // The devpts mounted at /dev/pts (boot makes the console there).
+  virtual tty::DevPtsFs* devpts() { return nullptr; }
 };
 
 // A FileDescription for a host fd the sandbox was started with (stdin,
