@@ -35,8 +35,8 @@ void RegisterIoctl(Registrar& r) {
   r.Partial<&Ioctl>(SYS_ioctl,
                     "FIOCLEX, FIONCLEX, FIONBIO; sandbox pseudo-terminals: "
                     "termios, window size, job control, FIONREAD, TIOCOUTQ, "
-                    "TCFLSH, TIOCPKT, TIOCGPTN, TIOCSPTLCK (no TIOCSTI, "
-                    "TIOCGPTPEER); TCGETS and TIOCGWINSZ on host terminals; "
+                    "TCFLSH, TIOCPKT, TIOCGPTN, TIOCSPTLCK, TIOCGPTPEER (no "
+                    "TIOCSTI); TCGETS and TIOCGWINSZ on host terminals; "
                     "others ENOTTY");
 }
 

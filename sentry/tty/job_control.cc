@@ -118,6 +118,16 @@ Result<int> GetSid(kernel::Task& t, Terminal& term, bool master) {
   return sid;
 }
 
+void SessionLeaderExited(kernel::Kernel& k, int pid) {
+  if (k.processes().Sid(pid) != pid) return;
+  std::shared_ptr<Terminal> term = k.terminals().Get(pid);
+  k.terminals().Clear(pid);
+  if (!term || term->session() != pid) return;
+  const int fg = term->pgrp();
+  term->SetSession(0, 0);
+  if (fg > 0) SignalGroup(k, fg, SIGHUP);
+}
+
 void Hangup(kernel::Kernel& k, Terminal& term) {
   const int sid = term.session();
   term.SetSession(0, 0);

@@ -44,6 +44,11 @@ base::Result<int> GetPgrp(kernel::Task& t, Terminal& term, bool master);
 base::Result<void> SetPgrp(kernel::Task& t, Terminal& term, int pgrp);
 base::Result<int> GetSid(kernel::Task& t, Terminal& term, bool master);
 
+// Process `pid` ended; if it led its session, the session's terminal
+// sends SIGHUP to its foreground group and controls nothing any more
+// (Linux's disassociate_ctty(1) in do_exit).
+void SessionLeaderExited(kernel::Kernel& k, int pid);
+
 // The master went away: the session leader gets SIGHUP and SIGCONT and
 // the session loses its terminal (Linux's tty_vhangup of the replica).
 void Hangup(kernel::Kernel& k, Terminal& term);

@@ -2,7 +2,9 @@
 // and pty_unix98_ioctl answer them.
 #include <sys/ioctl.h>
 
+#include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/task.h"
+#include "sentry/tty/devpts.h"
 #include "sentry/tty/job_control.h"
 #include "sentry/tty/pty.h"
 
@@ -133,7 +135,10 @@ Result<uint64_t> TerminalIoctl(kernel::Task& t,
     default:
       break;
   }
-  if (!master) return Err(ENOTTY);
+  if (!master) {
+    // ptm_open_peer refuses anything but a master with EIO.
+    return Err(cmd == TIOCGPTPEER ? EIO : ENOTTY);
+  }
   switch (cmd) {
     case TIOCGPTN:
       return Out(t, arg, static_cast<unsigned>(term->index()));
@@ -147,6 +152,20 @@ Result<uint64_t> TerminalIoctl(kernel::Task& t,
       return 0;
     case TIOCGPKT:
       return Out(t, arg, int{term->packet_mode()});
+    case TIOCGPTPEER: {
+      // Opens the replica without a path walk (so a changed /dev/pts
+      // cannot swap it), as ptm_open_peer.
+      const int flags = static_cast<int>(arg);
+      if (flags & ~(O_ACCMODE | O_NOCTTY | O_NONBLOCK | O_CLOEXEC))
+        return Err(EINVAL);
+      auto replica = TRY(NewReplica(
+          term, &t.kernel(), flags & (O_ACCMODE | O_NONBLOCK),
+          term->ReplicaStat(kDevptsMinor, term->index() + 3),
+          "/dev/pts/" + std::to_string(term->index())));
+      return TRY(t.fds().Install(
+          std::move(replica), flags & O_CLOEXEC, 0,
+          t.thread_group().GetRlimit(RLIMIT_NOFILE).rlim_cur));
+    }
     default:
       return Err(ENOTTY);
   }

@@ -135,28 +135,41 @@ TEST(PtyJobControlTest, AnotherSessionsTerminalIsEperm) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
+// Forks a session leader of `p` that blocks `sig`, drops its copy of the
+// master, and once the caller has acted (`act`), waits for `sig` and then
+// runs `after` (its exit code: 0 for success). Returns the leader's wait
+// status.
+int LeaderAwaiting(Pty& p, int sig, const std::function<void()>& act,
+                   const std::function<int()>& after = [] { return 0; }) {
+  int ready[2];
+  if (pipe(ready) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    BlockSignal(sig);
+    if (int r = BecomeSessionWith(p)) _exit(r);
+    p.master.reset();  // the parent's copy is the only one
+    (void)!write(ready[1], "r", 1);
+    if (int r = AwaitSignal(sig)) _exit(r);
+    _exit(after());
+  }
+  close(ready[1]);
+  char c;
+  if (read(ready[0], &c, 1) == 1) act();
+  close(ready[0]);
+  int status = -1;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return status;
+}
+
 TEST(PtyJobControlTest, TypedCharactersSignalTheForegroundGroup) {
   for (auto [ch, sig] : {std::pair<char, int>{'\003', SIGINT},
                          {'\034', SIGQUIT},
                          {'\032', SIGTSTP}}) {
     Pty p = OpenPty();
-    int ready[2];
-    ASSERT_THAT(pipe(ready), SyscallSucceeds());
-    pid_t pid = fork();
-    if (pid == 0) {
-      close(ready[0]);
-      BlockSignal(sig);
-      if (int r = BecomeSessionWith(p)) _exit(r);
-      (void)!write(ready[1], "r", 1);
-      _exit(AwaitSignal(sig));
-    }
-    close(ready[1]);
-    char c;
-    ASSERT_EQ(read(ready[0], &c, 1), 1);
-    close(ready[0]);
-    ASSERT_TRUE(WriteAll(p.master.get(), std::string(1, ch)));
-    int status;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    const int status = LeaderAwaiting(p, sig, [&] {
+      ASSERT_TRUE(WriteAll(p.master.get(), std::string(1, ch)));
+    });
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
         << "signal " << sig << " status " << status;
     // The character is echoed as ^X.
@@ -173,55 +186,62 @@ TEST(PtyJobControlTest, IsigOffKeepsTheCharacter) {
 
 TEST(PtyJobControlTest, WindowChangeSignalsTheForegroundGroup) {
   Pty p = OpenPty();
-  int ready[2];
-  ASSERT_THAT(pipe(ready), SyscallSucceeds());
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(ready[0]);
-    BlockSignal(SIGWINCH);
-    if (int r = BecomeSessionWith(p)) _exit(r);
-    (void)!write(ready[1], "r", 1);
-    _exit(AwaitSignal(SIGWINCH));
-  }
-  close(ready[1]);
-  char c;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  close(ready[0]);
-  struct winsize ws = {};
-  ws.ws_row = 50;
-  ws.ws_col = 132;
-  ASSERT_THAT(ioctl(p.master.get(), TIOCSWINSZ, &ws), SyscallSucceeds());
-  int status;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const int status = LeaderAwaiting(p, SIGWINCH, [&] {
+    struct winsize ws = {};
+    ws.ws_row = 50;
+    ws.ws_col = 132;
+    ASSERT_THAT(ioctl(p.master.get(), TIOCSWINSZ, &ws), SyscallSucceeds());
+  });
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 TEST(PtyJobControlTest, MasterCloseSendsSighupToTheSessionLeader) {
   Pty p = OpenPty();
-  int ready[2];
-  ASSERT_THAT(pipe(ready), SyscallSucceeds());
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(ready[0]);
-    BlockSignal(SIGHUP);
-    if (int r = BecomeSessionWith(p)) _exit(r);
-    p.master.reset();  // only the parent holds the master
-    (void)!write(ready[1], "r", 1);
-    if (int r = AwaitSignal(SIGHUP)) _exit(r);
-    char c;
-    if (read(p.replica.get(), &c, 1) != 0) _exit(2);
-    // The session lost its terminal.
-    if (open("/dev/tty", O_RDWR) >= 0 || errno != ENXIO) _exit(3);
-    _exit(0);
-  }
-  close(ready[1]);
-  char c;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  close(ready[0]);
-  p.master.reset();
-  int status;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const int status = LeaderAwaiting(
+      p, SIGHUP, [&] { p.master.reset(); },
+      [&] {
+        char c;
+        if (read(p.replica.get(), &c, 1) != 0) return 2;
+        // The session lost its terminal.
+        if (open("/dev/tty", O_RDWR) >= 0 || errno != ENXIO) return 3;
+        return 0;
+      });
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST(PtyJobControlTest, SessionLeaderExitHangsUpTheForeground) {
+  Pty p = OpenPty();
+  int result[2];
+  ASSERT_THAT(pipe(result), SyscallSucceeds());
+  const int status = InChild([&] {
+    close(result[0]);
+    if (int r = BecomeSessionWith(p)) return r;
+    int ready[2];
+    if (pipe(ready) != 0) return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+      // A foreground job that outlives its session leader.
+      setpgid(0, 0);
+      BlockSignal(SIGHUP);
+      close(ready[0]);
+      (void)!write(ready[1], "r", 1);
+      if (AwaitSignal(SIGHUP) == 0) (void)!write(result[1], "h", 1);
+      _exit(0);
+    }
+    close(result[1]);
+    close(ready[1]);
+    setpgid(pid, pid);
+    char c;
+    if (read(ready[0], &c, 1) != 1) return 3;
+    if (tcsetpgrp(p.replica.get(), pid) != 0) return 4;
+    return 0;  // the leader exits
+  });
+  ASSERT_EQ(status, 0);
+  close(result[1]);
+  char c = 0;
+  EXPECT_THAT(read(result[0], &c, 1), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(c, 'h');
+  close(result[0]);
 }
 
 TEST(PtyJobControlTest, NottyGivesTheTerminalUp) {

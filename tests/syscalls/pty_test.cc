@@ -67,6 +67,26 @@ TEST(PtyTest, NewTerminalIsLockedUntilUnlockpt) {
   EXPECT_THAT(ioctl(r.get(), TIOCGPTN, &n), SyscallFailsWithErrno(ENOTTY));
 }
 
+TEST(PtyTest, PeerOpensTheReplica) {
+  FileDescriptor m(posix_openpt(O_RDWR | O_NOCTTY));
+  ASSERT_GE(m.get(), 0) << ErrnoName(errno);
+  EXPECT_THAT(ioctl(m.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY),
+              SyscallFailsWithErrno(EIO));  // still locked
+  ASSERT_THAT(unlockpt(m.get()), SyscallSucceeds());
+  FileDescriptor r(ioctl(m.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ASSERT_GE(r.get(), 0) << ErrnoName(errno);
+  EXPECT_EQ(fcntl(r.get(), F_GETFD), FD_CLOEXEC);
+  unsigned n = 0;
+  ASSERT_THAT(ioctl(m.get(), TIOCGPTN, &n), SyscallSucceeds());
+  struct stat st;
+  ASSERT_THAT(fstat(r.get(), &st), SyscallSucceeds());
+  EXPECT_EQ(st.st_rdev, makedev(136, n));
+  ASSERT_TRUE(WriteAll(m.get(), "p\n"));
+  EXPECT_EQ(ReadReady(r.get()), "p\n");
+  EXPECT_THAT(ioctl(r.get(), TIOCGPTPEER, O_RDWR),
+              SyscallFailsWithErrno(EIO));
+}
+
 TEST(PtyTest, EachTerminalHasItsOwnIndexAndName) {
   Pty a = OpenPty();
   Pty b = OpenPty();
