@@ -8,18 +8,27 @@ import fcntl
 import os
 import pty
 import select
+import signal
 import struct
 import sys
 import termios
 import time
 
 RUNSC = sys.argv[1]
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ["PS1"] = "PROMPT$ "
-    os.execv(RUNSC, [RUNSC, "do", "-t", "--", "/bin/bash", "--norc", "-i"])
-
+fd = -1
+pid = -1
 buf = b""
+
+
+def start():
+    """runsc do -t bash on a new host pty."""
+    global fd, pid, buf
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["PS1"] = "PROMPT$ "
+        os.execv(RUNSC, [RUNSC, "do", "-t", "--", "/bin/bash", "--norc", "-i"])
+    buf = b""
+    expect(b"PROMPT$ ")
 
 
 def expect(want, timeout=60):
@@ -48,7 +57,7 @@ def type_line(line):
     os.write(fd, line.encode() + b"\r")
 
 
-expect(b"PROMPT$ ")
+start()
 type_line("echo $((6*7))-$(tty)")
 expect(b"42-/dev/pts/")
 expect(b"PROMPT$ ")
@@ -77,7 +86,18 @@ expect(b"status=130")
 expect(b"PROMPT$ ")
 print("ok: ^C")
 
-# ^Z stops it; the shell takes the terminal back.
+type_line("exit 7")
+_, status = os.waitpid(pid, 0)
+code = os.waitstatus_to_exitcode(status)
+if code != 7:
+    sys.exit("runsc exited %d, not 7" % code)
+print("ok: exit status")
+
+# ^Z stops the foreground job; the shell takes the terminal back. (A new
+# session: exiting bash after a job was stopped and killed sometimes
+# hangs the sandbox, see docs/terminals.md, so this one ends with
+# SIGKILL to runsc.)
+start()
 type_line("sh -c 'echo rea\"\"dy; exec sleep 1000'")
 expect(b"ready")
 os.write(fd, b"\x1a")
@@ -87,10 +107,5 @@ type_line("kill -9 %1; wait; echo kil\"\"led")
 expect(b"killed")
 expect(b"PROMPT$ ")
 print("ok: ^Z")
-
-type_line("exit 7")
-_, status = os.waitpid(pid, 0)
-code = os.waitstatus_to_exitcode(status)
-if code != 7:
-    sys.exit("runsc exited %d, not 7" % code)
-print("ok: exit status")
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
