@@ -144,8 +144,11 @@ absl::StatusOr<Sandbox> StartSandbox(const boot::Config& config,
     return absl::ErrnoToStatus(errno, "pipe2");
   }
   base::UniqueFd rd(fds[0]), wr(fds[1]);
-  auto pid = Spawn(args, {{rd.get(), kConfigFd}, {sentry_end.get(), kGoferFd}},
-                   /*sandbox=*/true);
+  std::vector<std::pair<int, int>> fds_to_pass = {{rd.get(), kConfigFd},
+                                                 {sentry_end.get(), kGoferFd}};
+  if (options.console_fd >= 0)
+    fds_to_pass.push_back({options.console_fd, boot::kConsoleFd});
+  auto pid = Spawn(args, fds_to_pass, /*sandbox=*/true);
   if (!pid.ok()) {
     KillAndReap(sandbox.gofer);
     return pid.status();

@@ -14,6 +14,9 @@ namespace runsc {
 struct SandboxOptions {
   std::string debug_log;  // a file for the sandbox's log, or "" for stderr
   bool debug = false;
+  // runsc do -t: the sandbox's end of the console socket, passed as
+  // boot::kConsoleFd (-1: none).
+  int console_fd = -1;
 };
 
 // A running sandbox: the sentry's process and its gofer's.

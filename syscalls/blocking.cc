@@ -27,17 +27,18 @@ class FileWaiter {
   // The first call only registers and returns, so the caller tries again
   // before sleeping: a wakeup between its failed try and the registration
   // would otherwise be lost. Later calls sleep until notified.
-  Result<void> Wait() {
+  // Returns false if `deadline` passed first.
+  Result<bool> Wait(absl::Time deadline = absl::InfiniteFuture()) {
     if (!registered_) {
       file_.EventRegister(&entry_);
       registered_ = true;
-      return {};
+      return true;
     }
-    Task::WakeReason why = task_.Block(absl::InfiniteFuture(), &entry_.ready);
+    Task::WakeReason why = task_.Block(deadline, &entry_.ready);
     // Cleared before the next try, so a notification after it is kept.
     entry_.ready.store(false);
     if (why == Task::WakeReason::kInterrupted) return Err(base::kERESTARTSYS);
-    return {};
+    return why != Task::WakeReason::kTimeout;
   }
 
  private:
@@ -103,10 +104,15 @@ Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
                             std::span<const mm::UserRange> dst,
                             IoAttempt attempt) {
   FileWaiter waiter(t, f, kReadEvents);
-  for (;;) {
+  std::optional<absl::Time> start;
+  for (bool timed_out = false;;) {
+    TRY(f.CheckIo(t, /*write=*/false));
     Result<size_t> r = Attempt(t, dst, mm::Access::kWrite, 0, attempt);
+    f.AfterIo(t);
     if (!WouldBlock(r) || Nonblocking(f)) return r;
-    TRY(waiter.Wait());
+    if (timed_out) return 0;  // a terminal's VTIME passed
+    if (!start) start = absl::Now();
+    timed_out = !TRY(waiter.Wait(f.ReadDeadline(*start)));
   }
 }
 
@@ -120,7 +126,12 @@ Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
   size_t done = 0;
   FileWaiter waiter(t, f, kWriteEvents);
   for (;;) {
+    if (auto c = f.CheckIo(t, /*write=*/true); !c) {
+      if (done > 0) return done;
+      return std::unexpected(c.error());
+    }
     Result<size_t> r = Attempt(t, left, mm::Access::kRead, done, attempt);
+    f.AfterIo(t);
     if (r) {
       done += *r;
       // A short write to a blocking file goes on with the rest: a pipe

@@ -33,8 +33,11 @@ Result<uint64_t> Ioctl(Task& t, Fd fd, unsigned cmd, uint64_t arg) {
 
 void RegisterIoctl(Registrar& r) {
   r.Partial<&Ioctl>(SYS_ioctl,
-                    "FIOCLEX, FIONCLEX, FIONBIO; TCGETS and TIOCGWINSZ on "
-                    "host terminals; others ENOTTY");
+                    "FIOCLEX, FIONCLEX, FIONBIO; sandbox pseudo-terminals: "
+                    "termios, window size, job control, FIONREAD, TIOCOUTQ, "
+                    "TCFLSH, TIOCPKT, TIOCGPTN, TIOCSPTLCK, TIOCGPTPEER (no "
+                    "TIOCSTI); TCGETS and TIOCGWINSZ on host terminals; "
+                    "others ENOTTY");
 }
 
 }  // namespace syscalls

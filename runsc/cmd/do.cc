@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <cstring>
 
 #include "runsc/cmd/commands.h"
+#include "runsc/console.h"
 #include "runsc/flags.h"
 #include "runsc/sandbox.h"
 
@@ -19,16 +22,44 @@ extern char** environ;
 namespace runsc {
 namespace {
 
+// A socket pair for the console (-t); {-1, -1} on failure.
+std::pair<int, int> ConsoleSockets() {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return {-1, -1};
+  return {sv[0], sv[1]};
+}
+
 // Starts the sandbox and waits for it.
 int RunDo(const boot::Config& config, const ParsedFlags& flags) {
   SandboxOptions options{.debug_log = flags.Get("debug-log"),
                          .debug = flags.Bool("debug")};
+  auto [ours, theirs] =
+      config.tty ? ConsoleSockets() : std::pair<int, int>{-1, -1};
+  if (config.tty && (ours < 0 || theirs < 0)) {
+    PrintError("cannot make the console socket");
+    return 125;
+  }
+  options.console_fd = theirs;
   auto pid = StartSandbox(config, options);
+  if (theirs >= 0) close(theirs);
   if (!pid.ok()) {
     PrintError(std::string(pid.status().message()));
     return 125;
   }
-  return WaitSandbox(*pid);
+  std::unique_ptr<ConsoleRelay> relay;
+  if (config.tty) {
+    auto r = ConsoleRelay::Start(ours);
+    if (!r.ok()) {
+      PrintError(std::string(r.status().message()));
+      close(ours);
+    } else {
+      relay = std::move(*r);
+    }
+  }
+  const int status = WaitSandbox(*pid);
+  relay.reset();  // the rest of the output, then the terminal back
+  return status;
 }
 
 }  // namespace
@@ -37,7 +68,7 @@ int Do(const std::vector<std::string>& args) {
   auto flags = ParseFlags(
       args,
       {"platform", "debug-log", "root", "root-dir", "network", "pids-limit"},
-      {"strace", "debug", "force-overlay"});
+      {"strace", "debug", "force-overlay", "t", "tty"});
   if (!flags.ok()) {
     PrintError(std::string(flags.status().message()));
     return 125;
@@ -45,7 +76,7 @@ int Do(const std::vector<std::string>& args) {
   if (flags->rest.empty()) {
     PrintError("usage: runsc do [--platform=ptrace|systrap] [--strace] "
                "[--debug-log=PATH] [--pids-limit=N] [--root-dir=DIR] "
-               "-- CMD [ARGS...]");
+               "[-t|--tty] -- CMD [ARGS...]");
     return 125;
   }
   boot::Config config;
@@ -57,6 +88,8 @@ int Do(const std::vector<std::string>& args) {
     return 125;
   }
   config.strace = flags->Bool("strace");
+  // -t: a terminal of the sandbox's own for the command, relayed to ours.
+  config.tty = flags->Bool("t") || flags->Bool("tty");
   if (flags->Has("pids-limit")) {
     std::string v = flags->Get("pids-limit");
     char* end = nullptr;

@@ -14,6 +14,7 @@
 #include "sentry/boot/confine.h"
 #include "sentry/fs/gofer/gofer_fs.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/tty/console.h"
 #include "syscalls/table.h"
 
 namespace boot {
@@ -202,9 +203,20 @@ int Run(const Config& config, int gofer_fd) {
       .path = path,
       .envp = config.env,
       .cwd = config.cwd,
-      .stdio = ImportStdio(),
       .creds = creds,
   };
+  std::unique_ptr<tty::Console> console;  // goes before the kernel
+  if (config.tty) {
+    auto c = tty::Console::Start(**k, kConsoleFd, config.uid, &init.stdio);
+    if (!c) {
+      Complain("cannot make the console: " +
+               std::string(base::ErrnoName(c.error().value)));
+      return 125;
+    }
+    console = std::move(*c);
+  } else {
+    init.stdio = ImportStdio();
+  }
   if (auto r = (*k)->StartInit(std::move(init), &why); !r) {
     Complain(why);
     // As a shell: 127 when the command is not found, 126 when it is found

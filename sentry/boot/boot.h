@@ -31,7 +31,12 @@ struct Config {
   // pids cgroup; a fork beyond it fails with EAGAIN. `runsc do
   // --pids-limit` sets it; an OCI spec's linux.resources.pids.limit will.
   uint64_t pids_limit = kDefaultPidsLimit;
+  // runsc do -t: init's stdio is a terminal of the sandbox's, relayed over
+  // the stream socket at fd kConsoleFd (sentry/tty/console.h).
+  bool tty = false;
 };
+
+inline constexpr int kConsoleFd = 5;  // after config (3) and gofer (4)
 
 std::string ConfigToJson(const Config& config);
 // Returns false (and *why) for malformed input.

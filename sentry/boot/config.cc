@@ -10,6 +10,7 @@ std::string ConfigToJson(const Config& c) {
       {"platform", c.platform}, {"root", c.root}, {"hostname", c.hostname},
       {"strace", c.strace},     {"uid", c.uid},   {"gid", c.gid},
       {"visible", c.visible},   {"pids_limit", c.pids_limit},
+      {"tty", c.tty},
   };
   return j.dump();
 }
@@ -32,6 +33,7 @@ bool ConfigFromJson(const std::string& json, Config* c, std::string* why) {
     c->uid = j.value("uid", 0u);
     c->gid = j.value("gid", 0u);
     c->pids_limit = j.value("pids_limit", kDefaultPidsLimit);
+    c->tty = j.value("tty", false);
   } catch (const nlohmann::json::exception& e) {
     *why = std::string("bad sandbox configuration: ") + e.what();
     return false;

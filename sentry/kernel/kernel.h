@@ -27,6 +27,7 @@
 #include "sentry/kernel/thread_group.h"
 #include "sentry/kernel/timekeeper.h"
 #include "sentry/mm/memory_file.h"
+#include "sentry/tty/session_terminals.h"
 #include "sentry/vfs/file_description.h"
 #include "sentry/vfs/vfs.h"
 
@@ -98,6 +99,8 @@ class Kernel {
   void NoteUnimplemented(uint64_t nr, const char* name);
 
   ProcessTree& processes() { return processes_; }
+  // Which terminal controls which session (sentry/tty/job_control.h).
+  tty::SessionTerminals& terminals() { return terminals_; }
 
   // Runs `task` on a new host thread: `first` runs there before the task
   // loop (the exec of init, the address-space attach of a forked child);
@@ -154,6 +157,7 @@ class Kernel {
   const ProcView proc_view_{*this};
 
   ProcessTree processes_;
+  tty::SessionTerminals terminals_;
 
   absl::Mutex mu_;
   std::map<int, std::unique_ptr<Task>> tasks_ ABSL_GUARDED_BY(mu_);

@@ -278,6 +278,7 @@ class Task {
     int pid() const override;
     int tid() const override;
     const vfs::KernelView* kernel() const override;
+    Task* task() const override { return const_cast<Task*>(&task_); }
 
    private:
     const Task& task_;

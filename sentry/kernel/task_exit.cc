@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/tty/job_control.h"
 
 namespace kernel {
 
@@ -73,6 +74,7 @@ void Task::Exited() {
   // exit_group or a fatal signal decided it already.
   tg_->BeginExit(ExitStatus{.code = exit_code_});
   tg_->StopTimers();  // itimers and POSIX timers end with the process
+  tty::SessionLeaderExited(kernel_, pid);
   if (ns.ipc) ns.ipc->sem().ExitProcess(pid);  // SEM_UNDO
   if (tid_ != pid) {
     kernel_.processes().RemoveThread(tid_);

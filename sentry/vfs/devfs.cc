@@ -5,10 +5,15 @@
 #include <sys/sysmacros.h>
 
 #include <cstring>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "sentry/kernel/task.h"
+#include "sentry/tty/devpts.h"
+#include "sentry/tty/job_control.h"
+#include "sentry/tty/pty.h"
 #include "sentry/vfs/synthetic.h"
 
 namespace vfs {
@@ -144,27 +149,79 @@ class DeviceNode : public Node,
   const uint64_t ino_;
 };
 
+// A terminal device: tty, console or ptmx, opened by `open`.
+class TerminalNode : public Node {
+ public:
+  using OpenFn = std::function<base::Result<std::shared_ptr<FileDescription>>(
+      int flags, const std::string& path, const struct stat& st)>;
+  TerminalNode(struct stat st, OpenFn open) : st_(st), open_(std::move(open)) {}
+  mode_t type() const override { return S_IFCHR; }
+  base::Result<struct stat> Stat() const override { return st_; }
+  base::Result<std::shared_ptr<FileDescription>> Open(
+      int flags, const std::string& path) override {
+    return open_(flags, path, st_);
+  }
+
+ private:
+  const struct stat st_;
+  const OpenFn open_;
+};
+
+// A mount point's directory as devfs itself lists it (the walker crosses
+// into the mounted filesystem before it would look here).
+class MountPointNode : public Node {
+ public:
+  explicit MountPointNode(uint64_t ino) : ino_(ino) {}
+  mode_t type() const override { return S_IFDIR; }
+  base::Result<struct stat> Stat() const override {
+    return SyntheticStat(kDevfsMinor, ino_, S_IFDIR | 0755);
+  }
+  base::Result<std::shared_ptr<FileDescription>> Open(
+      int flags, const std::string& path) override {
+    return base::Err(ENOENT);
+  }
+
+ private:
+  const uint64_t ino_;
+};
+
+// Terminal devices after the others, so existing numbers stay.
+constexpr struct {
+  const char* name;
+  unsigned minor;
+  mode_t mode;
+} kTerminals[] = {{"tty", 0, 0666}, {"console", 1, 0600}, {"ptmx", 2, 0666}};
+constexpr const char* kMountPoints[] = {"pts", "shm"};
+
+kernel::Task* TaskOf(const ProcessView* process) {
+  return process ? process->task() : nullptr;
+}
+
+}  // namespace
+
+struct DevFs::Children {
+  std::vector<std::pair<std::string, std::shared_ptr<Node>>> fixed;
+  uint64_t terminal_ino[3];
+};
+
+namespace {
+
 class DevDirNode : public Node,
                    public std::enable_shared_from_this<DevDirNode> {
  public:
-  DevDirNode() {
-    uint64_t ino = kRootIno + 1;
-    for (const DeviceInfo& d : kDevices) {
-      children_.emplace_back(d.name, std::make_shared<DeviceNode>(d, ino++));
-    }
-    for (const LinkInfo& l : kLinks) {
-      children_.emplace_back(
-          l.name, std::make_shared<SymlinkNode>(kDevfsMinor, ino++, l.target,
-                                                std::strlen(l.target)));
-    }
-  }
+  DevDirNode(std::shared_ptr<const DevFs::Children> children,
+             tty::DevPtsFs* devpts, const ProcessView* process)
+      : children_(std::move(children)), devpts_(devpts), process_(process) {}
 
   mode_t type() const override { return S_IFDIR; }
   base::Result<struct stat> Stat() const override {
     return SyntheticStat(kDevfsMinor, kRootIno, S_IFDIR | 0755);
   }
   base::Result<std::shared_ptr<Node>> Lookup(std::string_view name) override {
-    for (const auto& [child_name, node] : children_) {
+    for (size_t i = 0; i < std::size(kTerminals); ++i) {
+      if (name == kTerminals[i].name) return TerminalChild(i);
+    }
+    for (const auto& [child_name, node] : children_->fixed) {
       if (child_name == name) return node;
     }
     return base::Err(ENOENT);
@@ -174,21 +231,88 @@ class DevDirNode : public Node,
     // ".." is the host root's; its number is not worth a lookup.
     std::vector<DirEntry> entries = {{kRootIno, DT_DIR, "."},
                                      {kRootIno, DT_DIR, ".."}};
-    for (const auto& [name, node] : children_) {
+    for (const auto& [name, node] : children_->fixed) {
       const uint64_t ino = TRY(node->Stat()).st_ino;
       entries.push_back(
           {ino, static_cast<uint8_t>(IFTODT(node->type())), name});
+    }
+    for (size_t i = 0; i < std::size(kTerminals); ++i) {
+      entries.push_back(
+          {children_->terminal_ino[i], DT_CHR, kTerminals[i].name});
     }
     return std::make_shared<SyntheticDirDescription>(flags, shared_from_this(),
                                                      path, std::move(entries));
   }
 
  private:
-  std::vector<std::pair<std::string, std::shared_ptr<Node>>> children_;
+  std::shared_ptr<Node> TerminalChild(size_t i) {
+    const struct stat st = SyntheticStat(
+        kDevfsMinor, children_->terminal_ino[i], S_IFCHR | kTerminals[i].mode,
+        0, makedev(5, kTerminals[i].minor));
+    kernel::Task* task = TaskOf(process_);
+    kernel::Kernel* k = task ? &task->kernel() : nullptr;
+    tty::DevPtsFs* devpts = devpts_;
+    TerminalNode::OpenFn open;
+    switch (kTerminals[i].minor) {
+      case 0:  // tty: the caller's controlling terminal
+        open = [task, k](int flags, const std::string& path,
+                         const struct stat& st)
+            -> base::Result<std::shared_ptr<FileDescription>> {
+          auto term = task ? tty::ControllingTerminal(*task) : nullptr;
+          if (!term) return base::Err(ENXIO);
+          return tty::NewReplica(term, k, flags, st, path);
+        };
+        break;
+      case 1:  // console
+        open = [devpts, k](int flags, const std::string& path,
+                           const struct stat& st)
+            -> base::Result<std::shared_ptr<FileDescription>> {
+          auto term = devpts->console();
+          if (!term) return base::Err(ENODEV);
+          return tty::NewReplica(term, k, flags, st, path);
+        };
+        break;
+      default:  // ptmx
+        open = [devpts, k, task](int flags, const std::string& path,
+                                 const struct stat& st) {
+          const uint32_t uid = task ? task->thread_group().creds().fsuid : 0;
+          return devpts->OpenMaster(k, uid, flags, st, path);
+        };
+        break;
+    }
+    return std::make_shared<TerminalNode>(st, std::move(open));
+  }
+
+  const std::shared_ptr<const DevFs::Children> children_;
+  tty::DevPtsFs* const devpts_;
+  const ProcessView* const process_;  // valid during the walk only
 };
+
+std::shared_ptr<const DevFs::Children> MakeChildren() {
+  auto c = std::make_shared<DevFs::Children>();
+  uint64_t ino = kRootIno + 1;
+  for (const DeviceInfo& d : kDevices) {
+    c->fixed.emplace_back(d.name, std::make_shared<DeviceNode>(d, ino++));
+  }
+  for (const LinkInfo& l : kLinks) {
+    c->fixed.emplace_back(
+        l.name, std::make_shared<SymlinkNode>(kDevfsMinor, ino++, l.target,
+                                              std::strlen(l.target)));
+  }
+  for (uint64_t& t : c->terminal_ino) t = ino++;
+  for (const char* name : kMountPoints) {
+    c->fixed.emplace_back(name, std::make_shared<MountPointNode>(ino++));
+  }
+  return c;
+}
 
 }  // namespace
 
-DevFs::DevFs() : root_(std::make_shared<DevDirNode>()) {}
+DevFs::DevFs(tty::DevPtsFs* devpts)
+    : devpts_(devpts), children_(MakeChildren()) {}
+
+std::shared_ptr<Node> DevFs::Root(const PathContext& ctx) {
+  return std::make_shared<DevDirNode>(children_, devpts_, ctx.process);
+}
 
 }  // namespace vfs

@@ -85,16 +85,32 @@ TEST_F(DevFsTest, Random) {
 TEST_F(DevFsTest, Lists) {
   ASSERT_OK_AND_ASSIGN(auto d, Open("/dev", O_RDONLY | O_DIRECTORY));
   auto names = ListDir(*d);
-  EXPECT_EQ(names.size(), 11u);  // . .. 5 devices 4 links
+  // . .. 5 devices 4 links, tty console ptmx, pts shm
+  EXPECT_EQ(names.size(), 16u);
   EXPECT_EQ(names["null"], DT_CHR);
   EXPECT_EQ(names["urandom"], DT_CHR);
   EXPECT_EQ(names["fd"], DT_LNK);
   EXPECT_EQ(names["stdout"], DT_LNK);
   EXPECT_EQ(d->Seek(0, SEEK_SET), 0);
-  EXPECT_EQ(ListDir(*d).size(), 11u);
+  EXPECT_EQ(ListDir(*d).size(), 16u);
+  EXPECT_EQ(names["ptmx"], DT_CHR);
+  EXPECT_EQ(names["pts"], DT_DIR);
   std::vector<uint8_t> tiny(8);
   EXPECT_EQ(d->Seek(0, SEEK_SET), 0);
   EXPECT_ERRNO(d->Getdents64(tiny), EINVAL);
+}
+
+TEST_F(DevFsTest, TerminalsWithoutATask) {
+  // The sentry's own walks have no session: no controlling terminal, no
+  // console; a new pseudo-terminal still works.
+  EXPECT_ERRNO(Open("/dev/tty", O_RDWR), ENXIO);
+  EXPECT_ERRNO(Open("/dev/console", O_RDWR), ENODEV);
+  ASSERT_OK_AND_ASSIGN(auto m, Open("/dev/ptmx", O_RDWR));
+  ASSERT_OK_AND_ASSIGN(auto st, vfs_->Stat(ctx_, "/dev/pts/0", true));
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_ERRNO(Open("/dev/pts/0", O_RDWR), EIO);  // locked
+  m.reset();
+  EXPECT_ERRNO(vfs_->Stat(ctx_, "/dev/pts/0", true), ENOENT);
 }
 
 TEST_F(DevFsTest, NoCreation) {

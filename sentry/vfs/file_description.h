@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 
+#include "absl/time/time.h"
 #include "base/result.h"
 #include "sentry/waiter/waiter.h"
 
@@ -93,6 +94,19 @@ class FileDescription {
   virtual void EventUnregister(waiter::Entry* e) {}
   static constexpr uint64_t kAlwaysReady = 0x1 | 0x4 | 0x40 | 0x100;
   // (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM)
+
+  // Terminals: read(2) and write(2) depend on the caller (job control).
+  // The blocking layer (syscalls/blocking.h) asks CheckIo before each
+  // attempt (an error, such as EIO or ERESTARTSYS after SIGTTIN, ends the
+  // call), runs AfterIo after it, outside the address space's lock (to
+  // send the signals the transfer caused), and lets a blocking read that
+  // began at `start` wait only until ReadDeadline (VTIME): then it
+  // returns 0 bytes.
+  virtual base::Result<void> CheckIo(kernel::Task& t, bool write) { return {}; }
+  virtual void AfterIo(kernel::Task& t) {}
+  virtual absl::Time ReadDeadline(absl::Time start) {
+    return absl::InfiniteFuture();
+  }
 
   // True for files whose write never looks at the data (/dev/null): Linux
   // then succeeds even for a buffer the app cannot read.

@@ -121,7 +121,9 @@ VfsImpl::VfsImpl(
       tmpfs_(std::move(tmpfs)) {
   mounts_.root = root_.get();
   mounts_.mounts.emplace("/dev", &devfs_);
+  mounts_.mounts.emplace("/dev/pts", &devpts_);
   mounts_.mounts.emplace("/proc", &procfs_);
+  mounts_.mounts.emplace("/sys", &sysfs_);
   for (const auto& [path, fs] : tmpfs_) mounts_.mounts.emplace(path, fs.get());
   for (const auto& [path, fs] : host_mounts_)
     mounts_.mounts.emplace(path, fs.get());
@@ -249,6 +251,9 @@ base::Result<std::unique_ptr<Vfs>> Vfs::Create(const Options& options) {
       tmpfs.emplace_back(
           path, Tmpfs::Create(*options.memory_file, {.dev_minor = minor++}));
     }
+    // /dev/shm: POSIX shared memory (shm_open) and semaphores, as Linux.
+    tmpfs.emplace_back("/dev/shm", Tmpfs::Create(*options.memory_file,
+                                                 {.dev_minor = minor++}));
   }
   std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>> host_mounts;
   for (const std::string& path : options.host_mounts) {

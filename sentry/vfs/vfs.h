@@ -36,6 +36,14 @@ namespace mm {
 class MemoryFile;
 }
 
+namespace kernel {
+class Task;
+}
+
+namespace tty {
+class DevPtsFs;
+}
+
 namespace vfs {
 
 class Filesystem;  // node.h
@@ -61,6 +69,9 @@ class ProcessView {
   virtual int tid() const = 0;
   // Lives as long as the kernel (longer than any file description).
   virtual const KernelView* kernel() const = 0;
+  // The task that walks (null for the sentry's own walks): /dev/tty and
+  // /dev/ptmx need its session and its kernel.
+  virtual kernel::Task* task() const { return nullptr; }
 };
 
 // Where a relative path starts, and who is asking.
@@ -210,6 +221,9 @@ class Vfs {
   // The mount table, each parent before its children (procfs's mounts
   // and mountinfo).
   virtual std::vector<MountEntry> Mounts() const { return {}; }
+
+  // The devpts mounted at /dev/pts (boot makes the console there).
+  virtual tty::DevPtsFs* devpts() { return nullptr; }
 };
 
 // A FileDescription for a host fd the sandbox was started with (stdin,

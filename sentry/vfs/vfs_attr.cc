@@ -9,6 +9,8 @@ namespace vfs {
 namespace {
 
 constexpr long kProcSuperMagic = 0x9fa0;
+constexpr long kDevptsSuperMagic = 0x1cd1;
+constexpr long kSysfsMagic = 0x62656572;
 constexpr long kPipefsMagic = 0x50495045;
 constexpr long kSockfsMagic = 0x534f434b;
 constexpr long kAnonInodeFsMagic = 0x09041934;
@@ -117,6 +119,8 @@ base::Result<struct statfs> VfsImpl::StatfsOf(const Node* node, Filesystem* fs,
   if (fs == root_.get()) return root_->Root({})->Statfs();
   if (fs == &devfs_) return SyntheticStatfs(kTmpfsMagic);  // as devtmpfs
   if (fs == &procfs_) return SyntheticStatfs(kProcSuperMagic);
+  if (fs == &devpts_) return SyntheticStatfs(kDevptsSuperMagic);
+  if (fs == &sysfs_) return SyntheticStatfs(kSysfsMagic);
   if (fs != nullptr) {
     for (const auto& [path, t] : tmpfs_) {
       if (t.get() == fs) return StatfsOf(t->Root({}).get(), nullptr, "");

@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "sentry/tty/devpts.h"
 #include "sentry/vfs/devfs.h"
 #include "sentry/vfs/host_fs.h"
 #include "sentry/vfs/node.h"
 #include "sentry/vfs/overlay.h"
 #include "sentry/vfs/path_walk.h"
 #include "sentry/vfs/procfs.h"
+#include "sentry/vfs/sysfs.h"
 #include "sentry/vfs/tmpfs.h"
 #include "sentry/vfs/vfs.h"
 
@@ -73,6 +75,7 @@ class VfsImpl : public Vfs {
                                      std::string_view path) override;
   base::Result<struct statfs> Statfs(FileDescription& file) override;
   std::vector<MountEntry> Mounts() const override;  // vfs_mounts.cc
+  tty::DevPtsFs* devpts() override { return &devpts_; }
 
  private:
   // How a path given to a directory-changing call ends (Linux's
@@ -111,8 +114,10 @@ class VfsImpl : public Vfs {
   const std::unique_ptr<Filesystem> root_;
   const std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>>
       host_mounts_;
-  DevFs devfs_;
+  tty::DevPtsFs devpts_;
+  DevFs devfs_{&devpts_};
   ProcFs procfs_{this};
+  SysFs sysfs_;
   const std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs_;
   // Fixed once constructed, so walks read it without a lock.
   MountTable mounts_;

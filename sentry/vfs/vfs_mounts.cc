@@ -37,6 +37,14 @@ std::vector<MountEntry> VfsImpl::Mounts() const {
       e.options = "rw,nosuid";
       e.fstype = e.source = "tmpfs";
       e.super_options = "rw,mode=755";
+    } else if (fs == &devpts_) {
+      e.options = "rw,nosuid,noexec,relatime";
+      e.fstype = e.source = "devpts";
+      e.super_options = "rw";
+    } else if (fs == &sysfs_) {
+      e.options = "ro,nosuid,nodev,noexec,relatime";
+      e.fstype = e.source = "sysfs";
+      e.super_options = "ro";
     } else if (IsTmpfs(fs)) {
       e.options = "rw,relatime";
       e.fstype = e.source = "tmpfs";

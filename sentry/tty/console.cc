@@ -1,0 +1,151 @@
+#include "sentry/tty/console.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/synchronization/mutex.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/tty/devpts.h"
+#include "sentry/tty/job_control.h"
+
+namespace tty {
+namespace {
+
+bool ReadFull(int fd, void* buf, size_t n) {
+  auto* p = static_cast<uint8_t*>(buf);
+  while (n > 0) {
+    const ssize_t r = read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= r;
+  }
+  return true;
+}
+
+bool WriteFull(int fd, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    const ssize_t r = write(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= r;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Wakes the relay threads on any change of the terminal.
+class Console::Waker : public waiter::Entry {
+ public:
+  Waker() : Entry(~uint64_t{0}) {}
+  void Notify(uint64_t events) override {
+    absl::MutexLock lock(&mu_);
+    ++changes_;
+  }
+  uint64_t changes() {
+    absl::MutexLock lock(&mu_);
+    return changes_;
+  }
+  void WaitPast(uint64_t seen, const std::atomic<bool>& stopping) {
+    absl::MutexLock lock(&mu_);
+    auto changed = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return changes_ != seen || stopping.load();
+    };
+    mu_.Await(absl::Condition(&changed));
+  }
+
+ private:
+  absl::Mutex mu_;
+  uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+base::Result<std::unique_ptr<Console>> Console::Start(
+    kernel::Kernel& k, int host_fd, uint32_t uid,
+    std::vector<std::shared_ptr<vfs::FileDescription>>* stdio) {
+  DevPtsFs* devpts = k.vfs().devpts();
+  if (devpts == nullptr) return base::Err(ENODEV);
+  DevPtsFs::Console c = TRY(devpts->NewConsole(&k, uid));
+  // Init (pid 1) leads session 1 and its group 1: its terminal from the
+  // start, as runc's console.
+  c.terminal->SetSession(1, 1);
+  k.terminals().Set(1, c.terminal);
+  stdio->assign(3, c.replica);
+  return std::unique_ptr<Console>(
+      new Console(k, host_fd, c.terminal, c.master));
+}
+
+Console::Console(kernel::Kernel& k, int host_fd, std::shared_ptr<Terminal> term,
+                 std::shared_ptr<vfs::FileDescription> master)
+    : kernel_(k),
+      host_fd_(host_fd),
+      term_(std::move(term)),
+      master_(std::move(master)),
+      waker_(std::make_unique<Waker>()) {
+  term_->master_queue().Register(waker_.get());
+  input_ = std::thread([this] { RelayInput(); });
+  output_ = std::thread([this] { RelayOutput(); });
+}
+
+Console::~Console() {
+  stopping_ = true;
+  shutdown(host_fd_, SHUT_RD);  // ends the input thread's read
+  term_->master_queue().Notify(EPOLLIN);
+  input_.join();
+  output_.join();
+  term_->master_queue().Unregister(waker_.get());
+  close(host_fd_);
+}
+
+void Console::RelayInput() {
+  for (;;) {
+    char type;
+    if (!ReadFull(host_fd_, &type, 1)) return;
+    if (type == kConsoleWinsize) {
+      struct winsize ws;
+      if (!ReadFull(host_fd_, &ws, sizeof ws)) return;
+      Signals s;
+      term_->SetWinsize(ws, &s);
+      SendSignals(kernel_, s);
+      continue;
+    }
+    uint8_t len[2];
+    if (type != kConsoleData || !ReadFull(host_fd_, len, 2)) return;
+    std::vector<uint8_t> data(len[0] | len[1] << 8);
+    if (!ReadFull(host_fd_, data.data(), data.size())) return;
+    size_t done = 0;
+    while (done < data.size() && !stopping_) {
+      const uint64_t seen = waker_->changes();
+      iovec v{data.data() + done, data.size() - done};
+      Signals s;
+      auto n = term_->MasterWrite(std::span(&v, 1), &s);
+      SendSignals(kernel_, s);
+      if (n) {
+        done += *n;
+        continue;
+      }
+      waker_->WaitPast(seen, stopping_);  // the input queue is full
+    }
+  }
+}
+
+void Console::RelayOutput() {
+  std::vector<uint8_t> buf(4096);
+  for (;;) {
+    const uint64_t seen = waker_->changes();
+    iovec v{buf.data(), buf.size()};
+    auto n = term_->MasterRead(std::span(&v, 1));
+    if (n && *n > 0) {
+      if (!WriteFull(host_fd_, buf.data(), *n)) return;
+      continue;
+    }
+    if (stopping_) return;  // everything written
+    waker_->WaitPast(seen, stopping_);
+  }
+}
+
+}  // namespace tty
