@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "base/fd_io.h"
 
 namespace runsc {
 namespace {
@@ -28,18 +29,6 @@ void OnWinch(int) {
   errno = saved;
 }
 
-bool WriteFull(int fd, const void* buf, size_t n) {
-  const auto* p = static_cast<const uint8_t*>(buf);
-  while (n > 0) {
-    const ssize_t r = write(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= r;
-  }
-  return true;
-}
-
 bool SendWinsize(int sandbox_fd) {
   struct winsize ws;
   if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 &&
@@ -48,7 +37,7 @@ bool SendWinsize(int sandbox_fd) {
   char msg[1 + sizeof ws];
   msg[0] = kWinsize;
   std::memcpy(msg + 1, &ws, sizeof ws);
-  return WriteFull(sandbox_fd, msg, sizeof msg);
+  return base::WriteFull(sandbox_fd, msg, sizeof msg);
 }
 
 }  // namespace
@@ -100,7 +89,7 @@ void ConsoleRelay::Run() {
       const ssize_t n = read(sandbox_fd_, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return;  // the sandbox is gone: everything was written
-      if (!WriteFull(STDOUT_FILENO, buf, n)) return;
+      if (!base::WriteFull(STDOUT_FILENO, buf, n)) return;
     }
     if (fds[1].revents) {
       while (read(winch_fd_, buf, sizeof buf) > 0) {
@@ -117,7 +106,7 @@ void ConsoleRelay::Run() {
       buf[0] = kData;
       buf[1] = static_cast<char>(n & 0xff);
       buf[2] = static_cast<char>(n >> 8);
-      if (!WriteFull(sandbox_fd_, buf, n + 3)) return;
+      if (!base::WriteFull(sandbox_fd_, buf, n + 3)) return;
     }
   }
 }

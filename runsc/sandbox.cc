@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/fd_io.h"
 #include "base/unique_fd.h"
 
 namespace runsc {
@@ -43,17 +44,6 @@ pid_t ForkSandbox() {
                      nullptr, nullptr, nullptr, nullptr);
   if (pid < 0 && (errno == EPERM || errno == EINVAL)) pid = fork();
   return static_cast<pid_t>(pid);
-}
-
-bool WriteAll(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = write(fd, s.data() + off, s.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += n;
-  }
-  return true;
 }
 
 // Starts `args` (this binary and a verb) in a child that dies with us and
@@ -156,7 +146,8 @@ absl::StatusOr<Sandbox> StartSandbox(const boot::Config& config,
   sandbox.sentry = *pid;
   rd.Reset();
   sentry_end.Reset();
-  if (!WriteAll(wr.get(), boot::ConfigToJson(config))) {
+  const std::string json = boot::ConfigToJson(config);
+  if (!base::WriteFull(wr.get(), json.data(), json.size())) {
     KillAndReap(sandbox.sentry);
     KillAndReap(sandbox.gofer);
     return absl::InternalError("cannot hand the configuration to the sandbox");

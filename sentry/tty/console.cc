@@ -7,38 +7,12 @@
 #include <cstring>
 
 #include "absl/synchronization/mutex.h"
+#include "base/fd_io.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/tty/devpts.h"
 #include "sentry/tty/job_control.h"
 
 namespace tty {
-namespace {
-
-bool ReadFull(int fd, void* buf, size_t n) {
-  auto* p = static_cast<uint8_t*>(buf);
-  while (n > 0) {
-    const ssize_t r = read(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= r;
-  }
-  return true;
-}
-
-bool WriteFull(int fd, const uint8_t* p, size_t n) {
-  while (n > 0) {
-    const ssize_t r = write(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= r;
-  }
-  return true;
-}
-
-}  // namespace
-
 // Wakes the relay threads on any change of the terminal.
 class Console::Waker : public waiter::Entry {
  public:
@@ -104,19 +78,19 @@ Console::~Console() {
 void Console::RelayInput() {
   for (;;) {
     char type;
-    if (!ReadFull(host_fd_, &type, 1)) return;
+    if (!base::ReadFull(host_fd_, &type, 1)) return;
     if (type == kConsoleWinsize) {
       struct winsize ws;
-      if (!ReadFull(host_fd_, &ws, sizeof ws)) return;
+      if (!base::ReadFull(host_fd_, &ws, sizeof ws)) return;
       Signals s;
       term_->SetWinsize(ws, &s);
       SendSignals(kernel_, s);
       continue;
     }
     uint8_t len[2];
-    if (type != kConsoleData || !ReadFull(host_fd_, len, 2)) return;
+    if (type != kConsoleData || !base::ReadFull(host_fd_, len, 2)) return;
     std::vector<uint8_t> data(len[0] | len[1] << 8);
-    if (!ReadFull(host_fd_, data.data(), data.size())) return;
+    if (!base::ReadFull(host_fd_, data.data(), data.size())) return;
     size_t done = 0;
     while (done < data.size() && !stopping_) {
       const uint64_t seen = waker_->changes();
@@ -140,7 +114,7 @@ void Console::RelayOutput() {
     iovec v{buf.data(), buf.size()};
     auto n = term_->MasterRead(std::span(&v, 1));
     if (n && *n > 0) {
-      if (!WriteFull(host_fd_, buf.data(), *n)) return;
+      if (!base::WriteFull(host_fd_, buf.data(), *n)) return;
       continue;
     }
     if (stopping_) return;  // everything written
