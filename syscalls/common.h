@@ -38,6 +38,7 @@ void RegisterReadWrite(Registrar& r);
 void RegisterOpen(Registrar& r);
 void RegisterStat(Registrar& r);
 void RegisterDir(Registrar& r);
+void RegisterMount(Registrar& r);
 void RegisterIoctl(Registrar& r);
 void RegisterMmap(Registrar& r);
 void RegisterIdentity(Registrar& r);

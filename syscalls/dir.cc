@@ -23,17 +23,32 @@ Result<size_t> Getdents64(Task& t, Fd fd, UserPtr<uint8_t> dirp,
 }
 
 // Getcwd implements Linux syscall getcwd(2).
+// After chroot(2) the path is the part below the root; a cwd outside the
+// root reads "(unreachable)/...", as Linux.
 Result<size_t> Getcwd(Task& t, UserPtr<char> buf, size_t size) {
   std::string cwd = t.fs().cwd();
+  const std::string root = t.fs().root();
+  if (root != "/") {
+    if (cwd == root) {
+      cwd = "/";
+    } else if (cwd.starts_with(root) && cwd[root.size()] == '/') {
+      cwd = cwd.substr(root.size());
+    } else {
+      cwd = "(unreachable)" + cwd;
+    }
+  }
   if (size < cwd.size() + 1) return Err(ERANGE);
   TRY(t.mm().CopyOut(buf.addr, cwd.c_str(), cwd.size() + 1));
   return cwd.size() + 1;
 }
 
+// `dir` is a real path (from the real "/", whatever the task's root).
 Result<void> CheckSearchable(Task& t, const vfs::PathContext& ctx,
                              const std::string& dir) {
   kernel::Credentials c = t.thread_group().creds();
-  return t.kernel().vfs().Access(ctx, dir, X_OK, true, c.euid, c.egid);
+  vfs::PathContext real = ctx;
+  real.root = "/";
+  return t.kernel().vfs().Access(real, dir, X_OK, true, c.euid, c.egid);
 }
 
 // Chdir implements Linux syscall chdir(2).

@@ -1,5 +1,5 @@
 // Memory mapping: mmap(2), munmap(2), mprotect(2), mremap(2), madvise(2),
-// brk(2), and the mlock(2) family.
+// msync(2), brk(2), and the mlock(2) family.
 #include <linux/capability.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -7,6 +7,7 @@
 #include <sys/personality.h>
 #include <sys/syscall.h>
 
+#include "sentry/vfs/mappable.h"
 #include "sentry/vfs/tmpfs.h"
 #include "syscalls/common.h"
 
@@ -55,15 +56,27 @@ Result<uint64_t> Mmap(Task& t, uint64_t addr, uint64_t length, int prot,
   if (!(flags & MAP_ANONYMOUS)) {
     FilePtr f = TRY(GetFile(t, fd));
     if (f->is_path()) return Err(EBADF);
+    // Linux's do_mmap order: access checks, then whether it maps at all.
     if (!f->readable()) return Err(EACCES);
+    if (opts.shared && !f->writable()) {
+      if (prot & PROT_WRITE) return Err(EACCES);
+      opts.max_prot &= ~PROT_WRITE;  // mprotect may not add it later either
+    }
+    if (opts.shared && (prot & PROT_WRITE) && (f->flags() & O_APPEND))
+      return Err(EACCES);
     // A file sealed against writes cannot be mapped shared and writable.
     if (opts.shared && (prot & PROT_WRITE)) {
       auto seals = vfs::TmpfsGetSeals(*f);
       if (seals && (*seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
         return Err(EPERM);
     }
+    const vfs::MmapKind kind = f->mmap_kind();
+    if (kind == vfs::MmapKind::kNotMappable) return Err(ENODEV);
     opts.name = f->path();
-    opts.file = std::move(f);
+    // /dev/zero maps anonymous memory (shared anonymous memory if shared).
+    if (kind == vfs::MmapKind::kFile)
+      opts.file = vfs::MappableOf(
+          std::move(f), opts.shared && (opts.max_prot & PROT_WRITE));
   }
   return t.mm().Mmap(opts);
 }
@@ -90,6 +103,13 @@ Result<uint64_t> Mremap(Task& t, uint64_t old_addr, uint64_t old_length,
 // Madvise implements Linux syscall madvise(2).
 Result<void> Madvise(Task& t, uint64_t addr, uint64_t length, int advice) {
   return t.mm().Madvise(addr, length, advice);
+}
+
+// Msync implements Linux syscall msync(2).
+Result<void> Msync(Task& t, uint64_t addr, uint64_t length, int flags) {
+  if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) return Err(EINVAL);
+  if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return Err(EINVAL);
+  return t.mm().Msync(addr, length, flags & MS_INVALIDATE);
 }
 
 // Brk implements Linux syscall brk(2).
@@ -129,8 +149,10 @@ Result<void> Munlockall(Task& t) {
 
 void RegisterMmap(Registrar& r) {
   r.Partial<&Mmap>(SYS_mmap,
-                   "MAP_SHARED file mappings are private snapshots (the file "
-                   "size is the one at mmap time); no MAP_HUGETLB")
+                   "MAP_SHARED of tmpfs and memfd files maps the file's "
+                   "pages; of gofer (read-only lower) files it is a "
+                   "snapshot; the size is the one at mmap time (truncation "
+                   "does not make mapped pages SIGBUS); no MAP_HUGETLB")
       .Show(SYS_mmap, 0, ArgKind::kHex)
       .Show(SYS_mmap, 1, ArgKind::kHex)
       .Show(SYS_mmap, 2, ArgKind::kMmapProt)
@@ -144,9 +166,11 @@ void RegisterMmap(Registrar& r) {
                      "old_size 0 (duplicating a shared mapping) is EINVAL");
   r.Partial<&Madvise>(SYS_madvise,
                       "DONTNEED, FREE, REMOVE, POPULATE_*, DONTFORK, "
-                      "WIPEONFORK as Linux (REMOVE leaves a shared file "
-                      "unchanged); paging hints are ignored; no GUARD_*, "
+                      "WIPEONFORK as Linux (REMOVE zeroes a tmpfs file's "
+                      "pages rather than freeing them); paging hints are "
+                      "ignored; no GUARD_*, "
                       "HWPOISON, COLLAPSE");
+  r.Full<&Msync>(SYS_msync);
   r.Partial<&Brk>(SYS_brk,
                   "RLIMIT_DATA counts the heap only, not the data segment");
   const char* kLockNote =

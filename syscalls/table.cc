@@ -15,6 +15,7 @@ kernel::SyscallTable Build() {
   RegisterOpen(r);
   RegisterStat(r);
   RegisterDir(r);
+  RegisterMount(r);
   RegisterIoctl(r);
   RegisterMmap(r);
   RegisterIdentity(r);

@@ -198,10 +198,8 @@ Result<vfs::ProcMemory> ProcView::Memory(int pid) const {
                    .offset = v.offset,
                    .name = std::move(v.name)};
     if (v.file) {
-      if (auto st = v.file->Stat()) {
-        p.dev = st->st_dev;
-        p.ino = st->st_ino;
-      }
+      p.dev = v.file->dev();
+      p.ino = v.file->ino();
     }
     out.vmas.push_back(std::move(p));
   }

@@ -101,7 +101,8 @@ void Task::Interrupt() {
 Result<vfs::PathContext> Task::PathContextAt(int dirfd) const {
   const Credentials c = tg_->creds();
   vfs::PathContext ctx{.process = &process_view_,
-                       .creds = {c.fsuid, c.fsgid, c.groups}};
+                       .creds = {c.fsuid, c.fsgid, c.groups},
+                       .root = fs_->root()};
   if (dirfd == AT_FDCWD) {
     ctx.start = fs_->cwd();
     return ctx;

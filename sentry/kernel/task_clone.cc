@@ -102,8 +102,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
   const Namespaces child_ns = TRY(CopyNamespaces(a.flags, ns, creds));
   std::shared_ptr<FsContext> child_fs = fs_;
   if (!(a.flags & CLONE_FS)) {
-    child_fs = std::make_shared<FsContext>(fs_->cwd());
-    child_fs->set_umask(fs_->umask());
+    child_fs = fs_->Copy();
   }
   std::vector<uint8_t> fp_state;
   bool have_fp = context_->GetFpState(&fp_state).has_value();
@@ -213,8 +212,7 @@ Result<void> Task::Unshare(uint64_t flags) {
     if (flags & CLONE_NEWIPC) new_ns.ipc = std::make_shared<IpcNamespace>();
   }
   if ((flags & CLONE_FS) && fs_.use_count() > 1) {
-    auto copy = std::make_shared<FsContext>(fs_->cwd());
-    copy->set_umask(fs_->umask());
+    auto copy = fs_->Copy();
     absl::MutexLock lock(&view_mu_);
     fs_.swap(copy);  // the old one goes with `copy`, after the lock
   }

@@ -124,6 +124,8 @@ Result<std::shared_ptr<vfs::FileDescription>> Task::OpenExecutable(
   const struct stat st = TRY(found->Stat());
   if (S_ISLNK(st.st_mode)) return Err(ELOOP);  // AT_SYMLINK_NOFOLLOW
   if (!S_ISREG(st.st_mode)) return Err(EACCES);
+  // A file on a noexec mount cannot be run (path_noexec).
+  if (kernel_.vfs().NoExec(found->path())) return Err(EACCES);
   TRY(vfs::CheckPermission(st, vfs::kMayExec, ctx.creds));
   // The kernel reads the file whatever its read permission. Descriptions
   // that know their node (tmpfs, O_PATH) open it again; others (an fd of

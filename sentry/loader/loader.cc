@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "sentry/loader/elf.h"
 #include "sentry/loader/initial_stack.h"
+#include "sentry/vfs/mappable.h"
 
 namespace loader {
 namespace {
@@ -108,7 +109,7 @@ base::Result<void> MapSegment(mm::MemoryManager& mm,
     o.length = PageUp(file_end) - page;
     o.prot = prot;
     o.fixed = true;
-    o.file = file;
+    o.file = vfs::MappableOf(file);
     o.offset = ph.p_offset - (v - page);
     o.name = file->path();
     if (auto r = mm.Mmap(o); !r)

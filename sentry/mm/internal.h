@@ -9,7 +9,6 @@
 #include "base/result.h"
 #include "platform/platform.h"
 #include "sentry/mm/memory_file.h"
-#include "sentry/vfs/file_description.h"
 
 namespace mm::internal {
 
@@ -55,11 +54,6 @@ class ProtectBatch {
   uint64_t start_ = 0, end_ = 0;
   int prot_ = 0;
 };
-
-// Copies [pos, pos+len) of `file` to `dst`; bytes past EOF stay as they
-// are (zero in fresh backing).
-base::Result<void> ReadFileInto(vfs::FileDescription& file, uint64_t pos,
-                                uint8_t* dst, uint64_t len);
 
 }  // namespace mm::internal
 

@@ -15,32 +15,6 @@ namespace mm {
 using internal::PageDown;
 using internal::PageUp;
 
-namespace internal {
-
-base::Result<void> ReadFileInto(vfs::FileDescription& file, uint64_t pos,
-                                uint8_t* dst, uint64_t len) {
-  uint64_t done = 0;
-  while (done < len) {
-    uint64_t at;
-    if (__builtin_add_overflow(pos, done, &at) || at > uint64_t{INT64_MAX})
-      break;  // Past any possible end of file: the rest stays zero.
-    // Bounded chunks keep every iovec length a valid ssize_t for the file.
-    iovec iov{dst + done, std::min<uint64_t>(len - done, uint64_t{1} << 30)};
-    auto n =
-        file.PRead(std::span<const iovec>(&iov, 1), static_cast<int64_t>(at));
-    if (!n) {
-      // A file that claims to be mappable but cannot seek is not.
-      if (n.error().value == ESPIPE) return base::Err(ENODEV);
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) break;  // EOF
-    if (*n > iov.iov_len) return base::Err(EIO);
-    done += *n;
-  }
-  return {};
-}
-
-}  // namespace internal
 
 base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Create(
     MemoryFile& file, platform::Platform& platform) {
@@ -166,8 +140,8 @@ base::Result<void> MemoryManager::BackLocked(uint64_t start, Vma& vma) {
   uint64_t len = vma.end - start;
   uint64_t offset = TRY(file_.Allocate(len));
   if (vma.source) {
-    auto r = internal::ReadFileInto(*vma.source, vma.source_offset,
-                                    file_.base() + offset, len);
+    auto r =
+        vma.source->ReadInto(vma.source_offset, file_.base() + offset, len);
     if (!r) {
       file_.Free(offset, len);
       return r;
@@ -205,11 +179,10 @@ namespace {
 // The file offset where a mapping of `file` stops having bytes to show:
 // its size rounded up to a page (Linux raises SIGBUS from there on). A
 // file that cannot say is taken as endless.
-uint64_t EofPage(vfs::FileDescription& file) {
-  auto st = file.Stat();
+uint64_t EofPage(Mappable& file) {
+  std::optional<uint64_t> size = file.Size();
   uint64_t eof;
-  if (!st || st->st_size < 0 ||
-      !PageUp(static_cast<uint64_t>(st->st_size), &eof))
+  if (!size || *size > uint64_t{INT64_MAX} || !PageUp(*size, &eof))
     return ~uint64_t{0};
   return eof;
 }
@@ -244,6 +217,15 @@ base::Result<void> MemoryManager::InsertLocked(uint64_t start, Vma vma) {
   // file's bytes. Anonymous PROT_NONE stays free (big reservations).
   const Vma& v = it->second;
   if (v.beyond_eof || (v.prot == PROT_NONE && !v.source)) return {};
+  if (v.shared && v.source && v.source->SharesPages()) {
+    Vma shared = std::move(it->second);
+    vmas_.erase(it);
+    if (auto r = InsertSharedFileLocked(start, std::move(shared)); !r) {
+      if (split < end) vmas_.erase(split);
+      return r;
+    }
+    return {};
+  }
   if (auto r = BackLocked(start, it->second); !r) {
     vmas_.erase(it);
     if (split < end) vmas_.erase(split);
@@ -264,6 +246,37 @@ base::Result<void> MemoryManager::InsertBackedLocked(uint64_t start, Vma vma,
   vma.file_offset = backing;
   auto [it, inserted] = vmas_.emplace(start, std::move(vma));
   CHECK(inserted);
+  return {};
+}
+
+base::Result<void> MemoryManager::InsertSharedFileLocked(uint64_t start,
+                                                       Vma vma) {
+  const uint64_t len = vma.end - start;
+  std::vector<BackingRun> runs =
+      TRY(vma.source->PinPages(vma.source_offset, len));
+  uint64_t pinned = 0;
+  for (const BackingRun& r : runs) pinned += r.len;
+  if (pinned != len) {  // a broken Mappable: refuse rather than map a hole
+    for (const BackingRun& r : runs) file_.Free(r.offset, r.len);
+    return base::Err(EIO);
+  }
+  // One VMA per run: a VMA's backing is contiguous. Vmas() shows them as
+  // one, since their file offsets follow each other.
+  uint64_t at = start;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    Vma part = vma;
+    part.end = at + runs[i].len;
+    part.source_offset = vma.source_offset + (at - start);
+    if (auto r = InsertBackedLocked(at, std::move(part), runs[i].offset); !r) {
+      // The runs mapped so far go (their references with them), the rest
+      // are dropped here.
+      (void)UnmapLocked(start, at);
+      for (size_t j = i; j < runs.size(); ++j)
+        file_.Free(runs[j].offset, runs[j].len);
+      return r;
+    }
+    at += runs[i].len;
+  }
   return {};
 }
 

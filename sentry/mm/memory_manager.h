@@ -33,9 +33,9 @@
 #include "absl/synchronization/mutex.h"
 #include "base/result.h"
 #include "platform/platform.h"
+#include "sentry/mm/mappable.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/mm/user_ptr.h"
-#include "sentry/vfs/file_description.h"
 
 namespace mm {
 
@@ -85,10 +85,14 @@ struct MmapOpts {
   bool shared = false;           // MAP_SHARED
   bool grows_down = false;       // MAP_GROWSDOWN (recorded)
   bool locked = false;           // MAP_LOCKED (accounted, as mlock)
-  // File mappings: the bytes at [offset, offset+length) of `file` are
-  // copied in; the rest of the page holding EOF reads as zero, and the
-  // pages after it raise SIGBUS (the size is the file's at mmap time).
-  std::shared_ptr<vfs::FileDescription> file;
+  // File mappings: the bytes at [offset, offset+length) of `file`. A
+  // shared mapping of a file that SharesPages maps the file's own pages;
+  // anything else is a copy made now. The rest of the page holding EOF
+  // reads as zero, and the pages after it raise SIGBUS (the size is the
+  // file's at mmap time). The caller has checked the file may be mapped
+  // so (open for reading; for writing if shared and writable, else
+  // `max_prot` lacks PROT_WRITE).
+  std::shared_ptr<Mappable> file;
   uint64_t offset = 0;
   std::string name;  // "[heap]", "[stack]" or the file's path
   Limits limits;
@@ -111,7 +115,7 @@ struct VmaInfo {
   std::string name;
   uint64_t resident = 0;  // bytes with backing in the memory file
   uint64_t offset = 0;    // file mappings: the file offset of `start`
-  std::shared_ptr<vfs::FileDescription> file;  // null for anonymous memory
+  std::shared_ptr<Mappable> file;  // null for anonymous memory
 };
 
 // Where execve put the program's pieces (Linux's mm_struct fields that
@@ -189,6 +193,11 @@ class MemoryManager {
                                 uint64_t new_length, int flags,
                                 uint64_t new_addr, const Limits& limits = {});
   base::Result<void> Madvise(uint64_t addr, uint64_t length, int advice);
+  // msync(2) after its flag checks: there is nothing to write back (shared
+  // mappings of tmpfs files are the file's pages; other files' shared
+  // mappings are snapshots), so only the range is checked: a hole is
+  // ENOMEM, and `invalidate` (MS_INVALIDATE) of locked memory EBUSY.
+  base::Result<void> Msync(uint64_t addr, uint64_t length, bool invalidate);
   // mlock(2)/mlock2(2), munlock(2), mlockall(2), munlockall(2): accounting
   // only (every accessible page is resident anyway), with Linux's checks
   // against RLIMIT_MEMLOCK.
@@ -284,7 +293,7 @@ class MemoryManager {
     // File mappings: where the contents come from, so that madvise
     // (MADV_DONTNEED) and mremap growth can read them again. `source_offset`
     // is the file offset of `start`. Null for anonymous memory.
-    std::shared_ptr<vfs::FileDescription> source;
+    std::shared_ptr<Mappable> source;
     uint64_t source_offset;
     // SysV shm (MmapOpts::attachment): shared backing that is a segment's.
     std::shared_ptr<Attachment> attachment;
@@ -349,6 +358,10 @@ class MemoryManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds a VMA over a free range with the given backing (shmat), mapped
   // into the stub; it owns one reference to the backing once this succeeds.
+  // A shared mapping of a file that lends its pages (Mappable::PinPages):
+  // one backed VMA per run of the file's pages, referenced by the VMA.
+  base::Result<void> InsertSharedFileLocked(uint64_t start, Vma vma)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Result<void> InsertBackedLocked(uint64_t start, Vma vma,
                                         uint64_t backing)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

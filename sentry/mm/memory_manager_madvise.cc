@@ -160,8 +160,10 @@ base::Result<void> MemoryManager::Madvise(uint64_t addr, uint64_t length,
         if (!vma.shared && !vma.source) return base::Err(EINVAL);
         if (!vma.shared || !(vma.max_prot & PROT_WRITE))
           return base::Err(EACCES);
-        // Every sharer sees zeros, as with a hole in the shmem file. (A
-        // shared file mapping is a snapshot: the file itself is unchanged.)
+        // Every sharer sees zeros, as with a hole in the shmem file. A
+        // shared mapping of a tmpfs file maps the file's pages, so the
+        // file reads zeros there too (Linux frees them: a hole); a shared
+        // mapping of another file is a snapshot, and only it is zeroed.
         if (vma.backed) ZeroLocked(start, vma, s, e);
         break;
       case Kind::kZap:
@@ -186,9 +188,8 @@ base::Result<void> MemoryManager::Madvise(uint64_t addr, uint64_t length,
         // fault.
         if (vma.source) {
           uint64_t pos = vma.source_offset + (s - start);
-          if (!internal::ReadFileInto(
-                  *vma.source, pos,
-                  file_.base() + vma.file_offset + (s - start), e - s)) {
+          if (!vma.source->ReadInto(
+                  pos, file_.base() + vma.file_offset + (s - start), e - s)) {
             LOG(Warning) << "mm: madvise: re-reading " << vma.name << " failed";
           }
         }

@@ -1,5 +1,4 @@
 // MemoryManager: mmap(2), munmap(2), mprotect(2).
-#include <fcntl.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -30,28 +29,18 @@ base::Result<uint64_t> MemoryManager::Mmap(const MmapOpts& opts) {
   // Linux ignores unknown PROT_ bits in mmap (only mprotect rejects them).
   const int prot = opts.prot & kProtMask;
 
-  std::shared_ptr<vfs::FileDescription> source;
-  int max_prot = opts.max_prot & kProtMask;
+  std::shared_ptr<Mappable> source;
+  const int max_prot = opts.max_prot & kProtMask;
   if (opts.backing && (!opts.shared || opts.file)) return base::Err(EINVAL);
   if (opts.file) {
-    vfs::FileDescription& f = *opts.file;
     if (!PageAligned(opts.offset)) return base::Err(EINVAL);
-    if (f.mmap_kind() == vfs::MmapKind::kNotMappable) return base::Err(ENODEV);
-    if (!f.readable()) return base::Err(EACCES);
-    if (opts.shared && !f.writable()) {
-      if (prot & PROT_WRITE) return base::Err(EACCES);
-      max_prot &= ~PROT_WRITE;  // mprotect may not add it later either.
-    }
-    if (opts.shared && (prot & PROT_WRITE) && (f.flags() & O_APPEND))
-      return base::Err(EACCES);
-    if (f.mmap_kind() == vfs::MmapKind::kFile) {
-      uint64_t end;
-      if (__builtin_add_overflow(opts.offset, len, &end) ||
-          end > uint64_t{INT64_MAX})
-        return base::Err(EOVERFLOW);
-      source = opts.file;
-    }
+    uint64_t end;
+    if (__builtin_add_overflow(opts.offset, len, &end) ||
+        end > uint64_t{INT64_MAX})
+      return base::Err(EOVERFLOW);
+    source = opts.file;
   }
+  if (prot & ~max_prot) return base::Err(EACCES);
   if (len > max_address_ - kMinUserAddress) return base::Err(ENOMEM);
 
   const bool fixed = opts.fixed || opts.fixed_noreplace;
@@ -93,7 +82,7 @@ base::Result<uint64_t> MemoryManager::Mmap(const MmapOpts& opts) {
   Removed old;
   if (fixed) old = RemoveLocked(addr, addr + len);
   const uint64_t source_offset = source ? opts.offset : 0;
-  std::string name = opts.name.empty() && source ? source->path() : opts.name;
+  std::string name = opts.name;
   Vma vma{.end = addr + len,
           .prot = prot,
           .shared = opts.shared,
@@ -226,6 +215,31 @@ base::Result<void> MemoryManager::Mprotect(uint64_t addr, uint64_t length,
     }
   }
   return batch.Flush();
+}
+
+base::Result<void> MemoryManager::Msync(uint64_t addr, uint64_t length,
+                                       bool invalidate) {
+  if (!PageAligned(addr)) return base::Err(EINVAL);
+  uint64_t len;
+  if (!PageUp(length, &len) || addr + len < addr) return base::Err(ENOMEM);
+  const uint64_t end = addr + len;
+  absl::ReaderMutexLock lock(&mu_);
+  // As Linux's msync: VMAs are visited in order; a locked one refuses
+  // MS_INVALIDATE at once, a hole makes the result ENOMEM at the end.
+  bool hole = false;
+  auto it = vmas_.upper_bound(addr);  // the first VMA ending after addr:
+  if (it != vmas_.begin() && std::prev(it)->second.end > addr) --it;
+  for (uint64_t at = addr; at < end; ++it) {
+    if (it == vmas_.end()) return base::Err(ENOMEM);
+    if (it->first > at) {
+      hole = true;
+      if (it->first >= end) break;
+    }
+    if (invalidate && it->second.locked) return base::Err(EBUSY);
+    at = it->second.end;
+  }
+  if (hole) return base::Err(ENOMEM);
+  return {};
 }
 
 }  // namespace mm

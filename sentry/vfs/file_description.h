@@ -16,11 +16,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "base/result.h"
+#include "sentry/mm/mappable.h"
 #include "sentry/waiter/waiter.h"
 
 namespace kernel {
@@ -85,6 +88,17 @@ class FileDescription {
     return base::Err(ENOTTY);
   }
   virtual MmapKind mmap_kind() const { return MmapKind::kNotMappable; }
+  // Files whose data lives in the memory file (tmpfs, memfd) lend their
+  // pages to MAP_SHARED mappings (mm::Mappable::PinPages, which says what
+  // the caller gets); other files' shared mappings are snapshots.
+  virtual bool shares_pages() const { return false; }
+  virtual base::Result<std::vector<mm::BackingRun>> PinPages(uint64_t offset,
+                                                             uint64_t len) {
+    return base::Err(ENODEV);
+  }
+  // A shared mapping that may write now holds the file (it lives as long
+  // as `mapping`): tmpfs refuses F_SEAL_WRITE meanwhile.
+  virtual void AddWritableMapping(std::weak_ptr<const void> mapping) {}
   // poll(2) events (EPOLLIN, EPOLLOUT, ...) that are ready now, of `mask`.
   // Regular files and devices are always ready.
   virtual uint64_t Readiness(uint64_t mask) { return mask & kAlwaysReady; }

@@ -65,10 +65,39 @@ class Walker {
   base::Result<Resolved> Run(std::string_view path, WalkOptions opts) {
     std::deque<std::string> rest;
     PushFront(rest, path);
+    // The root (chroot) is walked from the real "/" first; ".." then stops
+    // there. It is canonical and was a directory when chroot(2) took it.
+    if (ctx_.root != "/") {
+      ResetToRoot();
+      for (const std::string& name : Split(ctx_.root)) {
+        auto child = LookupChild(name);
+        if (!child.has_value()) return std::unexpected(child.error());
+        if (child->node->type() != S_IFDIR) return base::Err(ENOTDIR);
+        Push(name, std::move(child->node), child->fs, child->flags);
+      }
+      root_ = stack_;
+      root_path_ = path_;
+    }
     // ctx.start is canonical, so walking it again from "/" lands where the
     // caller stands (a dentry cache would make this free; see README.md).
-    if (path.front() != '/') PushFront(rest, ctx_.start);
+    // A start outside the root (chdir before chroot) walks from the real
+    // "/", and ".." may climb there, as on Linux.
+    bool outside = false;
+    if (path.front() != '/') {
+      std::string_view start = ctx_.start;
+      if (Under(start, root_path_)) {
+        PushFront(rest, start.substr(root_path_.size()));
+      } else {
+        PushFront(rest, start);
+        outside = true;
+      }
+    }
     ResetToRoot();
+    if (outside) {
+      stack_.resize(1);
+      path_.clear();
+      floor_ = 1;
+    }
     int links = 0;
     while (!rest.empty()) {
       std::string name = std::move(rest.front());
@@ -87,16 +116,19 @@ class Walker {
           return Resolved{.parent = top(),
                           .name = name,
                           .path = ChildPath(name),
-                          .fs = top_fs()};
+                          .fs = top_fs(),
+                          .parent_flags = top_flags(),
+                          .node_flags = top_flags()};
         return std::unexpected(child.error());
       }
-      auto [node, node_fs] = *std::move(child);
+      auto [node, node_fs, node_flags] = *std::move(child);
       if (node->type() == S_IFLNK && (!last || opts.follow)) {
         if (++links > kMaxSymlinks) return base::Err(ELOOP);
         std::string target;
         if (auto desc = node->Jump()) {
           if (last) {
             std::string p = desc->path();
+            const unsigned long flags = mounts_.FlagsOf(p);
             std::shared_ptr<Node> landed;
             if (auto* nd = dynamic_cast<NodeDescription*>(desc.get())) {
               landed = nd->node();
@@ -107,7 +139,9 @@ class Walker {
                             .parent = top(),
                             .name = name,
                             .path = std::move(p),
-                            .fs = top_fs()};
+                            .fs = top_fs(),
+                            .parent_flags = top_flags(),
+                            .node_flags = flags};
           }
           // Walking on through an fd link: only a directory with a
           // sandbox path can go on ("pipe:[3]/x" is ENOTDIR).
@@ -124,14 +158,16 @@ class Walker {
         continue;
       }
       if (!last && node->type() != S_IFDIR) return base::Err(ENOTDIR);
-      Push(name, std::move(node), node_fs);
+      Push(name, std::move(node), node_fs, node_flags);
     }
     if (stack_.size() == 1) {
       return Resolved{.node = top(),
                       .parent = top(),
                       .path = "/",
                       .fs = top_fs(),
-                      .node_fs = top_fs()};
+                      .node_fs = top_fs(),
+                      .parent_flags = top_flags(),
+                      .node_flags = top_flags()};
     }
     const Entry& parent = stack_[stack_.size() - 2];
     return Resolved{.node = top(),
@@ -139,7 +175,9 @@ class Walker {
                     .name = path_.substr(stack_.back().path_len + 1),
                     .path = path_,
                     .fs = parent.fs,
-                    .node_fs = top_fs()};
+                    .node_fs = top_fs(),
+                    .parent_flags = parent.flags,
+                    .node_flags = top_flags()};
   }
 
  private:
@@ -147,26 +185,43 @@ class Walker {
     std::shared_ptr<Node> node;
     size_t path_len;  // length of path_ before this entry's "/name"
     Filesystem* fs;   // the filesystem `node` belongs to
+    unsigned long flags;  // its mount's flags
   };
 
   const std::shared_ptr<Node>& top() const { return stack_.back().node; }
   Filesystem* top_fs() const { return stack_.back().fs; }
+  unsigned long top_flags() const { return stack_.back().flags; }
   std::string ChildPath(std::string_view name) const {
     return path_ + "/" + std::string(name);
   }
 
+  // To the process's root (the real "/" unless chroot'ed).
   void ResetToRoot() {
+    if (!root_.empty()) {
+      stack_ = root_;
+      path_ = root_path_;
+      floor_ = root_.size();
+      return;
+    }
     stack_.clear();
     path_.clear();
-    stack_.push_back({mounts_.root->Root(ctx_), 0, mounts_.root});
+    stack_.push_back(
+        {mounts_.root->Root(ctx_), 0, mounts_.root, mounts_.root_flags});
+    floor_ = 1;
   }
-  void Push(std::string_view name, std::shared_ptr<Node> node, Filesystem* fs) {
-    stack_.push_back({std::move(node), path_.size(), fs});
+  static bool Under(std::string_view path, std::string_view dir) {
+    if (dir.empty()) return true;
+    return path.starts_with(dir) &&
+           (path.size() == dir.size() || path[dir.size()] == '/');
+  }
+  void Push(std::string_view name, std::shared_ptr<Node> node, Filesystem* fs,
+            unsigned long flags) {
+    stack_.push_back({std::move(node), path_.size(), fs, flags});
     path_ += '/';
     path_ += name;
   }
   void Pop() {
-    if (stack_.size() == 1) return;  // ".." of "/" is "/"
+    if (stack_.size() <= floor_) return;  // ".." of the root is the root
     path_.resize(stack_.back().path_len);
     stack_.pop_back();
   }
@@ -179,22 +234,45 @@ class Walker {
   }
 
   // A mount point hides whatever the parent filesystem has there.
-  base::Result<std::pair<std::shared_ptr<Node>, Filesystem*>> LookupChild(
-      std::string_view name) {
+  struct Child {
+    std::shared_ptr<Node> node;
+    Filesystem* fs;
+    unsigned long flags;
+  };
+  base::Result<Child> LookupChild(std::string_view name) {
     if (auto it = mounts_.mounts.find(ChildPath(name));
         it != mounts_.mounts.end()) {
-      return std::pair(it->second->Root(ctx_), it->second);
+      const Mount& m = it->second;
+      return Child{m.root ? m.root : m.fs->Root(ctx_), m.fs, m.flags};
     }
-    return std::pair(TRY(top()->Lookup(name)), top_fs());
+    return Child{TRY(top()->Lookup(name)), top_fs(), top_flags()};
   }
 
   const MountTable& mounts_;
   const PathContext& ctx_;
   std::vector<Entry> stack_;  // stack_[0] is "/"
   std::string path_;          // "" at "/", else "/a/b"
+  // The chain down to the process's root (empty: the real "/"), and how
+  // far ".." may pop.
+  std::vector<Entry> root_;
+  std::string root_path_;
+  size_t floor_ = 1;
 };
 
 }  // namespace
+
+unsigned long MountTable::FlagsOf(std::string_view path) const {
+  unsigned long flags = root_flags;
+  size_t best = 0;
+  for (const auto& [point, m] : mounts) {
+    if (point.size() > best && path.starts_with(point) &&
+        (path.size() == point.size() || path[point.size()] == '/')) {
+      flags = m.flags;
+      best = point.size();
+    }
+  }
+  return flags;
+}
 
 base::Result<Resolved> Walk(const MountTable& mounts, const PathContext& ctx,
                             std::string_view path, WalkOptions opts) {

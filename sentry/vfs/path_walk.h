@@ -23,11 +23,33 @@ inline constexpr int kMaxSymlinks = 40;   // Linux's MAXSYMLINKS
 inline constexpr size_t kPathMax = 4096;  // PATH_MAX, counting the NUL
 inline constexpr size_t kNameMax = 255;   // NAME_MAX
 
+// One mount: a filesystem, or for a bind mount one of its directories,
+// at a canonical path.
+struct Mount {
+  Filesystem* fs = nullptr;
+  // Made by mount(2): kept alive by every table (and walk) that holds it.
+  std::shared_ptr<Filesystem> owned;
+  std::shared_ptr<Node> root;  // a bind mount's directory; null: fs's root
+  std::string root_path = "/";  // that directory within fs (mountinfo)
+  unsigned long flags = 0;     // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC...
+  int id = 0;
+  std::string fstype, source;  // mounts made by mount(2) (mountinfo)
+  // What this mount hides at the same point (umount uncovers it).
+  std::shared_ptr<const Mount> covered;
+  bool expiring = false;  // umount2(MNT_EXPIRE) marked it
+};
+
 // Which filesystem is where. Mount points are canonical absolute paths
-// ("/dev"); they need not exist in the filesystem beneath them.
+// ("/dev"); they need not exist in the filesystem beneath them. A table is
+// never changed once walks can see it: mount(2) makes a new one.
 struct MountTable {
   Filesystem* root = nullptr;
-  std::map<std::string, Filesystem*, std::less<>> mounts;
+  unsigned long root_flags = 0;  // "/"'s mount flags (MS_RDONLY)
+  std::map<std::string, Mount, std::less<>> mounts;
+  int next_id = 1;  // mount(2)'s ids start above the boot mounts'
+
+  // The flags of the mount that holds canonical `path`.
+  unsigned long FlagsOf(std::string_view path) const;
 };
 
 struct WalkOptions {
@@ -47,6 +69,13 @@ struct Resolved {
   // a magic link landed on an open file.
   Filesystem* fs = nullptr;
   Filesystem* node_fs = nullptr;
+  // The mount flags (MS_RDONLY...) of the mounts `parent` and `node` are
+  // on.
+  unsigned long parent_flags = 0;
+  unsigned long node_flags = 0;
+  // The table walked, which keeps the filesystems above alive (a mount
+  // made by mount(2) goes with the last table that has it).
+  std::shared_ptr<const MountTable> table;
 };
 
 // Resolves `path` (absolute, or relative to ctx.start) with Linux's rules

@@ -108,6 +108,14 @@ class FileDesc : public FileDescription, public NodeDescription {
   }
   base::Result<struct stat> Stat() override { return file_->Stat(); }
   MmapKind mmap_kind() const override { return MmapKind::kFile; }
+  bool shares_pages() const override { return true; }
+  base::Result<std::vector<mm::BackingRun>> PinPages(uint64_t offset,
+                                                     uint64_t len) override {
+    return file_->PinPages(offset, len);
+  }
+  void AddWritableMapping(std::weak_ptr<const void> mapping) override {
+    file_->AddWritableMapping(std::move(mapping));
+  }
   std::string path() const override { return path_; }
   std::shared_ptr<Node> node() const override { return file_; }
 
@@ -328,9 +336,50 @@ uint32_t File::Seals() {
   return seals_;
 }
 
+base::Result<std::vector<mm::BackingRun>> File::PinPages(uint64_t offset,
+                                                        uint64_t len) {
+  absl::MutexLock lock(&data_mu_);
+  const uint64_t first = offset / kPage, last = (offset + len) / kPage;
+  std::vector<uint64_t> added;
+  for (uint64_t i = first; i < last; ++i) {
+    if (pages_.contains(i)) continue;
+    if (!PageLocked(i)) {
+      for (uint64_t j : added) {
+        fs_->mf.Free(pages_.at(j), kPage);
+        pages_.erase(j);
+      }
+      fs_->pages.fetch_sub(added.size());
+      return base::Err(ENOMEM);
+    }
+    added.push_back(i);
+  }
+  std::vector<mm::BackingRun> runs;
+  for (uint64_t i = first; i < last; ++i) {
+    const uint64_t at = pages_.at(i);
+    if (!runs.empty() && runs.back().offset + runs.back().len == at)
+      runs.back().len += kPage;
+    else
+      runs.push_back({at, kPage});
+  }
+  for (const mm::BackingRun& r : runs) fs_->mf.IncRef(r.offset, r.len);
+  return runs;
+}
+
+void File::AddWritableMapping(std::weak_ptr<const void> mapping) {
+  absl::MutexLock lock(&data_mu_);
+  std::erase_if(writable_mappings_,
+                [](const std::weak_ptr<const void>& m) { return m.expired(); });
+  writable_mappings_.push_back(std::move(mapping));
+}
+
 base::Result<void> File::AddSeals(uint32_t seals) {
   absl::MutexLock lock(&data_mu_);
   if (seals_ & F_SEAL_SEAL) return base::Err(EPERM);
+  // A shared mapping that may write would bypass the seal.
+  if ((seals & F_SEAL_WRITE) && !(seals_ & F_SEAL_WRITE) &&
+      std::ranges::any_of(writable_mappings_,
+                          [](const auto& m) { return !m.expired(); }))
+    return base::Err(EBUSY);
   // F_SEAL_EXEC on an executable file also seals writes (W^X).
   if (seals & kSealExec) {
     absl::MutexLock meta(&fs_->mu);

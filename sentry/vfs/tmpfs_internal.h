@@ -211,6 +211,16 @@ class File : public Inode {
   void SetInitialSeals(uint32_t seals);
   base::Result<int64_t> SeekData(int64_t offset, bool hole);
 
+  // MAP_SHARED (mm::Mappable::PinPages): the memory-file runs of pages
+  // [offset, offset + len), holes filled (all or nothing: ENOMEM when the
+  // memory file is full), each run with one more reference for the caller.
+  base::Result<std::vector<mm::BackingRun>> PinPages(uint64_t offset,
+                                                     uint64_t len);
+  // A shared mapping that may write (Linux's VM_SHARED|VM_MAYWRITE): while
+  // `mapping` lives, F_SEAL_WRITE is EBUSY, as Linux's
+  // mapping_writably_mapped.
+  void AddWritableMapping(std::weak_ptr<const void> mapping);
+
  private:
   void TruncateLocked(uint64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_mu_);
   // The memory-file offset of page `index`, allocating it if needed.
@@ -223,6 +233,8 @@ class File : public Inode {
   // As Linux's tmpfs: a file opened by name is sealed against sealing;
   // memfd_create(MFD_ALLOW_SEALING) clears it.
   uint32_t seals_ ABSL_GUARDED_BY(data_mu_) = F_SEAL_SEAL;
+  std::vector<std::weak_ptr<const void>> writable_mappings_
+      ABSL_GUARDED_BY(data_mu_);
 };
 
 }  // namespace vfs::tmpfs

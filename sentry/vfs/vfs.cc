@@ -4,6 +4,7 @@
 #include "sentry/vfs/vfs.h"
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "sentry/mm/memory_file.h"
@@ -106,34 +107,58 @@ base::Result<std::shared_ptr<FileDescription>> OpenTmpfile(
   }
   Resolved r = TRY(Walk(mounts, ctx, path, {.follow = true}));
   if (r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
-  return base::Err(r.node->read_only() ? EROFS : EOPNOTSUPP);
+  return base::Err(r.node->read_only() || (r.node_flags & MS_RDONLY)
+                       ? EROFS
+                       : EOPNOTSUPP);
 }
 
 }  // namespace
 
 VfsImpl::VfsImpl(
+    mm::MemoryFile* memory_file, unsigned next_tmpfs_minor,
     std::unique_ptr<Filesystem> root,
     std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs,
     std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>>
         host_mounts)
-    : root_(std::move(root)),
+    : memory_file_(memory_file),
+      next_tmpfs_minor_(next_tmpfs_minor),
+      root_(std::move(root)),
       host_mounts_(std::move(host_mounts)),
       tmpfs_(std::move(tmpfs)) {
-  mounts_.root = root_.get();
-  mounts_.mounts.emplace("/dev", &devfs_);
-  mounts_.mounts.emplace("/dev/pts", &devpts_);
-  mounts_.mounts.emplace("/proc", &procfs_);
-  mounts_.mounts.emplace("/sys", &sysfs_);
-  for (const auto& [path, fs] : tmpfs_) mounts_.mounts.emplace(path, fs.get());
-  for (const auto& [path, fs] : host_mounts_)
-    mounts_.mounts.emplace(path, fs.get());
+  auto table = std::make_shared<MountTable>();
+  table->root = root_.get();
+  auto add = [&](std::string path, Filesystem* fs, unsigned long flags) {
+    table->mounts.emplace(std::move(path), vfs::Mount{.fs = fs, .flags = flags});
+  };
+  add("/dev", &devfs_, MS_NOSUID);
+  add("/dev/pts", &devpts_, MS_NOSUID | MS_NOEXEC);
+  add("/proc", &procfs_, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  add("/sys", &sysfs_, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  for (const auto& [path, fs] : tmpfs_) add(path, fs.get(), 0);
+  for (const auto& [path, fs] : host_mounts_) add(path, fs.get(), 0);
+  // Ids as mountinfo numbers them: "/" is 1, then in path order.
+  int id = 1;
+  for (auto& [path, m] : table->mounts) m.id = ++id;
+  table->next_id = id + 1;
+  mounts_ = std::move(table);
+}
+
+std::shared_ptr<const MountTable> VfsImpl::Table() const {
+  absl::ReaderMutexLock lock(&mounts_mu_);
+  return mounts_;
+}
+
+base::Result<Resolved> VfsImpl::WalkIn(const PathContext& ctx,
+                                       std::string_view path,
+                                       WalkOptions opts) const {
+  std::shared_ptr<const MountTable> table = Table();
+  Resolved r = TRY(Walk(*table, ctx, path, opts));
+  r.table = std::move(table);
+  return r;
 }
 
 bool VfsImpl::IsTmpfs(const Filesystem* fs) const {
-  for (const auto& [path, t] : tmpfs_) {
-    if (t.get() == fs) return true;
-  }
-  return false;
+  return dynamic_cast<const Tmpfs*>(fs) != nullptr;
 }
 
 base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
@@ -143,12 +168,12 @@ base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
   if ((flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY)) {
     return base::Err(EINVAL);  // since Linux 6.4
   }
-  if (flags & kOTmpfileBit) return OpenTmpfile(mounts_, ctx, path, flags);
+  if (flags & kOTmpfileBit) return OpenTmpfile(*Table(), ctx, path, flags);
   const bool create = flags & O_CREAT;
   if (create && !path.empty() && path.back() == '/') {
     // "name/" with O_CREAT is EISDIR once the parent resolves.
     while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-    TRY(Walk(mounts_, ctx, path, {.follow = false, .allow_missing = true}));
+    TRY(WalkIn(ctx, path, {.follow = false, .allow_missing = true}));
     return base::Err(EISDIR);
   }
   // O_CREAT | O_EXCL never follows a final symlink: it exists, EEXIST.
@@ -160,9 +185,9 @@ base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
   // opened instead (without O_EXCL), as Linux's atomic lookup_open.
   for (int attempt = 0;; ++attempt) {
     r = TRY(
-        Walk(mounts_, ctx, path, {.follow = follow, .allow_missing = create}));
+        WalkIn(ctx, path, {.follow = follow, .allow_missing = create}));
     if (r.node) break;
-    if (r.parent->read_only()) return base::Err(EROFS);
+    if (ParentReadOnly(r)) return base::Err(EROFS);
     TRY(MayCreate(TRY(r.parent->Stat()), ctx.creds));
     auto made =
         r.parent->Create(r.name, desc_flags, mode & 07777, ctx.creds, r.path);
@@ -184,7 +209,7 @@ base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
   if (type == S_IFDIR && (acc != O_RDONLY || create || (flags & O_TRUNC))) {
     return base::Err(EISDIR);
   }
-  if (type == S_IFREG && r.node->read_only() &&
+  if (type == S_IFREG && NodeReadOnly(r) &&
       (acc != O_RDONLY || (flags & O_TRUNC))) {
     return base::Err(EROFS);
   }
@@ -199,13 +224,13 @@ base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
 
 base::Result<struct stat> VfsImpl::Stat(const PathContext& ctx,
                                         std::string_view path, bool follow) {
-  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = follow}));
+  Resolved r = TRY(WalkIn(ctx, path, {.follow = follow}));
   return r.node->Stat();
 }
 
 base::Result<std::string> VfsImpl::Readlink(const PathContext& ctx,
                                             std::string_view path) {
-  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = false}));
+  Resolved r = TRY(WalkIn(ctx, path, {.follow = false}));
   return r.node->Readlink();
 }
 
@@ -213,14 +238,14 @@ base::Result<void> VfsImpl::Access(const PathContext& ctx,
                                    std::string_view path, int mode, bool follow,
                                    uint32_t uid, uint32_t gid) {
   if (mode & ~(R_OK | W_OK | X_OK)) return base::Err(EINVAL);
-  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = follow}));
+  Resolved r = TRY(WalkIn(ctx, path, {.follow = follow}));
   const struct stat st = TRY(r.node->Stat());
-  return CheckAccess(st, mode, uid, gid, r.node->read_only());
+  return CheckAccess(st, mode, uid, gid, NodeReadOnly(r));
 }
 
 base::Result<std::string> VfsImpl::ResolveDirectory(const PathContext& ctx,
                                                     std::string_view path) {
-  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = true}));
+  Resolved r = TRY(WalkIn(ctx, path, {.follow = true}));
   if (r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
   return std::move(r.path);
 }
@@ -260,7 +285,10 @@ base::Result<std::unique_ptr<Vfs>> Vfs::Create(const Options& options) {
     if (path.size() < 2 || path[0] != '/') return base::Err(EINVAL);
     host_mounts.emplace_back(path, TRY(open_tree(path)));
   }
-  return std::unique_ptr<Vfs>(new VfsImpl(std::move(root),
+  // (Computed first: the arguments below may be evaluated in any order.)
+  const unsigned next_minor = kTmpfsFirstMinor + tmpfs.size();
+  return std::unique_ptr<Vfs>(new VfsImpl(options.memory_file, next_minor,
+                                          std::move(root),
                                           std::move(tmpfs),
                                           std::move(host_mounts)));
 }

@@ -81,6 +81,9 @@ struct PathContext {
   // The kernel fills this from the task (Task::PathContextAt); the default
   // (root) is for sentry-internal walks and tests.
   Creds creds;
+  // The process's root (chroot(2)): absolute paths and absolute symlink
+  // targets start there, and ".." stops there. Canonical.
+  std::string root = "/";
 };
 
 // What chmod/chown/utimensat/truncate change; unset fields stay. Times
@@ -221,6 +224,24 @@ class Vfs {
   // The mount table, each parent before its children (procfs's mounts
   // and mountinfo).
   virtual std::vector<MountEntry> Mounts() const { return {}; }
+  // mount(2) (`flags` without MS_MGC_VAL) and umount2(2), once the caller
+  // has checked CAP_SYS_ADMIN: new tmpfs, proc, sysfs and devpts mounts,
+  // MS_BIND (MS_REC), MS_REMOUNT (flags), MS_MOVE, and the propagation
+  // types (accepted: there is one mount namespace and nothing to
+  // propagate to). MS_RDONLY is enforced (EROFS), MS_NOEXEC by exec.
+  virtual base::Result<void> Mount(const PathContext& ctx,
+                                   std::string_view source,
+                                   std::string_view target,
+                                   std::string_view fstype,
+                                   unsigned long flags) {
+    return base::Err(EPERM);
+  }
+  virtual base::Result<void> Umount(const PathContext& ctx,
+                                    std::string_view target, int flags) {
+    return base::Err(EPERM);
+  }
+  // Whether exec from canonical `path` is refused (MS_NOEXEC).
+  virtual bool NoExec(std::string_view path) const { return false; }
 
   // The devpts mounted at /dev/pts (boot makes the console there).
   virtual tty::DevPtsFs* devpts() { return nullptr; }

@@ -29,12 +29,13 @@ struct statfs SyntheticStatfs(long magic) {
 
 Filesystem* VfsImpl::MountOf(std::string_view path) const {
   if (path.empty() || path[0] != '/') return nullptr;
-  Filesystem* fs = mounts_.root;
+  std::shared_ptr<const MountTable> table = Table();
+  Filesystem* fs = table->root;
   size_t best = 0;
-  for (const auto& [point, mounted] : mounts_.mounts) {
+  for (const auto& [point, mounted] : table->mounts) {
     if (point.size() > best && path.starts_with(point) &&
         (path.size() == point.size() || path[point.size()] == '/')) {
-      fs = mounted;
+      fs = mounted.fs;
       best = point.size();
     }
   }
@@ -48,22 +49,23 @@ std::shared_ptr<Node> VfsImpl::NodeOf(FileDescription& file, Filesystem** fs) {
   // A tmpfs path may have been renamed; every tmpfs description is a
   // NodeDescription, so a non-node one there is not a tmpfs file.
   if (*fs == nullptr || IsTmpfs(*fs)) return nullptr;
-  auto r = Walk(mounts_, PathContext{.start = "/"}, path, {.follow = false});
+  auto r = WalkIn(PathContext{.start = "/"}, path, {.follow = false});
   return r ? std::move(r->node) : nullptr;
 }
 
 base::Result<void> VfsImpl::DoSetAttr(Node& node, const Creds& creds,
-                                      const AttrChange& change, bool by_path) {
+                                      const AttrChange& change, bool by_path,
+                                      bool read_only_mount) {
   const struct stat st = TRY(node.Stat());
   if (change.size) {
     // do_truncate's checks, in Linux's order.
     if (S_ISDIR(st.st_mode)) return base::Err(EISDIR);
     if (!S_ISREG(st.st_mode)) return base::Err(EINVAL);
-    if (node.read_only()) return base::Err(EROFS);
+    if (node.read_only() || read_only_mount) return base::Err(EROFS);
     if (by_path) TRY(CheckPermission(st, kMayWrite, creds));
     return node.SetAttr({.size = change.size});
   }
-  if (node.read_only()) return base::Err(EROFS);
+  if (node.read_only() || read_only_mount) return base::Err(EROFS);
   AttrChange apply = change;
   apply.mode.reset();
   TRY(MaySetAttr(st, change, creds, &apply.mode));
@@ -73,8 +75,9 @@ base::Result<void> VfsImpl::DoSetAttr(Node& node, const Creds& creds,
 base::Result<void> VfsImpl::SetAttr(const PathContext& ctx,
                                     std::string_view path, bool follow,
                                     const AttrChange& change) {
-  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = follow}));
-  return DoSetAttr(*r.node, ctx.creds, change, /*by_path=*/true);
+  Resolved r = TRY(WalkIn(ctx, path, {.follow = follow}));
+  return DoSetAttr(*r.node, ctx.creds, change, /*by_path=*/true,
+                   r.node_flags & kMountReadOnly);
 }
 
 base::Result<void> VfsImpl::SetAttr(FileDescription& file, const Creds& creds,
@@ -83,7 +86,8 @@ base::Result<void> VfsImpl::SetAttr(FileDescription& file, const Creds& creds,
   std::shared_ptr<Node> node = NodeOf(file, &fs);
   // Pipes, sockets and host stdio keep their attributes for now.
   if (!node) return base::Err(change.size ? EINVAL : EPERM);
-  return DoSetAttr(*node, creds, change, /*by_path=*/false);
+  return DoSetAttr(*node, creds, change, /*by_path=*/false,
+                   Table()->FlagsOf(file.path()) & kMountReadOnly);
 }
 
 base::Result<void> VfsImpl::Allocate(FileDescription& file, uint64_t offset,
@@ -121,11 +125,8 @@ base::Result<struct statfs> VfsImpl::StatfsOf(const Node* node, Filesystem* fs,
   if (fs == &procfs_) return SyntheticStatfs(kProcSuperMagic);
   if (fs == &devpts_) return SyntheticStatfs(kDevptsSuperMagic);
   if (fs == &sysfs_) return SyntheticStatfs(kSysfsMagic);
-  if (fs != nullptr) {
-    for (const auto& [path, t] : tmpfs_) {
-      if (t.get() == fs) return StatfsOf(t->Root({}).get(), nullptr, "");
-    }
-  }
+  if (fs != nullptr && IsTmpfs(fs))
+    return StatfsOf(fs->Root({}).get(), nullptr, "");
   if (name.starts_with("pipe:")) return SyntheticStatfs(kPipefsMagic);
   if (name.starts_with("socket:")) return SyntheticStatfs(kSockfsMagic);
   return SyntheticStatfs(kAnonInodeFsMagic);
@@ -133,7 +134,7 @@ base::Result<struct statfs> VfsImpl::StatfsOf(const Node* node, Filesystem* fs,
 
 base::Result<struct statfs> VfsImpl::Statfs(const PathContext& ctx,
                                             std::string_view path) {
-  Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = true}));
+  Resolved r = TRY(WalkIn(ctx, path, {.follow = true}));
   Filesystem* fs = r.node_fs ? r.node_fs : MountOf(r.path);
   return StatfsOf(r.node.get(), fs, r.path);
 }

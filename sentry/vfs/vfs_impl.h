@@ -5,11 +5,14 @@
 #ifndef SENTRY_VFS_VFS_IMPL_H_
 #define SENTRY_VFS_VFS_IMPL_H_
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "base/unique_fd.h"
 #include "sentry/tty/devpts.h"
 #include "sentry/vfs/devfs.h"
@@ -27,7 +30,8 @@ namespace vfs {
 class VfsImpl : public Vfs {
  public:
   // `root` is "/": the read-only host tree, or the OverlayFs over it.
-  VfsImpl(std::unique_ptr<Filesystem> root,
+  VfsImpl(mm::MemoryFile* memory_file, unsigned next_tmpfs_minor,
+          std::unique_ptr<Filesystem> root,
           std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs,
           std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>>
               host_mounts);
@@ -75,6 +79,12 @@ class VfsImpl : public Vfs {
                                      std::string_view path) override;
   base::Result<struct statfs> Statfs(FileDescription& file) override;
   std::vector<MountEntry> Mounts() const override;  // vfs_mounts.cc
+  base::Result<void> Mount(const PathContext& ctx, std::string_view source,
+                           std::string_view target, std::string_view fstype,
+                           unsigned long flags) override;  // vfs_mount.cc
+  base::Result<void> Umount(const PathContext& ctx, std::string_view target,
+                            int flags) override;
+  bool NoExec(std::string_view path) const override;
   tty::DevPtsFs* devpts() override { return &devpts_; }
 
  private:
@@ -104,13 +114,34 @@ class VfsImpl : public Vfs {
   // *fs is the file's mount (null if unknown).
   std::shared_ptr<Node> NodeOf(FileDescription& file, Filesystem** fs);
   base::Result<void> DoSetAttr(Node& node, const Creds& creds,
-                               const AttrChange& change, bool by_path);
+                               const AttrChange& change, bool by_path,
+                               bool read_only_mount);
   // Asks the node (tmpfs), else answers for the mount; `name` picks the
   // kind of an unmounted file (pipe:[...], socket:[...]).
   base::Result<struct statfs> StatfsOf(const Node* node, Filesystem* fs,
                                        std::string_view name);
   bool IsTmpfs(const Filesystem* fs) const;
+  // EROFS: the filesystem refuses writes, or the mount is read-only.
+  static bool ParentReadOnly(const Resolved& r) {
+    return r.parent->read_only() || (r.parent_flags & kMountReadOnly);
+  }
+  static bool NodeReadOnly(const Resolved& r) {
+    return r.node->read_only() || (r.node_flags & kMountReadOnly);
+  }
+  static constexpr unsigned long kMountReadOnly = 1;  // MS_RDONLY
 
+  // mount(2) of a new filesystem (vfs_mount.cc).
+  base::Result<void> MountNew(const Resolved& at, std::string_view fstype,
+                              unsigned long flags);
+  base::Result<void> MountBind(const PathContext& ctx, std::string_view source,
+                               const Resolved& at, unsigned long flags);
+  // Replaces the table with `change` applied to a copy of it (under
+  // mounts_mu_, so that concurrent mounts do not lose each other).
+  base::Result<void> ChangeTable(
+      const std::function<base::Result<void>(MountTable&)>& change);
+
+  mm::MemoryFile* const memory_file_;  // null: no tmpfs (unit tests)
+  std::atomic<unsigned> next_tmpfs_minor_;
   const std::unique_ptr<Filesystem> root_;
   const std::vector<std::pair<std::string, std::unique_ptr<Filesystem>>>
       host_mounts_;
@@ -119,8 +150,13 @@ class VfsImpl : public Vfs {
   ProcFs procfs_{this};
   SysFs sysfs_;
   const std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs_;
-  // Fixed once constructed, so walks read it without a lock.
-  MountTable mounts_;
+  // Replaced whole by mount(2) and umount2(2) (vfs_mount.cc); a walk
+  // holds the table it started with.
+  std::shared_ptr<const MountTable> Table() const;
+  base::Result<Resolved> WalkIn(const PathContext& ctx, std::string_view path,
+                                WalkOptions opts) const;
+  mutable absl::Mutex mounts_mu_;
+  std::shared_ptr<const MountTable> mounts_ ABSL_GUARDED_BY(mounts_mu_);
 };
 
 }  // namespace vfs

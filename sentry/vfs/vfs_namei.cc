@@ -38,12 +38,12 @@ base::Result<VfsImpl::Change> VfsImpl::WalkForChange(const PathContext& ctx,
     kind = Last::kDotDot;
   }
   if (kind != Last::kNormal) {
-    Resolved r = TRY(Walk(mounts_, ctx, path, {.follow = true}));
+    Resolved r = TRY(WalkIn(ctx, path, {.follow = true}));
     Filesystem* fs = r.node_fs;
     return Change{std::move(r), kind, trailing_slash, fs};
   }
   Resolved r =
-      TRY(Walk(mounts_, ctx, path, {.follow = false, .allow_missing = true}));
+      TRY(WalkIn(ctx, path, {.follow = false, .allow_missing = true}));
   Filesystem* fs = r.fs;
   return Change{std::move(r), kind, trailing_slash, fs};
 }
@@ -55,7 +55,7 @@ base::Result<VfsImpl::Change> VfsImpl::PrepareCreate(const PathContext& ctx,
   if (c.last != Last::kNormal || c.r.node) return base::Err(EEXIST);
   // "name/" asks for a directory: only mkdir may make one.
   if (c.trailing_slash && !dir) return base::Err(ENOENT);
-  if (c.r.parent->read_only()) return base::Err(EROFS);
+  if (ParentReadOnly(c.r)) return base::Err(EROFS);
   return c;
 }
 
@@ -105,7 +105,7 @@ base::Result<void> VfsImpl::Link(const PathContext& old_ctx,
                                  std::string_view old_path,
                                  const PathContext& new_ctx,
                                  std::string_view new_path, bool follow) {
-  Resolved old = TRY(Walk(mounts_, old_ctx, old_path, {.follow = follow}));
+  Resolved old = TRY(WalkIn(old_ctx, old_path, {.follow = follow}));
   Change c = TRY(PrepareCreate(new_ctx, new_path, /*dir=*/false));
   // A magic link's file (node_fs unknown) is checked by the filesystem.
   if (old.node_fs != nullptr && old.node_fs != c.dir_fs) {
@@ -130,7 +130,7 @@ base::Result<void> VfsImpl::Unlink(const PathContext& ctx,
                                    std::string_view path) {
   Change c = TRY(WalkForChange(ctx, path));
   if (c.last != Last::kNormal) return base::Err(EISDIR);
-  if (c.r.parent->read_only()) return base::Err(EROFS);
+  if (ParentReadOnly(c.r)) return base::Err(EROFS);
   if (!c.r.node) return base::Err(ENOENT);
   const bool dir = c.r.node->type() == S_IFDIR;
   if (c.trailing_slash) return base::Err(dir ? EISDIR : ENOTDIR);
@@ -152,7 +152,7 @@ base::Result<void> VfsImpl::Rmdir(const PathContext& ctx,
     case Last::kNormal:
       break;
   }
-  if (c.r.parent->read_only()) return base::Err(EROFS);
+  if (ParentReadOnly(c.r)) return base::Err(EROFS);
   if (!c.r.node) return base::Err(ENOENT);
   TRY(MayDelete(TRY(c.r.parent->Stat()), TRY(c.r.node->Stat()), ctx.creds));
   if (c.r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
@@ -179,7 +179,7 @@ base::Result<void> VfsImpl::Rename(const PathContext& old_ctx,
   if (n.last != Last::kNormal) {
     return base::Err((flags & RENAME_NOREPLACE) ? EEXIST : EBUSY);
   }
-  if (o.r.parent->read_only()) return base::Err(EROFS);
+  if (ParentReadOnly(o.r)) return base::Err(EROFS);
   if (!o.r.node) return base::Err(ENOENT);
   const bool exchange = flags & RENAME_EXCHANGE;
   if ((flags & RENAME_NOREPLACE) && n.r.node) return base::Err(EEXIST);
