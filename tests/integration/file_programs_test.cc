@@ -93,7 +93,7 @@ TEST(FileProgramsTest, PythonCompileall) {
 TEST(FileProgramsTest, Sqlite3TenThousandRows) {
   RequireProgram("/usr/bin/sqlite3");
   RequireProgram("/usr/bin/python3");
-  const std::string script = R"(set -e
+  const std::string script = R"SH(set -e
 for db in /tmp/t.db /var/tmp/t.db; do
   sqlite3 "$db" "create table t(id integer primary key, v text);
     begin;
@@ -120,7 +120,7 @@ c.execute("commit")
 print("after:", reader())
 PY
 done
-)";
+)SH";
   auto r = RunSandboxed({"/bin/bash", "-c", script});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::string each =
@@ -135,7 +135,7 @@ done
 // lock waits for the reader's unlock.
 TEST(FileProgramsTest, RecordLocksSurviveCopyUp) {
   RequireProgram("/usr/bin/python3");
-  auto r = RunSandboxed({"/usr/bin/python3", "-c", R"(
+  auto r = RunSandboxed({"/usr/bin/python3", "-c", R"PY(
 import fcntl, os, subprocess
 f = open("/etc/os-release", "rb")
 fcntl.lockf(f, fcntl.LOCK_SH)
@@ -153,7 +153,7 @@ print(subprocess.run(["/usr/bin/python3", "-c", writer], capture_output=True,
 fcntl.lockf(f, fcntl.LOCK_UN)
 print(subprocess.run(["/usr/bin/python3", "-c", writer], capture_output=True,
                      text=True).stdout, end="")
-)"});
+)PY"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "busy\nlocked\n");
 }
