@@ -18,16 +18,7 @@
 namespace syscall_test {
 namespace {
 
-class FcntlLockTest : public ::testing::Test {
- protected:
-  void SetUp() override { MakeFile(path_, "data"); }
-  FileDescriptor Open(int flags = O_RDWR) {
-    return OpenOrFail(path_.c_str(), flags);
-  }
-
-  TempDir dir_;
-  std::string path_ = dir_ / "f";
-};
+using FcntlLockTest = LockFileTest;
 
 TEST_F(FcntlLockTest, Errors) {
   FileDescriptor rw = Open(), ro = Open(O_RDONLY), wo = Open(O_WRONLY);

@@ -13,9 +13,22 @@
 #include <string>
 
 #include "splice_util.h"
+#include "temp_dir.h"
 #include "test_util.h"
 
 namespace syscall_test {
+
+// A fixture with a file "data" in a fresh directory under /tmp.
+class LockFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override { MakeFile(path_, "data"); }
+  FileDescriptor Open(int flags = O_RDWR) {
+    return OpenOrFail(path_.c_str(), flags);
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_ / "f";
+};
 
 inline struct flock Flock(short type, off_t start, off_t len,
                           short whence = SEEK_SET) {

@@ -15,13 +15,8 @@
 namespace syscall_test {
 namespace {
 
-class FcntlLockWaitTest : public ::testing::Test {
+class FcntlLockWaitTest : public LockFileTest {
  protected:
-  void SetUp() override { MakeFile(path_, "data"); }
-  FileDescriptor Open(int flags = O_RDWR) {
-    return OpenOrFail(path_.c_str(), flags);
-  }
-
   // A child that says 'r', waits in F_SETLKW for `type` on [start,
   // start+len), says 'l' once it has the lock and exits 0 when told.
   LockChild Waiter(int fd, short type, off_t start, off_t len) {
@@ -33,9 +28,6 @@ class FcntlLockWaitTest : public ::testing::Test {
       return 0;
     });
   }
-
-  TempDir dir_;
-  std::string path_ = dir_ / "f";
 };
 
 TEST_F(FcntlLockWaitTest, WaitsForTheUnlock) {

@@ -17,12 +17,8 @@
 namespace syscall_test {
 namespace {
 
-class OfdLockTest : public ::testing::Test {
+class OfdLockTest : public LockFileTest {
  protected:
-  void SetUp() override { MakeFile(path_, "data"); }
-  FileDescriptor Open(int flags = O_RDWR) {
-    return OpenOrFail(path_.c_str(), flags);
-  }
   // What a new description of the file sees (from a child process).
   std::string Seen() {
     return ReportFromChild([&] {
@@ -30,9 +26,6 @@ class OfdLockTest : public ::testing::Test {
       return LocksFrom(fresh.get(), F_OFD_GETLK, -1);
     });
   }
-
-  TempDir dir_;
-  std::string path_ = dir_ / "f";
 };
 
 TEST_F(OfdLockTest, Errors) {
