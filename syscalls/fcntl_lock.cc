@@ -59,7 +59,8 @@ LockOwner OwnerFor(Task& t, FilePtr& f, bool ofd) {
 }
 
 // F_GETLK, F_OFD_GETLK.
-Result<int64_t> GetLock(Task& t, FilePtr f, int cmd, mm::UserPtr<struct flock> arg) {
+Result<int64_t> GetLock(Task& t, FilePtr f, int cmd,
+                        mm::UserPtr<struct flock> arg) {
   struct flock l = TRY(t.mm().CopyInObj(arg));
   const bool ofd = cmd == F_OFD_GETLK;
   // Only F_OFD_GETLK may ask about F_UNLCK (its own locks, Linux 6.x).
@@ -161,7 +162,8 @@ bool IsLockCommand(int cmd) {
 
 Result<int64_t> FcntlLock(Task& t, Fd fd, FilePtr f, int cmd, uint64_t arg) {
   const mm::UserPtr<struct flock> l(arg);
-  if (cmd == F_GETLK || cmd == F_OFD_GETLK) return GetLock(t, std::move(f), cmd, l);
+  if (cmd == F_GETLK || cmd == F_OFD_GETLK)
+    return GetLock(t, std::move(f), cmd, l);
   return SetLock(t, fd, std::move(f), cmd, l);
 }
 

@@ -36,8 +36,7 @@ const RecordLockTable::Lock* RecordLockTable::FindConflict(
   return nullptr;
 }
 
-std::optional<LockHolder> RecordLockTable::Test(Key key,
-                                                const LockOwner& owner,
+std::optional<LockHolder> RecordLockTable::Test(Key key, const LockOwner& owner,
                                                 const LockRange& req) {
   absl::MutexLock lock(&mu_);
   auto it = files_.find(key);
@@ -75,21 +74,19 @@ bool RecordLockTable::ApplyLocked(Key key, const LockOwner& owner,
                                   const LockRange& req) {
   std::vector<Lock>& locks = files_[key];
   // The owner's locks sit together, by offset: [first, last).
-  const auto first = std::find_if(locks.begin(), locks.end(), [&](const Lock& l) {
-    return l.owner == owner.id;
-  });
+  const auto first =
+      std::find_if(locks.begin(), locks.end(),
+                   [&](const Lock& l) { return l.owner == owner.id; });
   const auto last = std::partition_point(
       first, locks.end(), [&](const Lock& l) { return l.owner == owner.id; });
   // Of those, [lo, hi) touch the request: they overlap it or end or begin
   // right next to it. "x - 1" rather than "y + 1": an end may be
   // kLockOffsetMax, a start is never below 0. Ends are sorted too (the
   // locks do not overlap).
-  const auto lo = std::partition_point(first, last, [&](const Lock& l) {
-    return l.range.end < req.start - 1;
-  });
-  const auto hi = std::partition_point(lo, last, [&](const Lock& l) {
-    return l.range.start - 1 <= req.end;
-  });
+  const auto lo = std::partition_point(
+      first, last, [&](const Lock& l) { return l.range.end < req.start - 1; });
+  const auto hi = std::partition_point(
+      lo, last, [&](const Lock& l) { return l.range.start - 1 <= req.end; });
   // Cut the request's range out of them...
   std::vector<Lock> pieces;
   for (auto it = lo; it != hi; ++it) {
@@ -127,7 +124,8 @@ bool RecordLockTable::ApplyLocked(Key key, const LockOwner& owner,
   const size_t replaced = static_cast<size_t>(hi - lo);
   const size_t owner_left =
       static_cast<size_t>(last - first) - replaced + pieces.size();
-  if (pieces.size() > replaced && count_ - replaced + pieces.size() > max_locks_) {
+  if (pieces.size() > replaced &&
+      count_ - replaced + pieces.size() > max_locks_) {
     if (locks.empty()) files_.erase(key);
     return false;
   }

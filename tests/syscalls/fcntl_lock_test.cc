@@ -52,21 +52,27 @@ TEST_F(FcntlLockTest, Errors) {
               SyscallFailsWithErrno(EINVAL));
   // A read lock needs read access, a write lock write access; unlocking
   // and asking need neither.
-  EXPECT_THAT(Lock(wo.get(), F_SETLK, F_RDLCK, 0, 1), SyscallFailsWithErrno(EBADF));
-  EXPECT_THAT(Lock(ro.get(), F_SETLK, F_WRLCK, 0, 1), SyscallFailsWithErrno(EBADF));
+  EXPECT_THAT(Lock(wo.get(), F_SETLK, F_RDLCK, 0, 1),
+              SyscallFailsWithErrno(EBADF));
+  EXPECT_THAT(Lock(ro.get(), F_SETLK, F_WRLCK, 0, 1),
+              SyscallFailsWithErrno(EBADF));
   EXPECT_THAT(Lock(ro.get(), F_SETLK, F_UNLCK, 0, 1), SyscallSucceeds());
   EXPECT_THAT(Lock(wo.get(), F_GETLK, F_RDLCK, 0, 1), SyscallSucceeds());
   EXPECT_THAT(Lock(ro.get(), F_GETLK, F_WRLCK, 0, 1), SyscallSucceeds());
   FileDescriptor path = Open(O_PATH);
-  EXPECT_THAT(Lock(path.get(), F_GETLK, F_RDLCK, 0, 1), SyscallFailsWithErrno(EBADF));
-  EXPECT_THAT(Lock(path.get(), F_SETLK, F_UNLCK, 0, 1), SyscallFailsWithErrno(EBADF));
+  EXPECT_THAT(Lock(path.get(), F_GETLK, F_RDLCK, 0, 1),
+              SyscallFailsWithErrno(EBADF));
+  EXPECT_THAT(Lock(path.get(), F_SETLK, F_UNLCK, 0, 1),
+              SyscallFailsWithErrno(EBADF));
   EXPECT_THAT(fcntl(rw.get(), F_GETLK, BadAddress<struct flock>()),
               SyscallFailsWithErrno(EFAULT));
   EXPECT_THAT(fcntl(rw.get(), F_SETLKW, BadAddress<struct flock>()),
               SyscallFailsWithErrno(EFAULT));
   // The last byte there is can be locked: it runs to the end.
-  ASSERT_THAT(Lock(rw.get(), F_SETLK, F_WRLCK, LLONG_MAX, 1), SyscallSucceeds());
-  EXPECT_EQ(LocksSeenByChild(rw.get()), "W" + std::to_string(LLONG_MAX) + "-EOF");
+  ASSERT_THAT(Lock(rw.get(), F_SETLK, F_WRLCK, LLONG_MAX, 1),
+              SyscallSucceeds());
+  EXPECT_EQ(LocksSeenByChild(rw.get()),
+            "W" + std::to_string(LLONG_MAX) + "-EOF");
 }
 
 TEST_F(FcntlLockTest, GetlkWithoutConflictOnlyChangesTheType) {
@@ -94,9 +100,9 @@ TEST_F(FcntlLockTest, ConflictsBetweenProcesses) {
   const std::string seen = ReportFromChild([&] {
     struct flock fl = Flock(F_RDLCK, -4, 2, SEEK_END);  // bytes 0 and 1
     if (fcntl(fd.get(), F_GETLK, &fl) != 0) return std::string("error");
-    return std::to_string(fl.l_type) + " " + std::to_string(fl.l_whence) +
-           " " + std::to_string(fl.l_start) + " " + std::to_string(fl.l_len) +
-           " " + std::to_string(fl.l_pid == getppid());
+    return std::to_string(fl.l_type) + " " + std::to_string(fl.l_whence) + " " +
+           std::to_string(fl.l_start) + " " + std::to_string(fl.l_len) + " " +
+           std::to_string(fl.l_pid == getppid());
   });
   EXPECT_EQ(seen, std::to_string(F_WRLCK) + " 0 0 10 1");
   // Read locks of two processes coexist; either one blocks a writer.
@@ -137,14 +143,17 @@ TEST_F(FcntlLockTest, RangesSplitAndMerge) {
 TEST_F(FcntlLockTest, WhenceAndNegativeLengths) {
   FileDescriptor fd = Open();  // "data": 4 bytes
   ASSERT_THAT(lseek(fd.get(), 100, SEEK_SET), SyscallSucceeds());
-  ASSERT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, -50, 10, SEEK_CUR), SyscallSucceeds());
-  ASSERT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 0, SEEK_END), SyscallSucceeds());
+  ASSERT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, -50, 10, SEEK_CUR),
+              SyscallSucceeds());
+  ASSERT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 0, SEEK_END),
+              SyscallSucceeds());
   // The two write locks overlap: one lock. A read lock then splits it.
   ASSERT_THAT(Lock(fd.get(), F_SETLK, F_RDLCK, 30, -10), SyscallSucceeds());
   EXPECT_EQ(LocksSeenByChild(fd.get()), "W4-19 R20-29 W30-EOF");
   // A lock to the end covers what is appended later.
   ASSERT_THAT(Lock(fd.get(), F_SETLK, F_UNLCK, 0, 0), SyscallSucceeds());
-  ASSERT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 0, SEEK_END), SyscallSucceeds());
+  ASSERT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 0, SEEK_END),
+              SyscallSucceeds());
   ASSERT_THAT(pwrite(fd.get(), "more", 4, 4000), SyscallSucceedsWithValue(4));
   EXPECT_EQ(ErrnoInChild(fd.get(), F_SETLK, F_RDLCK, 1 << 20, 1), EAGAIN);
   EXPECT_EQ(ErrnoInChild(fd.get(), F_SETLK, F_RDLCK, 0, 4), 0);
@@ -177,8 +186,8 @@ TEST_F(FcntlLockTest, ForkDoesNotInherit) {
   ASSERT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 10), SyscallSucceeds());
   const std::string child = ReportFromChild([&] {
     // Not the child's: it conflicts, and the child's unlock does nothing.
-    std::string r = std::to_string(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 1) == 0
-                                        ? 0 : errno);
+    std::string r =
+        std::to_string(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 1) == 0 ? 0 : errno);
     Lock(fd.get(), F_SETLK, F_UNLCK, 0, 0);
     close(fd.get());  // nor does closing its fd
     return r;
@@ -197,7 +206,8 @@ TEST_F(FcntlLockTest, ExitReleases) {
   });
   ASSERT_EQ(child.Hear(), 'r');
   EXPECT_EQ(LocksSeenByChild(fd.get(), child.pid()), "W0-EOF");
-  EXPECT_THAT(Lock(fd.get(), F_SETLK, F_RDLCK, 0, 1), SyscallFailsWithErrno(EAGAIN));
+  EXPECT_THAT(Lock(fd.get(), F_SETLK, F_RDLCK, 0, 1),
+              SyscallFailsWithErrno(EAGAIN));
   child.Tell();
   EXPECT_EQ(child.Wait(), 0);
   EXPECT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 0), SyscallSucceeds());
@@ -205,8 +215,8 @@ TEST_F(FcntlLockTest, ExitReleases) {
 
 void* LockInThread(void* arg) {
   const int fd = *static_cast<int*>(arg);
-  return reinterpret_cast<void*>(
-      static_cast<intptr_t>(Lock(fd, F_SETLK, F_WRLCK, 5, 10) == 0 ? 0 : errno));
+  return reinterpret_cast<void*>(static_cast<intptr_t>(
+      Lock(fd, F_SETLK, F_WRLCK, 5, 10) == 0 ? 0 : errno));
 }
 
 // The process owns its locks: its threads share them.
@@ -231,7 +241,8 @@ TEST_F(FcntlLockTest, IndependentOfFlock) {
   ASSERT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 0), SyscallSucceeds());
   const std::string r = ReportFromChild([&] {
     FileDescriptor mine = OpenOrFail(path_.c_str(), O_RDONLY);
-    return std::to_string(flock(mine.get(), LOCK_EX | LOCK_NB) == 0 ? 0 : errno);
+    return std::to_string(flock(mine.get(), LOCK_EX | LOCK_NB) == 0 ? 0
+                                                                    : errno);
   });
   EXPECT_EQ(r, "0");
 }
@@ -247,9 +258,11 @@ TEST_F(FcntlLockTest, OtherFiles) {
   EXPECT_EQ(LocksSeenByChild(again.get()), "R0-7");
 
   Pipe p = MakePipe();
-  ASSERT_THAT(Lock(p.w.get(), F_SETLK, F_WRLCK, 0, 0, SEEK_CUR), SyscallSucceeds());
+  ASSERT_THAT(Lock(p.w.get(), F_SETLK, F_WRLCK, 0, 0, SEEK_CUR),
+              SyscallSucceeds());
   EXPECT_EQ(LocksSeenByChild(p.r.get()), "W0-EOF");
-  EXPECT_THAT(Lock(p.r.get(), F_SETLK, F_WRLCK, 0, 0), SyscallFailsWithErrno(EBADF));
+  EXPECT_THAT(Lock(p.r.get(), F_SETLK, F_WRLCK, 0, 0),
+              SyscallFailsWithErrno(EBADF));
 
   FileDescriptor null = OpenOrFail("/dev/null", O_RDWR);
   ASSERT_THAT(Lock(null.get(), F_SETLK, F_RDLCK, 0, 1), SyscallSucceeds());

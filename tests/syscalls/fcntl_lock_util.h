@@ -60,7 +60,8 @@ inline std::string LocksFrom(int fd, int cmd, pid_t pid, off_t start = 0) {
     out += fl.l_type == F_RDLCK ? "R" : fl.l_type == F_WRLCK ? "W" : "?";
     out += std::to_string(fl.l_start) + "-";
     out += fl.l_len == 0 ? "EOF" : std::to_string(fl.l_start + fl.l_len - 1);
-    if (fl.l_whence != SEEK_SET) out += "(whence " + std::to_string(fl.l_whence) + ")";
+    if (fl.l_whence != SEEK_SET)
+      out += "(whence " + std::to_string(fl.l_whence) + ")";
     if (fl.l_pid != pid) out += "@" + std::to_string(fl.l_pid);
     if (fl.l_len == 0) break;
     start = fl.l_start + fl.l_len;
@@ -76,8 +77,8 @@ inline std::string ReportFromChild(const std::function<std::string()>& body) {
   const pid_t pid = fork();
   if (pid == 0) {
     const std::string s = body();
-    const bool ok = write(p.w.get(), s.data(), s.size()) ==
-                    static_cast<ssize_t>(s.size());
+    const bool ok =
+        write(p.w.get(), s.data(), s.size()) == static_cast<ssize_t>(s.size());
     _exit(ok ? 0 : 1);
   }
   p.w.reset();

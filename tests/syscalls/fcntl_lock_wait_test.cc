@@ -56,7 +56,8 @@ TEST_F(FcntlLockWaitTest, ADowngradeLetsReadersIn) {
   ASSERT_THAT(Lock(fd.get(), F_SETLK, F_RDLCK, 0, 10), SyscallSucceeds());
   EXPECT_EQ(child.Hear(), 'l');
   // Both hold read locks now.
-  EXPECT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 1), SyscallFailsWithErrno(EAGAIN));
+  EXPECT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 0, 1),
+              SyscallFailsWithErrno(EAGAIN));
   child.Tell();
   EXPECT_EQ(child.Wait(), 0);
 }
@@ -126,8 +127,10 @@ TEST_F(FcntlLockWaitTest, DeadlockBetweenTwoProcesses) {
   });
   ASSERT_EQ(child.Hear(), 'r');
   ASSERT_TRUE(AwaitSleeping(child.pid()));
-  EXPECT_THAT(Lock(fd.get(), F_SETLKW, F_WRLCK, 1, 1), SyscallFailsWithErrno(EDEADLK));
-  EXPECT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 1, 1), SyscallFailsWithErrno(EAGAIN));
+  EXPECT_THAT(Lock(fd.get(), F_SETLKW, F_WRLCK, 1, 1),
+              SyscallFailsWithErrno(EDEADLK));
+  EXPECT_THAT(Lock(fd.get(), F_SETLK, F_WRLCK, 1, 1),
+              SyscallFailsWithErrno(EAGAIN));
   // A range the child does not hold is no deadlock.
   EXPECT_THAT(Lock(fd.get(), F_SETLKW, F_WRLCK, 2, 1), SyscallSucceeds());
   ASSERT_THAT(Lock(fd.get(), F_SETLK, F_UNLCK, 0, 1), SyscallSucceeds());
@@ -154,7 +157,8 @@ TEST_F(FcntlLockWaitTest, DeadlockThroughAChain) {
   ASSERT_EQ(c.Hear(), 'r');
   ASSERT_TRUE(AwaitSleeping(b.pid()));
   ASSERT_TRUE(AwaitSleeping(c.pid()));
-  EXPECT_THAT(Lock(fd.get(), F_SETLKW, F_WRLCK, 2, 1), SyscallFailsWithErrno(EDEADLK));
+  EXPECT_THAT(Lock(fd.get(), F_SETLKW, F_WRLCK, 2, 1),
+              SyscallFailsWithErrno(EDEADLK));
   // Unwound from A: b gets A, exits; c gets B, exits.
   ASSERT_THAT(Lock(fd.get(), F_SETLK, F_UNLCK, 0, 1), SyscallSucceeds());
   EXPECT_EQ(b.Wait(), 0);

@@ -33,12 +33,15 @@ TEST_F(OfdLockTest, Errors) {
   struct flock fl = Flock(F_WRLCK, 0, 1);
   fl.l_pid = 1;
   EXPECT_THAT(fcntl(rw.get(), F_OFD_SETLK, &fl), SyscallFailsWithErrno(EINVAL));
-  EXPECT_THAT(fcntl(rw.get(), F_OFD_SETLKW, &fl), SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(fcntl(rw.get(), F_OFD_SETLKW, &fl),
+              SyscallFailsWithErrno(EINVAL));
   EXPECT_THAT(fcntl(rw.get(), F_OFD_GETLK, &fl), SyscallFailsWithErrno(EINVAL));
   // Access is checked before l_pid.
   EXPECT_THAT(fcntl(ro.get(), F_OFD_SETLK, &fl), SyscallFailsWithErrno(EBADF));
-  EXPECT_THAT(Lock(rw.get(), F_OFD_SETLK, 7, 0, 1), SyscallFailsWithErrno(EINVAL));
-  EXPECT_THAT(Lock(rw.get(), F_OFD_GETLK, 7, 0, 1), SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(Lock(rw.get(), F_OFD_SETLK, 7, 0, 1),
+              SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(Lock(rw.get(), F_OFD_GETLK, 7, 0, 1),
+              SyscallFailsWithErrno(EINVAL));
   EXPECT_THAT(Lock(rw.get(), F_OFD_SETLK, F_RDLCK, 0, 1, 5),
               SyscallFailsWithErrno(EINVAL));
   EXPECT_THAT(Lock(rw.get(), F_OFD_SETLK, F_RDLCK, 1, -2),
@@ -49,13 +52,16 @@ TEST_F(OfdLockTest, OwnedByTheDescription) {
   FileDescriptor a = Open(), b = Open();
   ASSERT_THAT(Lock(a.get(), F_OFD_SETLK, F_WRLCK, 0, 10), SyscallSucceeds());
   // Another description conflicts, in this process too; a dup does not.
-  EXPECT_THAT(Lock(b.get(), F_OFD_SETLK, F_RDLCK, 5, 1), SyscallFailsWithErrno(EAGAIN));
+  EXPECT_THAT(Lock(b.get(), F_OFD_SETLK, F_RDLCK, 5, 1),
+              SyscallFailsWithErrno(EAGAIN));
   FileDescriptor d(dup(a.get()));
   EXPECT_THAT(Lock(d.get(), F_OFD_SETLK, F_WRLCK, 10, 5), SyscallSucceeds());
   // POSIX locks of this process conflict with them both ways.
-  EXPECT_THAT(Lock(a.get(), F_SETLK, F_RDLCK, 0, 1), SyscallFailsWithErrno(EAGAIN));
+  EXPECT_THAT(Lock(a.get(), F_SETLK, F_RDLCK, 0, 1),
+              SyscallFailsWithErrno(EAGAIN));
   ASSERT_THAT(Lock(b.get(), F_SETLK, F_RDLCK, 20, 1), SyscallSucceeds());
-  EXPECT_THAT(Lock(a.get(), F_OFD_SETLK, F_WRLCK, 20, 1), SyscallFailsWithErrno(EAGAIN));
+  EXPECT_THAT(Lock(a.get(), F_OFD_SETLK, F_WRLCK, 20, 1),
+              SyscallFailsWithErrno(EAGAIN));
   // F_OFD_GETLK reports l_pid -1 for an OFD lock, the pid for a POSIX one.
   struct flock fl = Flock(F_WRLCK, 0, 0);
   ASSERT_THAT(fcntl(b.get(), F_OFD_GETLK, &fl), SyscallSucceeds());
@@ -144,7 +150,8 @@ TEST_F(OfdLockTest, SetlkwWaitsForAnotherDescription) {
   ASSERT_THAT(Lock(a.get(), F_OFD_SETLK, F_UNLCK, 0, 0), SyscallSucceeds());
   ASSERT_EQ(pthread_join(th, nullptr), 0);
   EXPECT_EQ(w.result, 0);
-  EXPECT_THAT(Lock(a.get(), F_OFD_SETLK, F_RDLCK, 0, 1), SyscallFailsWithErrno(EAGAIN));
+  EXPECT_THAT(Lock(a.get(), F_OFD_SETLK, F_RDLCK, 0, 1),
+              SyscallFailsWithErrno(EAGAIN));
 }
 
 }  // namespace
