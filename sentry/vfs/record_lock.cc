@@ -174,6 +174,10 @@ base::Result<void> RecordLockTable::TrySet(Key key, const LockOwner& owner,
     const bool had = o != owners_.end() && o->second.count(key);
     if (!had && req.type == F_UNLCK) return {};
     if (!ApplyLocked(key, owner, req)) return base::Err(ENOLCK);
+    // Taken: the caller waits no more, whatever StopWaiting's timing.
+    if (waiter)
+      std::erase_if(blocked_,
+                    [&](const Blocked& b) { return b.waiter == waiter; });
     if (had) {
       // The owner's old locks there shrank or changed: whoever waited
       // for them tries again.
