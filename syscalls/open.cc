@@ -5,6 +5,7 @@
 #include "sentry/pipe/pipe.h"
 #include "sentry/vfs/tmpfs.h"
 #include "syscalls/common.h"
+#include "syscalls/fcntl_lock.h"
 
 namespace syscalls {
 namespace {
@@ -120,6 +121,11 @@ Result<int64_t> PipeFcntl(Task& t, vfs::FileDescription& f, int cmd,
 // Fcntl implements Linux syscall fcntl(2).
 Result<int64_t> Fcntl(Task& t, Fd fd, int cmd, uint64_t arg) {
   FilePtr f = TRY(GetFile(t, fd));
+  // An O_PATH descriptor answers only these, as Linux's check_fcntl_cmd.
+  if (f->is_path() && cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC &&
+      cmd != F_GETFD && cmd != F_SETFD && cmd != F_GETFL)
+    return Err(EBADF);
+  if (IsLockCommand(cmd)) return FcntlLock(t, fd, std::move(f), cmd, arg);
   switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
@@ -179,7 +185,9 @@ void RegisterOpen(Registrar& r) {
                     "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, "
                     "F_SETFL, F_GETPIPE_SZ, F_SETPIPE_SZ (no per-user "
                     "pipe-user-pages limits), F_ADD_SEALS, F_GET_SEALS "
-                    "(tmpfs files); no locks or leases yet");
+                    "(tmpfs files), F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, "
+                    "F_OFD_SETLK, F_OFD_SETLKW (record locks; no mandatory "
+                    "locking); no leases, F_NOTIFY, F_SETOWN/F_SETSIG");
 }
 
 }  // namespace syscalls

@@ -27,10 +27,13 @@ Result<void> FdTable::InstallAt(int fd, FilePtr file, bool cloexec,
                                 uint64_t limit) {
   if (fd < 0 || static_cast<uint64_t>(fd) >= limit) return Err(EBADF);
   FilePtr old;  // closed after the lock is released
-  absl::MutexLock lock(&mu_);
-  Entry& e = fds_[fd];
-  old = std::move(e.file);
-  e = Entry{std::move(file), cloexec};
+  {
+    absl::MutexLock lock(&mu_);
+    Entry& e = fds_[fd];
+    old = std::move(e.file);
+    e = Entry{std::move(file), cloexec};
+  }
+  if (old) lock_owner_.Closed(*old);
   return {};
 }
 
@@ -57,35 +60,49 @@ Result<void> FdTable::SetCloexec(int fd, bool cloexec) {
 }
 
 Result<FdTable::FilePtr> FdTable::Remove(int fd) {
-  absl::MutexLock lock(&mu_);
-  auto it = fds_.find(fd);
-  if (it == fds_.end()) return Err(EBADF);
-  FilePtr f = std::move(it->second.file);
-  fds_.erase(it);
+  FilePtr f;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = fds_.find(fd);
+    if (it == fds_.end()) return Err(EBADF);
+    f = std::move(it->second.file);
+    fds_.erase(it);
+  }
+  lock_owner_.Closed(*f);
   return f;
 }
 
 void FdTable::RemoveRange(int first, int last) {
   std::vector<FilePtr> closing;  // released outside the lock
-  absl::MutexLock lock(&mu_);
-  for (auto it = fds_.lower_bound(first);
-       it != fds_.end() && it->first <= last;) {
-    closing.push_back(std::move(it->second.file));
-    it = fds_.erase(it);
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = fds_.lower_bound(first);
+         it != fds_.end() && it->first <= last;) {
+      closing.push_back(std::move(it->second.file));
+      it = fds_.erase(it);
+    }
   }
+  Closed(closing);
 }
 
 void FdTable::RemoveCloexec() {
   std::vector<FilePtr> closing;
-  absl::MutexLock lock(&mu_);
-  for (auto it = fds_.begin(); it != fds_.end();) {
-    if (it->second.cloexec) {
-      closing.push_back(std::move(it->second.file));
-      it = fds_.erase(it);
-    } else {
-      ++it;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = fds_.begin(); it != fds_.end();) {
+      if (it->second.cloexec) {
+        closing.push_back(std::move(it->second.file));
+        it = fds_.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
+  Closed(closing);
+}
+
+void FdTable::Closed(const std::vector<FilePtr>& files) {
+  for (const FilePtr& f : files) lock_owner_.Closed(*f);
 }
 
 std::shared_ptr<FdTable> FdTable::Fork() const {

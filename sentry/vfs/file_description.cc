@@ -1,11 +1,13 @@
 #include "sentry/vfs/file_description.h"
 
 #include "sentry/vfs/file_lock.h"
+#include "sentry/vfs/record_lock.h"
 
 namespace vfs {
 
 FileDescription::~FileDescription() {
   if (holds_flock_.load()) FlockTable::Get().Unlock(this);
+  if (holds_ofd_lock_.load()) RecordLockTable::Get().ReleaseOwner(this);
 }
 
 void FileDescription::SetStatusFlags(int flags) {

@@ -44,8 +44,8 @@ class FileDescription {
   // `flags` are the open(2) flags minus creation flags: the access mode
   // plus status flags (O_APPEND, O_NONBLOCK, ...).
   explicit FileDescription(int flags) : flags_(flags) {}
-  // Releases the description's flock(2) lock, if it took one: the last
-  // reference is the last close.
+  // Releases the description's flock(2) lock and its OFD record locks, if
+  // it took any: the last reference is the last close.
   virtual ~FileDescription();
   FileDescription(const FileDescription&) = delete;
   FileDescription& operator=(const FileDescription&) = delete;
@@ -132,10 +132,14 @@ class FileDescription {
 
   // Set by FlockTable (file_lock.h) when this description takes a lock.
   void set_holds_flock() { holds_flock_.store(true); }
+  // Set by fcntl before this description takes an OFD record lock
+  // (record_lock.h).
+  void set_holds_ofd_lock() { holds_ofd_lock_.store(true); }
 
  private:
   std::atomic<int> flags_;
   std::atomic<bool> holds_flock_{false};
+  std::atomic<bool> holds_ofd_lock_{false};
 };
 
 }  // namespace vfs

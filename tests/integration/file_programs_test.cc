@@ -85,6 +85,79 @@ TEST(FileProgramsTest, PythonCompileall) {
   EXPECT_EQ(r.out, native.out + "[1]\n");
 }
 
+// sqlite3 with its default rollback journal: 10k rows in one transaction
+// in /tmp (tmpfs) and in the overlay (/var/tmp), then a second sqlite3
+// reading while a python3 connection holds the database: RESERVED lets it
+// read the old rows, EXCLUSIVE makes it "database is locked" (fcntl
+// record locks between processes), then it sees the new row.
+TEST(FileProgramsTest, Sqlite3TenThousandRows) {
+  RequireProgram("/usr/bin/sqlite3");
+  RequireProgram("/usr/bin/python3");
+  const std::string script = R"SH(set -e
+for db in /tmp/t.db /var/tmp/t.db; do
+  sqlite3 "$db" "create table t(id integer primary key, v text);
+    begin;
+    with recursive c(x) as (select 1 union all select x + 1 from c where x < 10000)
+      insert into t(v) select 'row ' || x from c;
+    commit;"
+  sqlite3 "$db" "select count(*), sum(id), max(v) from t; pragma integrity_check;"
+  /usr/bin/python3 - "$db" <<'PY'
+import sqlite3, subprocess, sys
+db = sys.argv[1]
+def reader():
+    r = subprocess.run(["sqlite3", db, "select count(*) from t"],
+                       capture_output=True, text=True)
+    out = (r.stdout + r.stderr).strip()
+    return "locked" if "database is locked" in out else out
+c = sqlite3.connect(db, isolation_level=None)
+c.execute("begin immediate")
+c.execute("insert into t(v) values ('one more')")
+print("reserved:", reader())
+c.execute("commit")
+c.execute("begin exclusive")
+print("exclusive:", reader())
+c.execute("commit")
+print("after:", reader())
+PY
+done
+)SH";
+  auto r = RunSandboxed({"/bin/bash", "-c", script});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string each =
+      "10000|50005000|row 9999\nok\nreserved: 10000\nexclusive: locked\n"
+      "after: 10001\n";
+  EXPECT_EQ(r.out, each + each);
+  EXPECT_NE(access("/var/tmp/t.db", F_OK), 0);  // nothing reached the host
+}
+
+// A read lock on a file of the lower layer holds after another process
+// opens it for writing (copy-up keeps the file's identity): its write
+// lock waits for the reader's unlock.
+TEST(FileProgramsTest, RecordLocksSurviveCopyUp) {
+  RequireProgram("/usr/bin/python3");
+  auto r = RunSandboxed({"/usr/bin/python3", "-c", R"PY(
+import fcntl, os, subprocess
+f = open("/etc/os-release", "rb")
+fcntl.lockf(f, fcntl.LOCK_SH)
+writer = """
+import fcntl
+f = open("/etc/os-release", "r+b")
+try:
+    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print("locked")
+except BlockingIOError:
+    print("busy")
+"""
+print(subprocess.run(["/usr/bin/python3", "-c", writer], capture_output=True,
+                     text=True).stdout, end="")
+fcntl.lockf(f, fcntl.LOCK_UN)
+print(subprocess.run(["/usr/bin/python3", "-c", writer], capture_output=True,
+                     text=True).stdout, end="")
+)PY"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "busy\nlocked\n");
+}
+
 TEST(FileProgramsTest, VimEditsAFileInEtc) {
   RequireProgram("/usr/bin/vim");
   auto r = RunSandboxed({"/bin/sh", "-c",

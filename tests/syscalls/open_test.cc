@@ -338,5 +338,21 @@ TEST(FcntlTest, UnknownCommandIsEinval) {
   EXPECT_THAT(fcntl(fd.get(), Opaque(0x7fff)), SyscallFailsWithErrno(EINVAL));
 }
 
+// An O_PATH descriptor answers only the fd-table commands and F_GETFL;
+// everything else (even an unknown command) is EBADF.
+TEST(FcntlTest, OPathTakesOnlyFdCommands) {
+  FileDescriptor fd(open(kRegularFile, O_PATH));
+  ASSERT_GE(fd.get(), 0);
+  EXPECT_THAT(fcntl(fd.get(), F_GETFL), SyscallSucceeds());
+  EXPECT_THAT(fcntl(fd.get(), F_SETFD, FD_CLOEXEC), SyscallSucceeds());
+  EXPECT_THAT(fcntl(fd.get(), F_GETFD), SyscallSucceedsWithValue(FD_CLOEXEC));
+  FileDescriptor copy(fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+  EXPECT_GE(copy.get(), 0);
+  EXPECT_THAT(fcntl(fd.get(), F_SETFL, O_NONBLOCK), SyscallFailsWithErrno(EBADF));
+  EXPECT_THAT(fcntl(fd.get(), F_GETPIPE_SZ), SyscallFailsWithErrno(EBADF));
+  EXPECT_THAT(fcntl(fd.get(), F_GET_SEALS), SyscallFailsWithErrno(EBADF));
+  EXPECT_THAT(fcntl(fd.get(), Opaque(0x7fff)), SyscallFailsWithErrno(EBADF));
+}
+
 }  // namespace
 }  // namespace syscall_test
