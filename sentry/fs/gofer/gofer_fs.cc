@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "sentry/vfs/host_file.h"
+#include "sentry/vfs/xattr.h"
 
 namespace gofer {
 
@@ -113,6 +114,29 @@ class GoferNode : public vfs::Node {
     struct statfs s = TRY(tree_->client().Statfs(handle_));
     s.f_flags |= ST_RDONLY | vfs::kStValid;
     return s;
+  }
+
+  // Only user.* is asked of the gofer, which serves no other namespace
+  // (gofer/README.md); the names it lists are checked again, since they
+  // go to the app.
+  Result<std::string> GetXattr(const std::string& name) const override {
+    if (vfs::XattrNamespace(name) != vfs::XattrNs::kUser) {
+      return Err(vfs::HiddenXattrError(name));
+    }
+    if (type() != S_IFREG && type() != S_IFDIR) return Err(ENODATA);
+    return tree_->client().Getxattr(handle_, name);
+  }
+
+  Result<std::vector<std::string>> ListXattr() const override {
+    if (type() != S_IFREG && type() != S_IFDIR) {
+      return std::vector<std::string>{};
+    }
+    std::vector<std::string> names = TRY(tree_->client().Listxattr(handle_));
+    std::erase_if(names, [](const std::string& n) {
+      return vfs::XattrNamespace(n) != vfs::XattrNs::kUser ||
+             n.size() > vfs::kXattrNameMax || n.find('\0') != n.npos;
+    });
+    return names;
   }
 
   Result<std::shared_ptr<vfs::FileDescription>> Open(
