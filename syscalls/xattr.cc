@@ -183,13 +183,15 @@ Result<void> Fremovexattr(Task& t, Fd fd, UserPath name) {
   return t.kernel().vfs().RemoveXattr(*f, FileCreds(t), n);
 }
 
+// The table keeps the pointer: static storage.
+constexpr char kNote[] =
+    "user.*, trusted.* and security.* on tmpfs and the overlay root "
+    "(lower files show user.* only); no POSIX ACLs (system.*: "
+    "EOPNOTSUPP); devfs, procfs and sysfs keep none (EOPNOTSUPP)";
+
 }  // namespace
 
 void RegisterXattr(Registrar& r) {
-  constexpr char kNote[] =
-      "user.*, trusted.* and security.* on tmpfs and the overlay root "
-      "(lower files show user.* only); no POSIX ACLs (system.*: "
-      "EOPNOTSUPP); devfs, procfs and sysfs keep none (EOPNOTSUPP)";
   r.Partial<&Setxattr>(SYS_setxattr, kNote);
   r.Partial<&Lsetxattr>(SYS_lsetxattr, kNote);
   r.Partial<&Fsetxattr>(SYS_fsetxattr, kNote);
