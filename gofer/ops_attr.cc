@@ -29,9 +29,14 @@ bool IsValidXattrName(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
-// Only the "user." namespace may change: "security." holds file
-// capabilities and labels the host trusts, "trusted." needs CAP_SYS_ADMIN.
-bool IsWritableXattrName(const std::string& name) {
+// Only the "user." namespace is served, read or written: "security."
+// holds the host's labels and file capabilities (the host trusts them;
+// the sandbox honours neither, and they say things about the host),
+// "trusted." needs CAP_SYS_ADMIN, which the gofer never has, and
+// "system." is ACLs, which the sentry does not implement. Other names
+// read as absent (ENODATA) and cannot be changed (EPERM), without a host
+// call.
+bool IsServedXattrName(const std::string& name) {
   return IsValidXattrName(name) && name.starts_with("user.");
 }
 
@@ -90,7 +95,10 @@ Result<void> Server::Getxattr(const proto::GetxattrRequest& req,
                               proto::GetxattrResponse* resp) {
   NodeRef node = TRY(Lookup(req.handle()));
   if (!IsValidXattrName(req.name())) return Err(EINVAL);
-  if (!HasXattrs(node->type)) return Err(ENODATA);
+  if (!IsServedXattrName(req.name()) || !HasXattrs(node->type))
+    return Err(ENODATA);
+  // Reopened for reading: f*xattr do not work on O_PATH fds, and Reopen
+  // never follows a symlink (HasXattrs already refused one).
   UniqueFd f = TRY(Reopen(node, O_RDONLY));
   std::string value(XATTR_SIZE_MAX, '\0');
   ssize_t n =
@@ -107,7 +115,7 @@ Result<void> Server::Setxattr(const proto::SetxattrRequest& req) {
   if (req.value().size() > XATTR_SIZE_MAX) return Err(E2BIG);
   if (req.flags() & ~(XATTR_CREATE | XATTR_REPLACE)) return Err(EINVAL);
   if (node->mount->read_only) return Err(EROFS);
-  if (!IsWritableXattrName(req.name()) || !HasXattrs(node->type))
+  if (!IsServedXattrName(req.name()) || !HasXattrs(node->type))
     return Err(EPERM);
   UniqueFd f = TRY(Reopen(node, O_RDONLY));
   if (fsetxattr(f.get(), req.name().c_str(), req.value().data(),
@@ -126,7 +134,8 @@ Result<void> Server::Listxattr(const proto::ListxattrRequest& req,
   if (n < 0) return Err(errno);
   for (size_t pos = 0; pos < static_cast<size_t>(n);) {
     size_t len = strnlen(list.data() + pos, n - pos);
-    if (len) resp->add_names(list.data() + pos, len);
+    std::string name(list.data() + pos, len);
+    if (IsServedXattrName(name)) resp->add_names(std::move(name));
     pos += len + 1;
   }
   return {};
@@ -136,7 +145,7 @@ Result<void> Server::Removexattr(const proto::RemovexattrRequest& req) {
   NodeRef node = TRY(Lookup(req.handle()));
   if (!IsValidXattrName(req.name())) return Err(EINVAL);
   if (node->mount->read_only) return Err(EROFS);
-  if (!IsWritableXattrName(req.name()) || !HasXattrs(node->type))
+  if (!IsServedXattrName(req.name()) || !HasXattrs(node->type))
     return Err(EPERM);
   UniqueFd f = TRY(Reopen(node, O_RDONLY));
   if (fremovexattr(f.get(), req.name().c_str()) != 0) return Err(errno);

@@ -272,6 +272,69 @@ TEST_F(ServerTest, Xattrs) {
   }
 }
 
+// Only user.* reaches the host: the host's security.* (labels, file
+// capabilities) and trusted.* stay unseen, and a symlink is never
+// followed to the xattrs of its target.
+TEST_F(ServerTest, XattrsServeOnlyTheUserNamespace) {
+  const std::string file = dir_ / "file";
+  if (setxattr(file.c_str(), "user.probe", "1", 1, 0) != 0)
+    GTEST_SKIP() << "no user xattrs on " << dir_.path();
+  const bool root = geteuid() == 0;
+  if (root) {
+    ASSERT_EQ(setxattr(file.c_str(), "trusted.t", "t", 1, 0), 0);
+    ASSERT_EQ(setxattr(file.c_str(), "security.s", "s", 1, 0), 0);
+  }
+  ASSERT_OK_AND_ASSIGN(f, c().Walk(root_, "file"));
+  ASSERT_OK_AND_ASSIGN(names, c().Listxattr(f.handle));
+  EXPECT_THAT(names, UnorderedElementsAre("user.probe"));
+  EXPECT_ERRNO(c().Getxattr(f.handle, "trusted.t"), ENODATA);
+  EXPECT_ERRNO(c().Getxattr(f.handle, "security.s"), ENODATA);
+  EXPECT_ERRNO(c().Getxattr(f.handle, "system.posix_acl_access"), ENODATA);
+  EXPECT_ERRNO(c().Removexattr(f.handle, "security.s"), EPERM);
+  EXPECT_ERRNO(c().Removexattr(f.handle, "trusted.t"), EPERM);
+  if (root) {
+    char v[8];
+    EXPECT_EQ(getxattr(file.c_str(), "trusted.t", v, sizeof v), 1);
+    EXPECT_EQ(getxattr(file.c_str(), "security.s", v, sizeof v), 1);
+  }
+
+  // A directory's, through its own reopen.
+  ASSERT_EQ(setxattr((dir_ / "sub").c_str(), "user.d", "dir", 3, 0), 0);
+  ASSERT_OK_AND_ASSIGN(sub, c().Walk(root_, "sub"));
+  ASSERT_OK_AND_ASSIGN(d, c().Getxattr(sub.handle, "user.d"));
+  EXPECT_EQ(d, "dir");
+
+  // A symlink to the file has none of its own, and lists none.
+  ASSERT_EQ(symlink("file", (dir_ / "link").c_str()), 0);
+  ASSERT_OK_AND_ASSIGN(l, c().Walk(root_, "link"));
+  EXPECT_ERRNO(c().Getxattr(l.handle, "user.probe"), ENODATA);
+  ASSERT_OK_AND_ASSIGN(lnames, c().Listxattr(l.handle));
+  EXPECT_TRUE(lnames.empty());
+  EXPECT_ERRNO(c().Setxattr(l.handle, "user.x", "y"), EPERM);
+
+  // A FIFO is never opened (a reader would block a worker).
+  ASSERT_EQ(mkfifo((dir_ / "fifo").c_str(), 0600), 0);
+  ASSERT_OK_AND_ASSIGN(p, c().Walk(root_, "fifo"));
+  EXPECT_ERRNO(c().Getxattr(p.handle, "user.x"), ENODATA);
+  ASSERT_OK_AND_ASSIGN(pnames, c().Listxattr(p.handle));
+  EXPECT_TRUE(pnames.empty());
+}
+
+// The sandbox's root is read-only: its xattrs are read, never written.
+TEST_F(ServerTest, ReadOnlyTreeReadsXattrs) {
+  if (setxattr((dir_ / "file").c_str(), "user.k", "v", 1, 0) != 0)
+    GTEST_SKIP() << "no user xattrs on " << dir_.path();
+  InProcessGofer ro(dir_.path(), /*read_only=*/true);
+  ASSERT_OK_AND_ASSIGN(root, ro.client().Attach(""));
+  ASSERT_OK_AND_ASSIGN(f, ro.client().Walk(root.handle, "file"));
+  ASSERT_OK_AND_ASSIGN(v, ro.client().Getxattr(f.handle, "user.k"));
+  EXPECT_EQ(v, "v");
+  ASSERT_OK_AND_ASSIGN(names, ro.client().Listxattr(f.handle));
+  EXPECT_THAT(names, UnorderedElementsAre("user.k"));
+  EXPECT_ERRNO(ro.client().Setxattr(f.handle, "user.k", "w"), EROFS);
+  EXPECT_ERRNO(ro.client().Removexattr(f.handle, "user.k"), EROFS);
+}
+
 TEST_F(ServerTest, BindAndConnect) {
   ASSERT_OK_AND_ASSIGN(b, c().Bind(root_, "sock", SOCK_STREAM, 0600));
   EXPECT_TRUE(S_ISSOCK(b.node.stat.st_mode));

@@ -75,6 +75,7 @@ void RegisterShm(Registrar& r);
 void RegisterSem(Registrar& r);
 void RegisterMsg(Registrar& r);
 void RegisterMqueue(Registrar& r);
+void RegisterXattr(Registrar& r);
 
 }  // namespace syscalls
 

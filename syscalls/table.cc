@@ -52,6 +52,7 @@ kernel::SyscallTable Build() {
   RegisterSem(r);
   RegisterMsg(r);
   RegisterMqueue(r);
+  RegisterXattr(r);
   return table;
 }
 

@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <sys/statvfs.h>
 
 #include "base/unique_fd.h"
 #include "sentry/vfs/host_file.h"
+#include "sentry/vfs/xattr.h"
 
 namespace vfs {
 namespace {
@@ -72,11 +74,58 @@ class HostNode : public Node, public std::enable_shared_from_this<HostNode> {
 
   base::Result<std::shared_ptr<FileDescription>> Open(
       int flags, const std::string& path) override {
+    base::UniqueFd fd = TRY(OpenReadable());
+    if (type_ == S_IFDIR) {
+      return MakeHostDirDescription(flags, std::move(fd), path);
+    }
+    return MakeHostFileDescription(flags, std::move(fd), path);
+  }
+
+  // user.* and trusted.* (which the host shows only to CAP_SYS_ADMIN) of
+  // files and directories, read through a readable fd: the f*xattr calls
+  // do not work on O_PATH fds, and the by-path ones would follow links.
+  base::Result<std::string> GetXattr(const std::string& name) const override {
+    if (!Shown(name)) return base::Err(HiddenXattrError(name));
+    if (type_ != S_IFREG && type_ != S_IFDIR) return base::Err(ENODATA);
+    base::UniqueFd fd = TRY(OpenReadable());
+    std::string value(kXattrSizeMax, '\0');
+    const ssize_t n =
+        ::fgetxattr(fd.get(), name.c_str(), value.data(), value.size());
+    if (n < 0) return base::Err(errno);
+    value.resize(n);
+    return value;
+  }
+
+  base::Result<std::vector<std::string>> ListXattr() const override {
+    if (type_ != S_IFREG && type_ != S_IFDIR) {
+      return std::vector<std::string>{};
+    }
+    base::UniqueFd fd = TRY(OpenReadable());
+    std::string list(kXattrListMax, '\0');
+    const ssize_t n = ::flistxattr(fd.get(), list.data(), list.size());
+    if (n < 0) return base::Err(errno);
+    std::vector<std::string> names;
+    for (size_t pos = 0; pos < static_cast<size_t>(n);) {
+      std::string name(list.data() + pos);
+      pos += name.size() + 1;
+      if (Shown(name)) names.push_back(std::move(name));
+    }
+    return names;
+  }
+
+ private:
+  static bool Shown(std::string_view name) {
+    const XattrNs ns = XattrNamespace(name);
+    return ns == XattrNs::kUser || ns == XattrNs::kTrusted;
+  }
+
+  // A readable fd of this directory or regular file (EACCES for others).
+  base::Result<base::UniqueFd> OpenReadable() const {
     if (type_ == S_IFDIR) {
       base::UniqueFd fd(
           ::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!fd.valid()) return base::Err(errno);
-      return MakeHostDirDescription(flags, std::move(fd), path);
+      return fd;
     }
     if (type_ != S_IFREG || !parent_) return base::Err(EACCES);
     // O_NONBLOCK: should the name have become a fifo since the lookup, the
@@ -87,10 +136,9 @@ class HostNode : public Node, public std::enable_shared_from_this<HostNode> {
     if (!fd.valid()) return base::Err(errno);
     const struct stat st = TRY(FstatHostFd(fd.get()));
     if (!S_ISREG(st.st_mode)) return base::Err(EACCES);
-    return MakeHostFileDescription(flags, std::move(fd), path);
+    return fd;
   }
 
- private:
   const std::shared_ptr<const HostNode> parent_;
   const std::string name_;
   const base::UniqueFd fd_;

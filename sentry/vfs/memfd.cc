@@ -36,9 +36,12 @@ std::shared_ptr<FileDescription> TmpfsMemfd(mm::MemoryFile& memory_file,
                                             uint32_t uid, uint32_t gid,
                                             bool allow_sealing, bool noexec) {
   // Each memfd has a state of its own: it has no directory to share a
-  // namespace lock with, and its numbers come from NextMemfdIno.
-  auto fs = std::make_shared<tmpfs::FsState>(memory_file,
-                                             makedev(0, kShmMinor));
+  // namespace lock with, and its numbers come from NextMemfdIno. Its
+  // xattrs get one maximal value's room: memfds are many and cheap, and
+  // their xattrs live in the sentry's heap.
+  constexpr uint64_t kMemfdXattrSpace = 64 * 1024 + 1024;
+  auto fs = std::make_shared<tmpfs::FsState>(
+      memory_file, makedev(0, kShmMinor), kMemfdXattrSpace);
   auto file = std::make_shared<tmpfs::File>(
       fs, S_IFREG | (noexec ? 0666 : 0777), uid, gid, NextMemfdIno());
   if (noexec) {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "sentry/vfs/file_description.h"
@@ -103,6 +104,34 @@ class Node {
   virtual base::Result<struct statfs> Statfs() const {
     return base::Err(ENOSYS);
   }
+  // Extended attributes (the *xattr calls, vfs_xattr.cc). The VFS has
+  // checked the name (a known namespace prefix and a non-empty rest, at
+  // most 255 bytes), the value's size, EROFS, and the caller's permission
+  // with Linux's namespace rules (xattr_permission) before it asks; the
+  // filesystem keeps the values. The defaults are a filesystem without
+  // xattrs (Linux's procfs): EOPNOTSUPP, and an empty list.
+  //
+  // The value of `name`; ENODATA if the file has none of that name.
+  virtual base::Result<std::string> GetXattr(const std::string& name) const {
+    return base::Err(EOPNOTSUPP);
+  }
+  // Every name the file has (trusted.* included: the VFS hides those from
+  // callers without CAP_SYS_ADMIN).
+  virtual base::Result<std::vector<std::string>> ListXattr() const {
+    return std::vector<std::string>{};
+  }
+  // setxattr(2) with `flags` XATTR_CREATE (EEXIST if the name exists),
+  // XATTR_REPLACE (ENODATA if it does not) or 0; ENOSPC past the
+  // filesystem's bound. Sets ctime.
+  virtual base::Result<void> SetXattr(const std::string& name,
+                                      std::string_view value, int flags) {
+    return base::Err(EOPNOTSUPP);
+  }
+  // removexattr(2): ENODATA if the name does not exist. Sets ctime.
+  virtual base::Result<void> RemoveXattr(const std::string& name) {
+    return base::Err(EOPNOTSUPP);
+  }
+
   // Symlinks: the target, as readlink(2) shows it.
   virtual base::Result<std::string> Readlink() const {
     return base::Err(EINVAL);

@@ -246,6 +246,10 @@ base::Result<std::shared_ptr<Node>> ONode::CopyUpLocked(bool data)
       return std::unexpected(r.error());
     }
   }
+  if (auto r = CopyXattrs(*lower_, *up); !r) {
+    (void)parent_up->Remove(name_, *up);
+    return std::unexpected(r.error());
+  }
   SetUpper(up);
   return up;
 }
@@ -307,6 +311,8 @@ base::Result<std::unique_ptr<OverlayFs>> OverlayFs::Create(
                                              .root_uid = st.st_uid,
                                              .root_gid = st.st_gid});
   std::shared_ptr<Node> upper_root = state->upper->Root(PathContext{});
+  // The root is never copied up: it starts with the lower root's xattrs.
+  TRY(overlay::CopyXattrs(*lower_root, *upper_root));
   auto root = std::make_shared<overlay::ONode>(
       state, nullptr, "", S_IFDIR, std::move(upper_root), std::move(lower_root));
   return std::unique_ptr<OverlayFs>(

@@ -59,6 +59,11 @@ struct State {
 // The inode number of an upper (tmpfs) node: its key in the side tables.
 uint64_t UpperIno(const Node& upper);
 
+// Copy-up's xattrs (overlay_xattr.cc): gives `upper` the user.* and
+// trusted.* attributes `lower` shows, but never an overlayfs mark
+// (trusted.overlay.*). ENOSPC if the upper tmpfs has no room.
+base::Result<void> CopyXattrs(const Node& lower, Node& upper);
+
 // One overlay file: its upper node (once copied up or made there) and
 // its lower node (null if none is visible: a pure upper file, or below an
 // opaque directory). Made on demand by Lookup, as host nodes are.
@@ -94,6 +99,13 @@ class ONode : public Node, public std::enable_shared_from_this<ONode> {
   base::Result<std::string> Readlink() const override;
   base::Result<std::shared_ptr<FileDescription>> Open(
       int flags, const std::string& path) override;
+  // overlay_xattr.cc: read from the upper file if there is one, else the
+  // lower; changes copy up first.
+  base::Result<std::string> GetXattr(const std::string& name) const override;
+  base::Result<std::vector<std::string>> ListXattr() const override;
+  base::Result<void> SetXattr(const std::string& name, std::string_view value,
+                              int flags) override;
+  base::Result<void> RemoveXattr(const std::string& name) override;
 
   std::shared_ptr<Node> upper() const {
     absl::MutexLock lock(&upper_mu_);

@@ -41,7 +41,10 @@ Inode::Inode(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid,
   fs_->live.fetch_add(1);
 }
 
-Inode::~Inode() { fs_->live.fetch_sub(1); }
+Inode::~Inode() ABSL_NO_THREAD_SAFETY_ANALYSIS {  // the last reference
+  fs_->live.fetch_sub(1);
+  fs_->xattr_used.fetch_sub(XattrSpace(xattrs_));
+}
 
 base::Result<struct stat> Inode::Stat() const {
   absl::MutexLock lock(&fs_->mu);
@@ -388,8 +391,8 @@ std::vector<Dir::Listed> Dir::List(int64_t pos, size_t max) {
 
 std::unique_ptr<Tmpfs> Tmpfs::Create(mm::MemoryFile& memory_file,
                                      const Options& options) {
-  auto state = std::make_shared<tmpfs::FsState>(memory_file,
-                                                makedev(0, options.dev_minor));
+  auto state = std::make_shared<tmpfs::FsState>(
+      memory_file, makedev(0, options.dev_minor), options.xattr_space);
   auto root = std::make_shared<tmpfs::Dir>(
       state, options.root_mode, options.root_uid, options.root_gid, nullptr);
   return std::unique_ptr<Tmpfs>(new Tmpfs(std::move(state), std::move(root)));

@@ -39,6 +39,12 @@ class Tmpfs : public Filesystem {
     mode_t root_mode = 01777;  // as /tmp
     uint32_t root_uid = 0;
     uint32_t root_gid = 0;
+    // Bytes of sentry memory the mount's xattrs may take, counted as
+    // Linux's simple_xattr_space (name + value + 40 per attribute); past
+    // it setxattr is ENOSPC. Linux's tmpfs bounds them the same way (by
+    // nr_inodes) since they live in kernel memory, as ours live in the
+    // sentry's heap.
+    uint64_t xattr_space = 8 << 20;
   };
   // `memory_file` must outlive every node of this filesystem (open
   // descriptions keep nodes alive after the Tmpfs is gone).

@@ -32,16 +32,27 @@
 namespace vfs::tmpfs {
 
 struct FsState {
-  FsState(mm::MemoryFile& memory_file, dev_t dev) : mf(memory_file), dev(dev) {}
+  FsState(mm::MemoryFile& memory_file, dev_t dev, uint64_t xattr_space)
+      : mf(memory_file), dev(dev), xattr_space(xattr_space) {}
   mm::MemoryFile& mf;
   const dev_t dev;
-  absl::Mutex mu;  // the namespace and all inode metadata
+  absl::Mutex mu;  // the namespace and all inode metadata (xattrs too)
   std::atomic<uint64_t> next_ino{1};
   std::atomic<uint64_t> live{0};   // inodes alive
   std::atomic<uint64_t> pages{0};  // memory-file pages of file data
+  // Sentry memory the mount's xattrs may take (Linux's free_ispace), and
+  // what they take now. Charged under `mu`; an inode's destructor gives
+  // its share back without it (nobody else can see the inode then).
+  const uint64_t xattr_space;
+  std::atomic<uint64_t> xattr_used{0};
 };
 
 timespec Now();
+
+// What one xattr costs its mount (Linux's simple_xattr_space), and what a
+// whole set does.
+uint64_t XattrSpace(std::string_view name, std::string_view value);
+uint64_t XattrSpace(const std::map<std::string, std::string, std::less<>>& x);
 
 class Inode : public Node, public std::enable_shared_from_this<Inode> {
  public:
@@ -55,6 +66,12 @@ class Inode : public Node, public std::enable_shared_from_this<Inode> {
   base::Result<struct stat> Stat() const override;
   base::Result<void> SetAttr(const AttrChange& change) override;
   base::Result<struct statfs> Statfs() const override;
+  // tmpfs_xattr.cc
+  base::Result<std::string> GetXattr(const std::string& name) const override;
+  base::Result<std::vector<std::string>> ListXattr() const override;
+  base::Result<void> SetXattr(const std::string& name, std::string_view value,
+                              int flags) override;
+  base::Result<void> RemoveXattr(const std::string& name) override;
 
   FsState& fs() const { return *fs_; }
   const std::shared_ptr<FsState>& fs_ptr() const { return fs_; }
@@ -81,6 +98,10 @@ class Inode : public Node, public std::enable_shared_from_this<Inode> {
   timespec atime_ ABSL_GUARDED_BY(fs_->mu);
   timespec mtime_ ABSL_GUARDED_BY(fs_->mu);
   timespec ctime_ ABSL_GUARDED_BY(fs_->mu);
+  // Extended attributes, by name (Linux's simple_xattrs), charged to
+  // FsState::xattr_used.
+  std::map<std::string, std::string, std::less<>> xattrs_
+      ABSL_GUARDED_BY(fs_->mu);
 };
 
 class Dir : public Inode {

@@ -221,6 +221,45 @@ class Vfs {
   virtual base::Result<struct statfs> Statfs(const PathContext& ctx,
                                              std::string_view path) = 0;
   virtual base::Result<struct statfs> Statfs(FileDescription& file) = 0;
+  // The extended-attribute calls (vfs_xattr.cc), by path (`follow`: the
+  // final symlink is followed, as getxattr vs lgetxattr) or by open file
+  // (never O_PATH: that is the caller's EBADF). `name` is the app's, of 1
+  // to 255 bytes (the caller's ERANGE), values at most 64 KiB (the
+  // caller's E2BIG). Linux's rules and order: EROFS, then
+  // xattr_permission (user.* only on regular files and directories,
+  // needing read or write permission and, on a sticky directory, owning
+  // it; trusted.* only for CAP_SYS_ADMIN, shown as ENODATA or EPERM to
+  // others; security.* changed only by CAP_SYS_ADMIN), then the name
+  // (EOPNOTSUPP for an unknown namespace, EINVAL for "user." alone), then
+  // the filesystem. uid 0 stands for the capabilities, as in Creds.
+  virtual base::Result<std::string> GetXattr(const PathContext& ctx,
+                                             std::string_view path,
+                                             bool follow,
+                                             const std::string& name) = 0;
+  virtual base::Result<std::string> GetXattr(FileDescription& file,
+                                             const Creds& creds,
+                                             const std::string& name) = 0;
+  // The names, without trusted.* for callers without CAP_SYS_ADMIN.
+  virtual base::Result<std::vector<std::string>> ListXattr(
+      const PathContext& ctx, std::string_view path, bool follow) = 0;
+  virtual base::Result<std::vector<std::string>> ListXattr(
+      FileDescription& file, const Creds& creds) = 0;
+  // `flags`: 0, XATTR_CREATE or XATTR_REPLACE (the caller checks others).
+  virtual base::Result<void> SetXattr(const PathContext& ctx,
+                                      std::string_view path, bool follow,
+                                      const std::string& name,
+                                      std::string_view value, int flags) = 0;
+  virtual base::Result<void> SetXattr(FileDescription& file,
+                                      const Creds& creds,
+                                      const std::string& name,
+                                      std::string_view value, int flags) = 0;
+  virtual base::Result<void> RemoveXattr(const PathContext& ctx,
+                                         std::string_view path, bool follow,
+                                         const std::string& name) = 0;
+  virtual base::Result<void> RemoveXattr(FileDescription& file,
+                                         const Creds& creds,
+                                         const std::string& name) = 0;
+
   // The mount table, each parent before its children (procfs's mounts
   // and mountinfo).
   virtual std::vector<MountEntry> Mounts() const { return {}; }

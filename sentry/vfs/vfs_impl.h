@@ -1,7 +1,8 @@
 // VfsImpl: the Vfs behind vfs.h. Its calls are spread by topic over
 // vfs.cc (mount table, open, stat, readlink, access, chdir),
 // vfs_namei.cc (mkdir, mknod, symlink, link, unlink, rmdir, rename) and
-// vfs_attr.cc (chmod, chown, utimes, truncate, fallocate, fsync, statfs).
+// vfs_attr.cc (chmod, chown, utimes, truncate, fallocate, fsync, statfs)
+// and vfs_xattr.cc (the extended-attribute calls).
 #ifndef SENTRY_VFS_VFS_IMPL_H_
 #define SENTRY_VFS_VFS_IMPL_H_
 
@@ -78,6 +79,27 @@ class VfsImpl : public Vfs {
   base::Result<struct statfs> Statfs(const PathContext& ctx,
                                      std::string_view path) override;
   base::Result<struct statfs> Statfs(FileDescription& file) override;
+  // vfs_xattr.cc
+  base::Result<std::string> GetXattr(const PathContext& ctx,
+                                     std::string_view path, bool follow,
+                                     const std::string& name) override;
+  base::Result<std::string> GetXattr(FileDescription& file, const Creds& creds,
+                                     const std::string& name) override;
+  base::Result<std::vector<std::string>> ListXattr(const PathContext& ctx,
+                                                   std::string_view path,
+                                                   bool follow) override;
+  base::Result<std::vector<std::string>> ListXattr(FileDescription& file,
+                                                   const Creds& creds) override;
+  base::Result<void> SetXattr(const PathContext& ctx, std::string_view path,
+                              bool follow, const std::string& name,
+                              std::string_view value, int flags) override;
+  base::Result<void> SetXattr(FileDescription& file, const Creds& creds,
+                              const std::string& name, std::string_view value,
+                              int flags) override;
+  base::Result<void> RemoveXattr(const PathContext& ctx, std::string_view path,
+                                 bool follow, const std::string& name) override;
+  base::Result<void> RemoveXattr(FileDescription& file, const Creds& creds,
+                                 const std::string& name) override;
   std::vector<MountEntry> Mounts() const override;  // vfs_mounts.cc
   base::Result<void> Mount(const PathContext& ctx, std::string_view source,
                            std::string_view target, std::string_view fstype,
@@ -129,6 +151,20 @@ class VfsImpl : public Vfs {
     return r.node->read_only() || (r.node_flags & kMountReadOnly);
   }
   static constexpr unsigned long kMountReadOnly = 1;  // MS_RDONLY
+
+ public:
+  // The node behind a path or an open file (null for pipes, sockets and
+  // host stdio), and its stat: what the xattr calls check (vfs_xattr.cc).
+  struct NodeAndStat {
+    std::shared_ptr<Node> node;
+    struct stat st;
+    bool read_only_mount = false;  // mount(2) MS_RDONLY: EROFS for changes
+  };
+
+ private:
+  base::Result<NodeAndStat> NodeAndStatAt(const PathContext& ctx,
+                                          std::string_view path, bool follow);
+  base::Result<NodeAndStat> NodeAndStatOf(FileDescription& file);
 
   // mount(2) of a new filesystem (vfs_mount.cc).
   base::Result<void> MountNew(const Resolved& at, std::string_view fstype,

@@ -3,6 +3,8 @@
 // write stays in the sandbox.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -169,6 +171,72 @@ TEST(FileProgramsTest, VimEditsAFileInEtc) {
   std::string first;
   std::getline(host, first);
   EXPECT_TRUE(first.starts_with("root:")) << first;
+}
+
+// ls -l asks every file for its SELinux label and ACL (lgetxattr,
+// getxattr): an error other than ENODATA or EOPNOTSUPP is printed for
+// each file.
+TEST(FileProgramsTest, LsLongListsQuietly) {
+  RequireProgram("/bin/ls");
+  auto r = RunSandboxed(
+      {"/bin/ls", "-la", "/", "/etc", "/dev", "/tmp", "/var/tmp", "/usr/bin"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_THAT(r.out, HasSubstr("passwd"));
+  // getfattr/setfattr (the attr package), where installed.
+  if (access("/usr/bin/setfattr", X_OK) == 0 &&
+      access("/usr/bin/getfattr", X_OK) == 0) {
+    auto a = RunSandboxed(
+        {"/bin/sh", "-c",
+         "cd /var/tmp && touch f && setfattr -n user.k -v hello f && "
+         "getfattr -n user.k --only-values f && echo && "
+         "setfattr -x user.k f && getfattr -d f | wc -l"});
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(a.out, "hello\n0\n");
+  }
+}
+
+// Python's os.*xattr on the overlay: a file of the host tree shows its
+// user.* attributes (from the gofer); setting one copies the file up with
+// them, and the host file never changes.
+TEST(FileProgramsTest, PythonXattrsOnTheOverlay) {
+  RequireProgram("/usr/bin/python3");
+  char tmpl[] = "/var/tmp/runsc_xattr_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, file = dir + "/f";
+  {
+    std::ofstream f(file);
+    f << "host data";
+  }
+  if (setxattr(file.c_str(), "user.host", "h", 1, 0) != 0) {
+    unlink(file.c_str());
+    rmdir(dir.c_str());
+    GTEST_SKIP() << "no user xattrs in /var/tmp";
+  }
+  const std::string script =
+      "import os, sys\n"
+      "f = sys.argv[1]\n"
+      "print(sorted(os.listxattr(f)), os.getxattr(f, 'user.host'))\n"
+      "os.setxattr(f, 'user.new', b'n')\n"
+      "print(sorted(os.listxattr(f)), open(f).read())\n"
+      "os.removexattr(f, 'user.host')\n"
+      "print(sorted(os.listxattr(f)))\n"
+      "try:\n"
+      "    os.setxattr('/proc/self/status', 'user.x', b'1')\n"
+      "except OSError as e:\n"
+      "    print(e.strerror)\n";
+  auto r = RunSandboxed({"/usr/bin/python3", "-c", script, file});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "['user.host'] b'h'\n"
+            "['user.host', 'user.new'] host data\n"
+            "['user.new']\n"
+            "Operation not supported\n");
+  char v[8];
+  EXPECT_EQ(getxattr(file.c_str(), "user.host", v, sizeof v), 1);
+  EXPECT_LT(getxattr(file.c_str(), "user.new", v, sizeof v), 0);
+  unlink(file.c_str());
+  rmdir(dir.c_str());
 }
 
 }  // namespace

@@ -16,9 +16,12 @@ namespace syscall_test {
 
 class TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/syscall_test_XXXXXX";
-    const char* dir = ::mkdtemp(tmpl);
+  TempDir() : TempDir("/tmp") {}
+  // A fresh directory under `base` instead (xattr_test.cc: /dev/shm, a
+  // tmpfs natively too, and /var/tmp, the overlay root in the sandbox).
+  explicit TempDir(const std::string& base) {
+    std::string tmpl = base + "/syscall_test_XXXXXX";
+    const char* dir = ::mkdtemp(tmpl.data());
     EXPECT_NE(dir, nullptr) << "mkdtemp: " << ErrnoName(errno);
     path_ = dir ? dir : "/nonexistent";
   }

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "sentry/vfs/host_file.h"
+#include "sentry/vfs/xattr.h"
 
 namespace gofer {
 
@@ -115,6 +116,39 @@ class GoferNode : public vfs::Node {
     return s;
   }
 
+  // Only user.* is asked of the gofer, which serves no other namespace
+  // (gofer/README.md); the names it lists are checked again, since they
+  // go to the app. The list is kept (the tree never changes), so a file
+  // without xattrs costs one round trip however often ls(1) asks.
+  Result<std::string> GetXattr(const std::string& name) const override {
+    if (vfs::XattrNamespace(name) != vfs::XattrNs::kUser) {
+      return Err(vfs::HiddenXattrError(name));
+    }
+    const std::vector<std::string> names = TRY(ListXattr());
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return Err(ENODATA);
+    }
+    return tree_->client().Getxattr(handle_, name);
+  }
+
+  Result<std::vector<std::string>> ListXattr() const override {
+    if (type() != S_IFREG && type() != S_IFDIR) {
+      return std::vector<std::string>{};
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (xattr_names_) return *xattr_names_;
+    }
+    std::vector<std::string> names = TRY(tree_->client().Listxattr(handle_));
+    std::erase_if(names, [](const std::string& n) {
+      return vfs::XattrNamespace(n) != vfs::XattrNs::kUser ||
+             n.size() > vfs::kXattrNameMax || n.find('\0') != n.npos;
+    });
+    absl::MutexLock lock(&mu_);
+    xattr_names_ = names;
+    return names;
+  }
+
   Result<std::shared_ptr<vfs::FileDescription>> Open(
       int flags, const std::string& path) override {
     if (type() == S_IFDIR) {
@@ -141,6 +175,8 @@ class GoferNode : public vfs::Node {
   const struct stat stat_;
   mutable absl::Mutex mu_;
   mutable std::optional<std::string> target_ ABSL_GUARDED_BY(mu_);
+  mutable std::optional<std::vector<std::string>> xattr_names_
+      ABSL_GUARDED_BY(mu_);
   base::UniqueFd file_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <string>
@@ -165,6 +166,36 @@ TEST_F(GoferFsTest, ADeadGoferIsEio) {
   EXPECT_ERRNO(a->Lookup("b"), EIO);
   fs.reset();
   a.reset();
+}
+
+// The lower layer's xattrs: user.* from the gofer, nothing else of the
+// host's, nothing of a symlink's target.
+TEST_F(GoferFsTest, XattrsAreTheUserNamespaceOnly) {
+  const std::string file = dir_.path() + "/a/b/file";
+  if (setxattr(file.c_str(), "user.k", "v", 1, 0) != 0) {
+    GTEST_SKIP() << "no user xattrs in " << dir_.path();
+  }
+  if (geteuid() == 0) {
+    ASSERT_EQ(setxattr(file.c_str(), "security.s", "s", 1, 0), 0);
+  }
+  InProcessGofer g(dir_.path(), /*read_only=*/true);
+  auto fs = Attach(g);
+  ASSERT_OK_AND_ASSIGN(f, Walk(*fs, {"a", "b", "file"}));
+  ASSERT_OK_AND_ASSIGN(names, f->ListXattr());
+  EXPECT_EQ(names, std::vector<std::string>{"user.k"});
+  ASSERT_OK_AND_ASSIGN(v, f->GetXattr("user.k"));
+  EXPECT_EQ(v, "v");
+  EXPECT_EQ(f->GetXattr("user.none").error(), base::Errno(ENODATA));
+  EXPECT_EQ(f->GetXattr("security.s").error(), base::Errno(ENODATA));
+  EXPECT_EQ(f->GetXattr("system.posix_acl_access").error(),
+            base::Errno(ENODATA));
+  EXPECT_EQ(f->GetXattr("system.other").error(), base::Errno(EOPNOTSUPP));
+  ASSERT_OK_AND_ASSIGN(link, Walk(*fs, {"a", "link"}));
+  ASSERT_OK_AND_ASSIGN(link_names, link->ListXattr());
+  EXPECT_TRUE(link_names.empty());
+  EXPECT_EQ(link->GetXattr("user.k").error(), base::Errno(ENODATA));
+  ASSERT_OK_AND_ASSIGN(fifo, Walk(*fs, {"fifo"}));
+  EXPECT_EQ(fifo->GetXattr("user.k").error(), base::Errno(ENODATA));
 }
 
 }  // namespace
