@@ -40,6 +40,7 @@ void RegisterStat(Registrar& r);
 void RegisterDir(Registrar& r);
 void RegisterIoctl(Registrar& r);
 void RegisterMmap(Registrar& r);
+void RegisterMincore(Registrar& r);
 void RegisterIdentity(Registrar& r);
 void RegisterSysInfo(Registrar& r);
 void RegisterTime(Registrar& r);

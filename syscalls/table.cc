@@ -17,6 +17,7 @@ kernel::SyscallTable Build() {
   RegisterDir(r);
   RegisterIoctl(r);
   RegisterMmap(r);
+  RegisterMincore(r);
   RegisterIdentity(r);
   RegisterSysInfo(r);
   RegisterTime(r);

@@ -1,4 +1,4 @@
-// A fresh directory under /tmp for the tests that create files
+// A fresh directory under /tmp (or another base) for the tests that create files
 // (file_ops_test.cc, tmpfs_test.cc): made with mkdtemp, removed with
 // everything in it. Natively /tmp is the host's; in the sandbox, its tmpfs.
 #ifndef TESTS_SYSCALLS_TEMP_DIR_H_
@@ -16,9 +16,11 @@ namespace syscall_test {
 
 class TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/syscall_test_XXXXXX";
-    const char* dir = ::mkdtemp(tmpl);
+  // `base` "/dev/shm" is a tmpfs natively too (the host's /tmp may not
+  // be), for tests of tmpfs's own behaviour.
+  explicit TempDir(const std::string& base = "/tmp") {
+    std::string tmpl = base + "/syscall_test_XXXXXX";
+    const char* dir = ::mkdtemp(tmpl.data());
     EXPECT_NE(dir, nullptr) << "mkdtemp: " << ErrnoName(errno);
     path_ = dir ? dir : "/nonexistent";
   }
