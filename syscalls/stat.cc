@@ -199,8 +199,9 @@ void RegisterStat(Registrar& r) {
   r.Partial<&Statx>(SYS_statx,
                     "btime on tmpfs and the overlay's upper files only (the "
                     "gofer does not pass the host's); attributes MOUNT_ROOT, "
-                    "and IMMUTABLE/APPEND/NODUMP on tmpfs; no "
-                    "STATX_MNT_ID_UNIQUE, DIOALIGN or SUBVOL");
+                    "and NODUMP on tmpfs (IMMUTABLE and APPEND cannot be "
+                    "set); stx_mnt_id as mountinfo, 0 for pipes and "
+                    "sockets; no STATX_MNT_ID_UNIQUE, DIOALIGN or SUBVOL");
   r.Full<&Access>(SYS_access);
   r.Full<&Faccessat>(SYS_faccessat);
   r.Full<&Faccessat2>(SYS_faccessat2);
