@@ -41,6 +41,7 @@ void RegisterDir(Registrar& r);
 void RegisterMount(Registrar& r);
 void RegisterIoctl(Registrar& r);
 void RegisterMmap(Registrar& r);
+void RegisterMincore(Registrar& r);
 void RegisterIdentity(Registrar& r);
 void RegisterSysInfo(Registrar& r);
 void RegisterTime(Registrar& r);

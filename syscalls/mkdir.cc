@@ -58,7 +58,9 @@ void RegisterMkdir(Registrar& r) {
   r.Full<&Mkdirat>(SYS_mkdirat).Show(SYS_mkdirat, 2, ArgKind::kOctal);
   r.Full<&Rmdir>(SYS_rmdir);
   constexpr const char* kMknodNote =
-      "regular files only; devices, fifos and sockets are EPERM";
+      "regular files, FIFOs (pipe semantics) and socket files (stat only: "
+      "connect comes with AF_UNIX) in tmpfs and the overlay's upper layer; "
+      "devices are EPERM (they come from devfs only)";
   r.Partial<&Mknod>(SYS_mknod, kMknodNote).Show(SYS_mknod, 1, ArgKind::kOctal);
   r.Partial<&Mknodat>(SYS_mknodat, kMknodNote)
       .Show(SYS_mknodat, 2, ArgKind::kOctal);

@@ -17,6 +17,26 @@ constexpr int kValidOpenFlags =
     O_DSYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |
     O_CLOEXEC | O_SYNC | O_PATH | __O_TMPFILE | FASYNC;
 
+// open(2) of a FIFO without O_NONBLOCK while its other side is missing
+// waits until an end of that side is opened (Linux's wait_for_partner),
+// interruptibly: a signal drops the new end and restarts the call.
+Result<void> WaitForFifoPartner(Task& t, vfs::FileDescription& f) {
+  if (!pipes::FifoMustWait(f)) return {};
+  Task::WaitEntry entry(t, pipes::kFifoOpenEvent);
+  f.EventRegister(&entry);
+  Result<void> r;
+  while (pipes::FifoMustWait(f)) {
+    if (t.Block(absl::InfiniteFuture(), &entry.ready) ==
+        Task::WakeReason::kInterrupted) {
+      r = Err(base::kERESTARTSYS);
+      break;
+    }
+    entry.ready.store(false);
+  }
+  f.EventUnregister(&entry);
+  return r;
+}
+
 Result<int> DoOpenAt(Task& t, int dirfd, UserPath path, int flags,
                      mode_t mode) {
   std::string p = TRY(CopyInPath(t, path));
@@ -26,6 +46,7 @@ Result<int> DoOpenAt(Task& t, int dirfd, UserPath path, int flags,
   flags |= O_LARGEFILE;
   mode &= ~t.fs().umask() & 07777;
   FilePtr f = TRY(t.kernel().vfs().Open(ctx, p, flags, mode));
+  TRY(WaitForFifoPartner(t, *f));
   return t.fds().Install(std::move(f), flags & O_CLOEXEC, 0, NofileLimit(t));
 }
 

@@ -1,10 +1,12 @@
 // The stat family, access(2) and readlink(2).
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 #include <cstring>
 
+#include "sentry/vfs/file_attrs.h"
 #include "syscalls/common.h"
 
 namespace syscalls {
@@ -62,6 +64,22 @@ struct statx_timestamp ToStatxTime(const timespec& ts) {
   return out;
 }
 
+// The file statx(2) describes, as an open description: dirfd's own (an
+// empty path with AT_EMPTY_PATH), else an O_PATH description of the path,
+// which keeps the node for the fields stat(2) lacks.
+Result<FilePtr> StatxTarget(Task& t, int dirfd, UserPath path, int flags) {
+  std::string p = TRY(CopyInPath(t, path));
+  if (p.empty()) {
+    if (!(flags & AT_EMPTY_PATH)) return Err(ENOENT);
+    if (dirfd != AT_FDCWD) return t.fds().Get(dirfd);
+    vfs::PathContext ctx = TRY(t.PathContextAt(AT_FDCWD));
+    return t.kernel().vfs().Open(ctx, ctx.start, O_PATH, 0);
+  }
+  vfs::PathContext ctx = TRY(PathContextFor(t, dirfd, p));
+  const int nofollow = (flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0;
+  return t.kernel().vfs().Open(ctx, p, O_PATH | nofollow, 0);
+}
+
 // Statx implements Linux syscall statx(2).
 Result<void> Statx(Task& t, Fd dirfd, UserPath path, int flags, unsigned mask,
                    UserPtr<struct statx> buf) {
@@ -70,9 +88,24 @@ Result<void> Statx(Task& t, Fd dirfd, UserPath path, int flags, unsigned mask,
   if (flags & ~kValid) return Err(EINVAL);
   if ((flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE) return Err(EINVAL);
   if (mask & STATX__RESERVED) return Err(EINVAL);
-  struct stat st = TRY(StatAt(t, dirfd.value, path, flags));
+  // Nothing is cached on behalf of a remote server, so the sync flags
+  // change nothing.
+  FilePtr f = TRY(StatxTarget(t, dirfd.value, path, flags));
+  const struct stat st = TRY(f->Stat());
+  const vfs::StatxExtras x = vfs::GetStatxExtras(*f, t.kernel().vfs().Mounts());
   struct statx sx{};
-  sx.stx_mask = STATX_BASIC_STATS;
+  // Every basic field is known, and the mount id, whatever was asked (as
+  // Linux); the birth time only where the filesystem records it and only
+  // when asked (as Linux's tmpfs). STATX_MNT_ID_UNIQUE, DIOALIGN and
+  // SUBVOL are never filled: their bits stay clear.
+  sx.stx_mask = STATX_BASIC_STATS | STATX_MNT_ID;
+  if (x.btime && (mask & STATX_BTIME)) {
+    sx.stx_mask |= STATX_BTIME;
+    sx.stx_btime = ToStatxTime(*x.btime);
+  }
+  sx.stx_attributes = x.attributes;
+  sx.stx_attributes_mask = x.attributes_mask;
+  sx.stx_mnt_id = x.mnt_id;
   sx.stx_blksize = static_cast<uint32_t>(st.st_blksize);
   sx.stx_nlink = static_cast<uint32_t>(st.st_nlink);
   sx.stx_uid = st.st_uid;
@@ -163,7 +196,12 @@ void RegisterStat(Registrar& r) {
   r.Full<&Lstat>(SYS_lstat);
   r.Full<&Fstat>(SYS_fstat);
   r.Full<&Newfstatat>(SYS_newfstatat);
-  r.Partial<&Statx>(SYS_statx, "basic stats only (no btime, attributes)");
+  r.Partial<&Statx>(SYS_statx,
+                    "btime on tmpfs and the overlay's upper files only (the "
+                    "gofer does not pass the host's); attributes MOUNT_ROOT, "
+                    "and NODUMP on tmpfs (IMMUTABLE and APPEND cannot be "
+                    "set); stx_mnt_id as mountinfo, 0 for pipes and "
+                    "sockets; no STATX_MNT_ID_UNIQUE, DIOALIGN or SUBVOL");
   r.Full<&Access>(SYS_access);
   r.Full<&Faccessat>(SYS_faccessat);
   r.Full<&Faccessat2>(SYS_faccessat2);

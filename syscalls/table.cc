@@ -18,6 +18,7 @@ kernel::SyscallTable Build() {
   RegisterMount(r);
   RegisterIoctl(r);
   RegisterMmap(r);
+  RegisterMincore(r);
   RegisterIdentity(r);
   RegisterSysInfo(r);
   RegisterTime(r);

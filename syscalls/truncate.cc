@@ -1,6 +1,7 @@
 // Sizes and syncing: truncate(2), ftruncate(2), fallocate(2), fsync(2),
 // fdatasync(2), sync(2), syncfs(2), sync_file_range(2), readahead(2).
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -8,6 +9,9 @@
 
 namespace syscalls {
 namespace {
+
+// FALLOC_FL_WRITE_ZEROES (Linux 6.17), missing from older headers.
+constexpr int kFallocWriteZeroes = 0x80;
 
 // Truncate implements Linux syscall truncate(2).
 Result<void> Truncate(Task& t, UserPath path, int64_t length) {
@@ -29,20 +33,45 @@ Result<void> Ftruncate(Task& t, Fd fd, int64_t length) {
                                   {.size = static_cast<uint64_t>(length)});
 }
 
+// The mode checks of Linux's vfs_fallocate, before the file's: unknown
+// bits and impossible combinations are EOPNOTSUPP (a hole punch must keep
+// the size; collapsing and inserting must change it).
+Result<void> CheckFallocateMode(int mode) {
+  constexpr int kModeMask = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |
+                            FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE |
+                            FALLOC_FL_UNSHARE_RANGE | kFallocWriteZeroes;
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | kModeMask)) return Err(EOPNOTSUPP);
+  switch (mode & kModeMask) {
+    case 0:
+    case FALLOC_FL_UNSHARE_RANGE:
+    case FALLOC_FL_ZERO_RANGE:
+      return {};
+    case FALLOC_FL_PUNCH_HOLE:
+      if (!(mode & FALLOC_FL_KEEP_SIZE)) return Err(EOPNOTSUPP);
+      return {};
+    case FALLOC_FL_COLLAPSE_RANGE:
+    case FALLOC_FL_INSERT_RANGE:
+    case kFallocWriteZeroes:
+      if (mode & FALLOC_FL_KEEP_SIZE) return Err(EOPNOTSUPP);
+      return {};
+    default:
+      return Err(EOPNOTSUPP);
+  }
+}
+
 // Fallocate implements Linux syscall fallocate(2).
 Result<void> Fallocate(Task& t, Fd fd, int mode, int64_t offset,
                        int64_t length) {
   FilePtr f = TRY(GetFile(t, fd));
   if (f->is_path()) return Err(EBADF);
   if (offset < 0 || length <= 0) return Err(EINVAL);
-  // FALLOC_FL_KEEP_SIZE | PUNCH_HOLE | NO_HIDE_STALE | COLLAPSE_RANGE |
-  // ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE: known, but not done here.
-  constexpr int kKnownModes = 0x7f;
-  if (mode & ~kKnownModes) return Err(EOPNOTSUPP);
+  TRY(CheckFallocateMode(mode));
   if (!f->writable()) return Err(EBADF);
-  if (mode != 0) return Err(EOPNOTSUPP);
+  // Only tmpfs (and the overlay's upper tmpfs) allocates: it does what
+  // Linux's shmem does (0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE) and refuses
+  // the rest with EOPNOTSUPP.
   return t.kernel().vfs().Allocate(*f, static_cast<uint64_t>(offset),
-                                   static_cast<uint64_t>(length));
+                                   static_cast<uint64_t>(length), mode);
 }
 
 Result<void> DoSync(Task& t, Fd fd) {
@@ -63,7 +92,8 @@ Result<void> Sync(Task& t) { return {}; }
 
 // Syncfs implements Linux syscall syncfs(2).
 Result<void> Syncfs(Task& t, Fd fd) {
-  TRY(GetFile(t, fd));
+  FilePtr f = TRY(GetFile(t, fd));
+  if (f->is_path()) return Err(EBADF);
   return {};
 }
 
@@ -104,7 +134,7 @@ Result<void> Readahead(Task& t, Fd fd, int64_t offset, size_t count) {
 void RegisterTruncate(Registrar& r) {
   r.Full<&Truncate>(SYS_truncate);
   r.Full<&Ftruncate>(SYS_ftruncate);
-  r.Partial<&Fallocate>(SYS_fallocate, "mode 0 only; other modes EOPNOTSUPP");
+  r.Full<&Fallocate>(SYS_fallocate);
   r.Full<&Fsync>(SYS_fsync);
   r.Full<&Fdatasync>(SYS_fdatasync);
   r.Full<&Sync>(SYS_sync);

@@ -35,6 +35,8 @@ constexpr int kAllowed[] = {
     // The sentry's own memory (mmap and mprotect are below: never
     // executable).
     SYS_munmap, SYS_madvise, SYS_mremap, SYS_brk, SYS_membarrier,
+    // mincore(2) asks which pages of the memory file are populated.
+    SYS_mincore,
     // Its threads, their locks and signals.
     SYS_futex, SYS_set_robust_list, SYS_rseq, SYS_gettid, SYS_getpid,
     SYS_getppid, SYS_exit, SYS_exit_group, SYS_rt_sigaction,

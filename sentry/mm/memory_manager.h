@@ -198,6 +198,12 @@ class MemoryManager {
   // mappings are snapshots), so only the range is checked: a hole is
   // ENOMEM, and `invalidate` (MS_INVALIDATE) of locked memory EBUSY.
   base::Result<void> Msync(uint64_t addr, uint64_t length, bool invalidate);
+  // mincore(2) of `pages` pages from `addr` (page-aligned and below the
+  // address-space limit: the syscall checked): `vec` gets 1 for each page
+  // the memory file holds (memory_manager_mincore.cc), 0 otherwise.
+  // ENOMEM if any of the range is unmapped.
+  base::Result<void> Mincore(uint64_t addr, uint64_t pages,
+                             std::vector<uint8_t>& vec) const;
   // mlock(2)/mlock2(2), munlock(2), mlockall(2), munlockall(2): accounting
   // only (every accessible page is resident anyway), with Linux's checks
   // against RLIMIT_MEMLOCK.

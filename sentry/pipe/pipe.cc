@@ -12,6 +12,7 @@
 #include <string>
 
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/node.h"
 
 namespace pipes {
 namespace {
@@ -87,15 +88,32 @@ class IovCursor {
   size_t off_ = 0;
 };
 
-// One end of a pipe (both, for a FIFO opened O_RDWR later).
-class PipeEnd final : public vfs::FileDescription {
+// One end of a pipe, or of a FIFO (both for a FIFO opened O_RDWR). A
+// FIFO's end describes its inode (`fifo_`): fstat, path and the fd calls
+// (fchmod...) reach the file, as on Linux.
+class PipeEnd final : public vfs::FileDescription, public vfs::NodeDescription {
  public:
-  PipeEnd(std::shared_ptr<Pipe> pipe, int flags)
+  PipeEnd(std::shared_ptr<Pipe> pipe, int flags,
+          std::shared_ptr<vfs::Node> fifo = nullptr, std::string path = "")
       : FileDescription(flags),
         pipe_(std::move(pipe)),
         reader_((flags & O_ACCMODE) != O_WRONLY),
-        writer_((flags & O_ACCMODE) != O_RDONLY) {
-    pipe_->AddEnd(reader_, writer_);
+        writer_((flags & O_ACCMODE) != O_RDONLY),
+        fifo_(std::move(fifo)),
+        path_(std::move(path)) {
+    const Pipe::Counts c = pipe_->AddEnd(reader_, writer_);
+    if (!fifo_ || (reader_ && writer_)) return;
+    // Linux's fifo_open: a lone reader waits for w_counter to move, a
+    // lone writer for r_counter; a non-blocking reader does not wait, but
+    // sees no hangup until a writer has come (f_pipe).
+    if (reader_ && c.writers == 0) {
+      waits_for_ = c.opened_writers;
+      must_wait_ = !(flags & O_NONBLOCK);
+      no_writer_yet_ = true;
+    } else if (writer_ && c.readers == 0) {
+      waits_for_ = c.opened_readers;
+      must_wait_ = true;  // O_NONBLOCK writers were refused (ENXIO)
+    }
   }
   ~PipeEnd() override { pipe_->RemoveEnd(reader_, writer_); }
 
@@ -106,7 +124,9 @@ class PipeEnd final : public vfs::FileDescription {
     // O_DIRECT is looked at per write, as Linux's is_packetized().
     return pipe_->Write(src, flags() & O_DIRECT);
   }
-  Result<struct stat> Stat() override { return pipe_->Stat(); }
+  Result<struct stat> Stat() override {
+    return fifo_ ? fifo_->Stat() : pipe_->Stat();
+  }
   Result<uint64_t> Ioctl(kernel::Task& task, uint32_t cmd,
                          uint64_t arg) override {
     if (cmd != FIONREAD) return Err(ENOTTY);
@@ -115,21 +135,42 @@ class PipeEnd final : public vfs::FileDescription {
     return 0;
   }
   uint64_t Readiness(uint64_t mask) override {
-    return pipe_->Readiness(reader_, writer_, mask);
+    uint64_t ready = pipe_->Readiness(reader_, writer_, mask);
+    if (no_writer_yet_ && pipe_->counts().opened_writers == waits_for_) {
+      ready &= ~uint64_t{EPOLLHUP};
+    }
+    return ready;
   }
   void EventRegister(waiter::Entry* e) override { pipe_->queue().Register(e); }
   void EventUnregister(waiter::Entry* e) override {
     pipe_->queue().Unregister(e);
   }
   std::string path() const override {
+    if (fifo_) return path_;
     return "pipe:[" + std::to_string(pipe_->ino()) + "]";
   }
+  // Null for an anonymous pipe: its attributes are the pipe's own.
+  std::shared_ptr<vfs::Node> node() const override { return fifo_; }
   Pipe* pipe() const { return pipe_.get(); }
+
+  bool MustWait() {
+    if (!must_wait_) return false;
+    const Pipe::Counts c = pipe_->counts();
+    const uint64_t now = reader_ ? c.opened_writers : c.opened_readers;
+    if (now != waits_for_) must_wait_ = false;
+    return must_wait_;
+  }
 
  private:
   const std::shared_ptr<Pipe> pipe_;
   const bool reader_;
   const bool writer_;
+  const std::shared_ptr<vfs::Node> fifo_;
+  const std::string path_;
+  // Set at open, read by the opening task only.
+  bool must_wait_ = false;
+  bool no_writer_yet_ = false;
+  uint64_t waits_for_ = 0;  // the other side's opened count at open
 };
 
 }  // namespace
@@ -355,10 +396,23 @@ size_t Pipe::QueuedBytes() {
   return n;
 }
 
-void Pipe::AddEnd(bool reader, bool writer) {
+Pipe::Counts Pipe::AddEnd(bool reader, bool writer) {
+  Counts c;
+  {
+    absl::MutexLock lock(&mu_);
+    readers_ += reader;
+    writers_ += writer;
+    opened_readers_ += reader;
+    opened_writers_ += writer;
+    c = {readers_, writers_, opened_readers_, opened_writers_};
+  }
+  queue_.Notify(kFifoOpenEvent);
+  return c;
+}
+
+Pipe::Counts Pipe::counts() {
   absl::MutexLock lock(&mu_);
-  readers_ += reader;
-  writers_ += writer;
+  return {readers_, writers_, opened_readers_, opened_writers_};
 }
 
 void Pipe::RemoveEnd(bool reader, bool writer) {
@@ -373,6 +427,22 @@ void Pipe::RemoveEnd(bool reader, bool writer) {
 
 struct stat Pipe::Stat() const {
   return stat_;
+}
+
+Result<std::shared_ptr<vfs::FileDescription>> OpenFifo(
+    std::shared_ptr<Pipe> pipe, int flags, std::shared_ptr<vfs::Node> node,
+    std::string path) {
+  if ((flags & O_ACCMODE) == O_WRONLY && (flags & O_NONBLOCK) &&
+      !pipe->HasReaders()) {
+    return Err(ENXIO);
+  }
+  return std::make_shared<PipeEnd>(std::move(pipe), flags, std::move(node),
+                                   std::move(path));
+}
+
+bool FifoMustWait(vfs::FileDescription& f) {
+  auto* end = dynamic_cast<PipeEnd*>(&f);
+  return end && end->MustWait();
 }
 
 Pipe* PipeOf(vfs::FileDescription& f) {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -26,6 +27,10 @@
 #include "base/result.h"
 #include "sentry/vfs/file_description.h"
 #include "sentry/waiter/waiter.h"
+
+namespace vfs {
+class Node;
+}
 
 namespace pipes {
 
@@ -83,10 +88,19 @@ class Pipe {
   // FIONREAD: the bytes queued.
   size_t QueuedBytes();
 
-  // Counts an end in or out; the last reader or writer leaving wakes the
-  // other side (EPOLLERR for writers, EPOLLHUP for readers).
-  void AddEnd(bool reader, bool writer);
+  // The ends open now, and how many were ever opened (Linux's r_counter
+  // and w_counter: a FIFO's open waits for the other one to move).
+  struct Counts {
+    int readers = 0, writers = 0;
+    uint64_t opened_readers = 0, opened_writers = 0;
+  };
+  // Counts an end in or out; a new end wakes FIFO opens waiting for it
+  // (kFifoOpenEvent), the last reader or writer leaving wakes the other
+  // side (EPOLLERR for writers, EPOLLHUP for readers). AddEnd returns the
+  // counts with the new end.
+  Counts AddEnd(bool reader, bool writer);
   void RemoveEnd(bool reader, bool writer);
+  Counts counts();
 
   waiter::Queue& queue() { return queue_; }
   uint64_t ino() const { return ino_; }
@@ -128,7 +142,13 @@ class Pipe {
   std::unique_ptr<uint8_t[]> spare_ ABSL_GUARDED_BY(mu_);
   int readers_ ABSL_GUARDED_BY(mu_) = 0;
   int writers_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t opened_readers_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t opened_writers_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
+// What a FIFO's pipe notifies when an end is opened, for open(2)s waiting
+// for their partner (not an epoll event: no poller asks for it).
+inline constexpr uint64_t kFifoOpenEvent = uint64_t{1} << 40;
 
 // The two ends of a new pipe, as pipe2(2) makes them: the read end is
 // O_RDONLY (plus O_NONBLOCK), the write end O_WRONLY (plus O_NONBLOCK and
@@ -139,7 +159,20 @@ struct PipeEnds {
 };
 PipeEnds NewPipe(int flags, uint32_t uid, uint32_t gid);
 
-// The pipe behind `f` if it is a pipe end, else nullptr.
+// Opens an end of a named pipe (a FIFO inode's `pipe`) as Linux's
+// fifo_open: O_RDONLY, O_WRONLY or O_RDWR ends of one pipe, fstat and
+// the fd calls going to `node` (the inode), shown as `path`. A writer with
+// O_NONBLOCK and no reader is ENXIO. An end opened without O_NONBLOCK
+// while the other side is missing must wait (FifoMustWait) until another
+// end of that side is opened; the open itself never blocks.
+base::Result<std::shared_ptr<vfs::FileDescription>> OpenFifo(
+    std::shared_ptr<Pipe> pipe, int flags, std::shared_ptr<vfs::Node> node,
+    std::string path);
+// For a FIFO end just opened: true while its open(2) must still wait for
+// the other side (wait on its queue for kFifoOpenEvent). False for pipes.
+bool FifoMustWait(vfs::FileDescription& f);
+
+// The pipe behind `f` if it is a pipe end (or a FIFO's), else nullptr.
 Pipe* PipeOf(vfs::FileDescription& f);
 
 // F_SETPIPE_SZ's rounding (Linux's round_pipe_size): at least a page, a

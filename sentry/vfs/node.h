@@ -21,6 +21,7 @@
 #include <sys/statfs.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,9 +97,24 @@ class Node {
   virtual base::Result<void> SetAttr(const AttrChange& change) {
     return base::Err(NotWritable());
   }
-  // Regular files: fallocate(2) mode 0.
-  virtual base::Result<void> Allocate(uint64_t offset, uint64_t length) {
+  // Regular files: fallocate(2) with `mode` 0, FALLOC_FL_KEEP_SIZE or
+  // PUNCH_HOLE|KEEP_SIZE (the VFS refuses the rest as Linux's
+  // vfs_fallocate); EOPNOTSUPP for what the filesystem cannot do.
+  virtual base::Result<void> Allocate(uint64_t offset, uint64_t length,
+                                      int mode) {
     return base::Err(read_only() ? EROFS : EOPNOTSUPP);
+  }
+  // statx(2)'s stx_btime, where the filesystem records when a file was
+  // made (tmpfs; the gofer's files do not say).
+  virtual std::optional<timespec> BirthTime() const { return std::nullopt; }
+  // FS_IOC_GETFLAGS/SETFLAGS (FS_*_FL): ENOTTY where the filesystem has
+  // no such flags, EOPNOTSUPP for flags it cannot keep. The caller checked
+  // ownership (file_attrs.cc).
+  virtual base::Result<uint32_t> InodeFlags() const {
+    return base::Err(ENOTTY);
+  }
+  virtual base::Result<void> SetInodeFlags(uint32_t flags) {
+    return base::Err(ENOTTY);
   }
   // statfs(2) of the filesystem; ENOSYS lets the VFS answer by mount.
   virtual base::Result<struct statfs> Statfs() const {

@@ -94,8 +94,14 @@ class ONode : public Node, public std::enable_shared_from_this<ONode> {
   base::Result<void> Rename(std::string_view name, Node& new_dir,
                             std::string_view new_name, unsigned flags) override;
   base::Result<void> SetAttr(const AttrChange& change) override;
-  base::Result<void> Allocate(uint64_t offset, uint64_t length) override;
+  base::Result<void> Allocate(uint64_t offset, uint64_t length,
+                              int mode) override;
   base::Result<struct statfs> Statfs() const override;
+  // The upper file's, else the lower's (as overlayfs asks the real file);
+  // setting copies up.
+  std::optional<timespec> BirthTime() const override;
+  base::Result<uint32_t> InodeFlags() const override;
+  base::Result<void> SetInodeFlags(uint32_t flags) override;
   base::Result<std::string> Readlink() const override;
   base::Result<std::shared_ptr<FileDescription>> Open(
       int flags, const std::string& path) override;

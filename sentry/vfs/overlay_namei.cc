@@ -161,13 +161,33 @@ base::Result<void> ONode::SetAttr(const AttrChange& change) {
   return up->SetAttr(change);
 }
 
-base::Result<void> ONode::Allocate(uint64_t offset, uint64_t length) {
+base::Result<void> ONode::Allocate(uint64_t offset, uint64_t length,
+                                  int mode) {
   std::shared_ptr<Node> up;
   {
     absl::MutexLock lock(&st_->mu);
     up = TRY(CopyUpLocked(true));
   }
-  return up->Allocate(offset, length);
+  return up->Allocate(offset, length, mode);
+}
+
+std::optional<timespec> ONode::BirthTime() const {
+  if (std::shared_ptr<Node> up = upper()) return up->BirthTime();
+  return lower_ ? lower_->BirthTime() : std::nullopt;
+}
+
+base::Result<uint32_t> ONode::InodeFlags() const {
+  if (std::shared_ptr<Node> up = upper()) return up->InodeFlags();
+  return lower_ ? lower_->InodeFlags() : base::Err(ENOTTY);
+}
+
+base::Result<void> ONode::SetInodeFlags(uint32_t flags) {
+  std::shared_ptr<Node> up;
+  {
+    absl::MutexLock lock(&st_->mu);
+    up = TRY(CopyUpLocked(true));
+  }
+  return up->SetInodeFlags(flags);
 }
 
 }  // namespace vfs::overlay

@@ -1,6 +1,7 @@
 // The overlay root through the VFS: copy-up on every kind of change,
 // whiteouts, opaque directories, rename rules, hard links, merged
 // listings, inode numbers, permissions; and the host tree never changes.
+#include <linux/falloc.h>
 #include <stdio.h>  // RENAME_*
 #include <sys/sysmacros.h>
 
@@ -328,6 +329,39 @@ TEST_F(OverlayTest, OpenFileSurvivesUnlinkAndFstatMatches) {
   EXPECT_EQ(f->Stat().value().st_dev, Lstat("/etc/passwd").st_dev);
   ASSERT_TRUE(vfs_->Unlink(root_, "/etc/passwd").has_value());
   EXPECT_EQ(ReadSome(*f), "root:x:0:0\n");
+}
+
+TEST_F(OverlayTest, FallocateCopiesUpAndPunches) {
+  auto f = Open("/etc/passwd", O_RDWR).value();
+  // A hole over the whole (one-page) file: it reads zeros, the host not.
+  ASSERT_TRUE(vfs_->Allocate(*f, 0, 4096, FALLOC_FL_PUNCH_HOLE |
+                                              FALLOC_FL_KEEP_SIZE)
+                  .has_value());
+  EXPECT_EQ(Read("/etc/passwd"), std::string(11, '\0'));
+  EXPECT_EQ(Lstat("/etc/passwd").st_blocks, 0);
+  EXPECT_EQ(Host("etc/passwd"), "root:x:0:0\n");
+  auto ro = Open("/etc/ro", O_RDONLY).value();
+  EXPECT_EQ(vfs_->Allocate(*ro, 0, 10, FALLOC_FL_ZERO_RANGE).error().value,
+            EOPNOTSUPP);
+}
+
+TEST_F(OverlayTest, FifosAndSocketsInTheUpperLayer) {
+  ASSERT_TRUE(vfs_->Mknod(root_, "/etc/fifo", S_IFIFO | 0600, 0).has_value());
+  ASSERT_TRUE(vfs_->Mknod(root_, "/etc/sock", S_IFSOCK | 0600, 0).has_value());
+  EXPECT_TRUE(S_ISFIFO(Lstat("/etc/fifo").st_mode));
+  EXPECT_TRUE(S_ISSOCK(Lstat("/etc/sock").st_mode));
+  EXPECT_EQ(vfs_->Mknod(root_, "/etc/dev", S_IFCHR | 0600, makedev(1, 3))
+                .error()
+                .value,
+            EPERM);
+  // O_RDWR opens at once; what is written comes back.
+  auto rw = Open("/etc/fifo", O_RDWR).value();
+  EXPECT_TRUE(S_ISFIFO(rw->Stat().value().st_mode));
+  EXPECT_EQ(rw->Stat().value().st_ino, Lstat("/etc/fifo").st_ino);
+  ASSERT_EQ(WriteString(*rw, "ping").value(), 4u);
+  EXPECT_EQ(ReadSome(*rw), "ping");
+  EXPECT_EQ(Open("/etc/sock", O_RDONLY).error().value, ENXIO);
+  EXPECT_EQ(List("/etc").count("fifo"), 1u);
 }
 
 }  // namespace

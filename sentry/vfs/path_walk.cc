@@ -130,7 +130,9 @@ class Walker {
             std::string p = desc->path();
             const unsigned long flags = mounts_.FlagsOf(p);
             std::shared_ptr<Node> landed;
-            if (auto* nd = dynamic_cast<NodeDescription*>(desc.get())) {
+            // (An anonymous pipe's end knows no node.)
+            auto* nd = dynamic_cast<NodeDescription*>(desc.get());
+            if (nd && nd->node()) {
               landed = nd->node();
             } else {
               landed = std::make_shared<DescriptionNode>(std::move(desc));

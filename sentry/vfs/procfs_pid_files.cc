@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sentry/vfs/file_attrs.h"
 #include "sentry/vfs/procfs_internal.h"
 
 namespace vfs::procfs {
@@ -196,21 +197,9 @@ base::Result<std::string> FdInfo(const Walker& w, int pid, int fd) {
   const int64_t pos = desc->Seek(0, SEEK_CUR).value_or(0);
   int flags = desc->flags();
   if (w.kernel->FdCloexec(pid, fd)) flags |= O_CLOEXEC;
-  // The mount the file is on: the longest mount point above its path
-  // (0 for pipes, sockets and other files without one).
-  int mnt_id = 0;
-  size_t best = 0;
-  const std::string path = desc->path();
-  if (w.vfs && path.starts_with("/")) {
-    for (const MountEntry& m : w.vfs->Mounts()) {
-      const bool under =
-          m.point == "/" || path == m.point || path.starts_with(m.point + "/");
-      if (under && m.point.size() >= best) {
-        best = m.point.size();
-        mnt_id = m.id;
-      }
-    }
-  }
+  // The mount the file is on (0 for pipes, sockets and other files
+  // without a path in the tree).
+  const int mnt_id = w.vfs ? MountIdOf(w.vfs->Mounts(), desc->path()) : 0;
   uint64_t ino = 0;
   if (auto st = desc->Stat()) ino = st->st_ino;
   return absl::StrFormat("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%u\n", pos,

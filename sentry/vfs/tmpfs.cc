@@ -3,9 +3,11 @@
 #include "sentry/vfs/tmpfs.h"
 
 #include <dirent.h>
+#include <linux/fs.h>  // FS_*_FL
 #include <stdio.h>  // RENAME_NOREPLACE, RENAME_EXCHANGE
 #include <sys/sysmacros.h>
 
+#include "sentry/pipe/pipe.h"
 #include "sentry/vfs/permission.h"
 #include "sentry/vfs/tmpfs_internal.h"
 
@@ -36,8 +38,9 @@ Inode::Inode(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid,
       ino_(ino != 0 ? ino : fs_->next_ino.fetch_add(1)),
       perm_(mode & 07777),
       uid_(uid),
-      gid_(gid) {
-  atime_ = mtime_ = ctime_ = Now();
+      gid_(gid),
+      btime_(Now()) {
+  atime_ = mtime_ = ctime_ = btime_;
   fs_->live.fetch_add(1);
 }
 
@@ -103,8 +106,25 @@ void Inode::TouchLocked(bool atime, bool mtime, bool ctime) {
   if (ctime) ctime_ = now;
 }
 
+base::Result<uint32_t> Inode::InodeFlags() const {
+  absl::MutexLock lock(&fs_->mu);
+  return inode_flags_;
+}
+
+base::Result<void> Inode::SetInodeFlags(uint32_t flags) {
+  // Linux's tmpfs also keeps FS_IMMUTABLE_FL and FS_APPEND_FL, which
+  // forbid writes; the sentry does not enforce them yet, so it refuses
+  // them rather than pretend (README.md).
+  if (flags & ~(FS_NODUMP_FL | FS_NOATIME_FL)) return base::Err(EOPNOTSUPP);
+  absl::MutexLock lock(&fs_->mu);
+  inode_flags_ = flags;
+  TouchLocked(false, false, true);
+  return {};
+}
+
 void Inode::Accessed() {
   absl::MutexLock lock(&fs_->mu);
+  if (inode_flags_ & FS_NOATIME_FL) return;
   const timespec now = Now();
   if (NotNewer(atime_, mtime_) || NotNewer(atime_, ctime_) ||
       now.tv_sec - atime_.tv_sec >= 24 * 60 * 60) {
@@ -203,8 +223,13 @@ base::Result<std::shared_ptr<Inode>> Dir::NewChildLocked(
           std::make_shared<Symlink>(fs_, creds.uid, gid, std::string(target));
       node->nlink_ = 1;
       break;
+    case S_IFIFO:
+    case S_IFSOCK:
+      node = std::make_shared<Special>(fs_, mode, creds.uid, gid);
+      node->nlink_ = 1;
+      break;
     default:
-      return base::Err(EPERM);
+      return base::Err(EPERM);  // devices come from devfs only
   }
   InsertLocked(name, node);
   TouchLocked(false, true, true);
@@ -417,6 +442,25 @@ base::Result<std::shared_ptr<Node>> TmpfsCopyUpChild(Node& dir,
   auto* d = dynamic_cast<tmpfs::Dir*>(&dir);
   if (d == nullptr) return base::Err(EXDEV);
   return d->MakeCopy(name, st, target, ino);
+}
+
+base::Result<std::shared_ptr<FileDescription>> tmpfs::Special::Open(
+    int flags, const std::string& path) {
+  // Opening a socket file is ENXIO, as Linux (connect(2) reaches it).
+  if (type_ != S_IFIFO) return base::Err(ENXIO);
+  const struct stat st = TRY(Stat());
+  std::shared_ptr<pipes::Pipe> pipe;
+  {
+    absl::MutexLock lock(&pipe_mu_);
+    pipe = pipe_.lock();
+    if (!pipe) {
+      // Made by the first open, gone (with its data) after the last
+      // close, as Linux's pipe_inode_info of a FIFO.
+      pipe = std::make_shared<pipes::Pipe>(st.st_uid, st.st_gid);
+      pipe_ = pipe;
+    }
+  }
+  return pipes::OpenFifo(std::move(pipe), flags, shared_from_this(), path);
 }
 
 bool TmpfsIsChildOf(const Node& node, const Tmpfs& fs) {

@@ -1,6 +1,7 @@
 // tmpfs file data in memory-file pages, and the open descriptions of
 // tmpfs files and directories.
 #include <fcntl.h>
+#include <linux/falloc.h>
 
 #include <algorithm>
 #include <cstring>
@@ -239,6 +240,33 @@ void File::TruncateLocked(uint64_t size) {
   size_ = size;
 }
 
+void File::PunchHoleLocked(uint64_t start, uint64_t end) {
+  // Whole pages inside go back to the memory file (reads see a hole,
+  // SEEK_HOLE finds it); the parts of the edge pages inside are zeroed.
+  const uint64_t first_whole = (start + kPage - 1) / kPage;
+  const uint64_t end_whole = end / kPage;
+  for (auto it = pages_.lower_bound(first_whole);
+       it != pages_.end() && it->first < end_whole;) {
+    fs_->mf.Free(it->second, kPage);
+    fs_->pages.fetch_sub(1);
+    it = pages_.erase(it);
+  }
+  auto zero = [&](uint64_t from, uint64_t to) {  // within one page
+    if (from >= to) return;
+    if (auto it = pages_.find(from / kPage); it != pages_.end()) {
+      std::memset(fs_->mf.base() + it->second + from % kPage, 0, to - from);
+    }
+  };
+  if (start / kPage == (end - 1) / kPage && start % kPage != 0) {
+    zero(start, end);  // inside one page
+    return;
+  }
+  if (start % kPage != 0) zero(start, (start / kPage + 1) * kPage);
+  if (end % kPage != 0 && end / kPage >= first_whole) {
+    zero(end / kPage * kPage, end);
+  }
+}
+
 base::Result<void> File::SetAttr(const AttrChange& change) {
   absl::MutexLock lock(&data_mu_);
   AttrChange rest = change;
@@ -256,12 +284,25 @@ base::Result<void> File::SetAttr(const AttrChange& change) {
   return Inode::SetAttr(rest);
 }
 
-base::Result<void> File::Allocate(uint64_t offset, uint64_t length) {
+base::Result<void> File::Allocate(uint64_t offset, uint64_t length, int mode) {
+  // As Linux's shmem_fallocate: only these two bits (ZERO_RANGE,
+  // COLLAPSE_RANGE, INSERT_RANGE... are EOPNOTSUPP on tmpfs).
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) {
+    return base::Err(EOPNOTSUPP);
+  }
   uint64_t end;
   if (__builtin_add_overflow(offset, length, &end) || end > kMaxFileSize) {
     return base::Err(EFBIG);
   }
   absl::MutexLock lock(&data_mu_);
+  if (mode & FALLOC_FL_PUNCH_HOLE) {
+    if (seals_ & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) return base::Err(EPERM);
+    PunchHoleLocked(offset, end);
+    absl::MutexLock meta(&fs_->mu);
+    TouchLocked(false, true, true);
+    return {};
+  }
+  // Checked even with KEEP_SIZE, as Linux.
   TRY(CheckNewSizeLimit(size_, end));  // RLIMIT_FSIZE
   if (end > size_ && (seals_ & F_SEAL_GROW)) return base::Err(EPERM);
   std::vector<uint64_t> added;
@@ -278,7 +319,7 @@ base::Result<void> File::Allocate(uint64_t offset, uint64_t length) {
     }
     added.push_back(i);
   }
-  if (end > size_) size_ = end;
+  if (end > size_ && !(mode & FALLOC_FL_KEEP_SIZE)) size_ = end;
   absl::MutexLock meta(&fs_->mu);
   TouchLocked(false, false, true);
   return {};

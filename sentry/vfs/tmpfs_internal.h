@@ -29,6 +29,10 @@
 #include "sentry/vfs/synthetic.h"
 #include "sentry/vfs/tmpfs.h"
 
+namespace pipes {
+class Pipe;
+}
+
 namespace vfs::tmpfs {
 
 struct FsState {
@@ -72,6 +76,9 @@ class Inode : public Node, public std::enable_shared_from_this<Inode> {
   base::Result<void> SetXattr(const std::string& name, std::string_view value,
                               int flags) override;
   base::Result<void> RemoveXattr(const std::string& name) override;
+  std::optional<timespec> BirthTime() const override { return btime_; }
+  base::Result<uint32_t> InodeFlags() const override;
+  base::Result<void> SetInodeFlags(uint32_t flags) override;
 
   FsState& fs() const { return *fs_; }
   const std::shared_ptr<FsState>& fs_ptr() const { return fs_; }
@@ -102,6 +109,9 @@ class Inode : public Node, public std::enable_shared_from_this<Inode> {
   // FsState::xattr_used.
   std::map<std::string, std::string, std::less<>> xattrs_
       ABSL_GUARDED_BY(fs_->mu);
+  const timespec btime_;  // when the inode was made (statx's btime)
+  // FS_IOC_SETFLAGS: FS_NODUMP_FL, FS_NOATIME_FL (which Accessed obeys).
+  uint32_t inode_flags_ ABSL_GUARDED_BY(fs_->mu) = 0;
 };
 
 class Dir : public Inode {
@@ -197,6 +207,23 @@ class Symlink : public Inode {
   const std::string target_;
 };
 
+// A FIFO or a socket file (mknod S_IFIFO/S_IFSOCK). Opening a FIFO gives
+// an end of the one pipe all its opens share (sentry/pipe: pipes::OpenFifo,
+// which also says when open(2) must wait for the other side); opening a
+// socket file is ENXIO.
+class Special : public Inode {
+ public:
+  Special(std::shared_ptr<FsState> fs, mode_t mode, uint32_t uid,
+          uint32_t gid)
+      : Inode(std::move(fs), mode, uid, gid) {}
+  base::Result<std::shared_ptr<FileDescription>> Open(
+      int flags, const std::string& path) override;
+
+ private:
+  absl::Mutex pipe_mu_;  // a leaf
+  std::weak_ptr<pipes::Pipe> pipe_ ABSL_GUARDED_BY(pipe_mu_);
+};
+
 // A regular file: its data is a sparse map of memory-file pages, made on
 // first write and freed by truncation or when the last reference (a name,
 // an open description, a walk) goes.
@@ -209,7 +236,8 @@ class File : public Inode {
 
   base::Result<struct stat> Stat() const override;
   base::Result<void> SetAttr(const AttrChange& change) override;
-  base::Result<void> Allocate(uint64_t offset, uint64_t length) override;
+  base::Result<void> Allocate(uint64_t offset, uint64_t length,
+                              int mode) override;
   base::Result<std::shared_ptr<FileDescription>> Open(
       int flags, const std::string& path) override;
 
@@ -244,6 +272,11 @@ class File : public Inode {
 
  private:
   void TruncateLocked(uint64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_mu_);
+  // fallocate(PUNCH_HOLE): frees the pages wholly inside [start, end) and
+  // zeroes the rest of the range. Every page a hole punch frees is freed
+  // here.
+  void PunchHoleLocked(uint64_t start, uint64_t end)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_mu_);
   // The memory-file offset of page `index`, allocating it if needed.
   base::Result<uint64_t> PageLocked(uint64_t index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_mu_);

@@ -143,9 +143,9 @@ TEST_F(TmpfsTest, FullMemoryFileIsEnospcAfterAShortWrite) {
   EXPECT_ERRNO(WriteString(*f, "more"), ENOSPC);
   auto g = NewFile("g");
   // fallocate is all or nothing.
-  EXPECT_ERRNO(Get("g")->Allocate(0, P), ENOSPC);
+  EXPECT_ERRNO(Get("g")->Allocate(0, P, 0), ENOSPC);
   ASSERT_TRUE(Get("big")->SetAttr({.size = 0}).has_value());
-  EXPECT_TRUE(Get("g")->Allocate(0, 3 * P).has_value());
+  EXPECT_TRUE(Get("g")->Allocate(0, 3 * P, 0).has_value());
   EXPECT_EQ(g->Stat()->st_size, static_cast<off_t>(3 * P));
   EXPECT_EQ(fs_->pages(), 3u);
 }

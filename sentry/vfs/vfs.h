@@ -211,9 +211,11 @@ class Vfs {
                                      const AttrChange& change) = 0;
   virtual base::Result<void> SetAttr(FileDescription& file, const Creds& creds,
                                      const AttrChange& change) = 0;
-  // fallocate(2) mode 0 on a description open for writing.
+  // fallocate(2) on a description open for writing, `mode` 0,
+  // FALLOC_FL_KEEP_SIZE or PUNCH_HOLE|KEEP_SIZE (the syscall refused the
+  // rest); the filesystem may say EOPNOTSUPP.
   virtual base::Result<void> Allocate(FileDescription& file, uint64_t offset,
-                                      uint64_t length) = 0;
+                                      uint64_t length, int mode) = 0;
   // fsync(2)/fdatasync(2): nothing to write back; EINVAL for files that
   // cannot be synced (devices, pipes), as Linux.
   virtual base::Result<void> Sync(FileDescription& file) = 0;

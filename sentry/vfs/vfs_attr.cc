@@ -91,7 +91,7 @@ base::Result<void> VfsImpl::SetAttr(FileDescription& file, const Creds& creds,
 }
 
 base::Result<void> VfsImpl::Allocate(FileDescription& file, uint64_t offset,
-                                     uint64_t length) {
+                                     uint64_t length, int mode) {
   const struct stat st = TRY(file.Stat());
   if (S_ISFIFO(st.st_mode)) return base::Err(ESPIPE);
   if (S_ISDIR(st.st_mode)) return base::Err(EISDIR);
@@ -103,7 +103,7 @@ base::Result<void> VfsImpl::Allocate(FileDescription& file, uint64_t offset,
   Filesystem* fs;
   std::shared_ptr<Node> node = NodeOf(file, &fs);
   if (!node) return base::Err(EOPNOTSUPP);
-  return node->Allocate(offset, length);
+  return node->Allocate(offset, length, mode);
 }
 
 base::Result<void> VfsImpl::Sync(FileDescription& file) {

@@ -74,7 +74,7 @@ class VfsImpl : public Vfs {
   base::Result<void> SetAttr(FileDescription& file, const Creds& creds,
                              const AttrChange& change) override;
   base::Result<void> Allocate(FileDescription& file, uint64_t offset,
-                              uint64_t length) override;
+                              uint64_t length, int mode) override;
   base::Result<void> Sync(FileDescription& file) override;
   base::Result<struct statfs> Statfs(const PathContext& ctx,
                                      std::string_view path) override;

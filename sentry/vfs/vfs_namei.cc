@@ -85,11 +85,12 @@ base::Result<void> VfsImpl::Mknod(const PathContext& ctx, std::string_view path,
   }
   Change c = TRY(PrepareCreate(ctx, path, /*dir=*/false));
   TRY(MayCreate(TRY(c.r.parent->Stat()), ctx.creds));
-  // Devices only ever come from devfs.
-  // TODO: fifos once sentry/pipe exists, sockets with AF_UNIX bind.
-  if (type != 0 && type != S_IFREG) return base::Err(EPERM);
-  return c.r.parent->MakeChild(c.r.name, S_IFREG | (mode & 07777), ctx.creds,
-                               "");
+  // Devices only ever come from devfs. FIFOs and socket files are made
+  // where the filesystem can hold them (tmpfs, the overlay's upper layer).
+  if (type == S_IFCHR || type == S_IFBLK) return base::Err(EPERM);
+  return c.r.parent->MakeChild(c.r.name,
+                               (type == 0 ? S_IFREG : type) | (mode & 07777),
+                               ctx.creds, "");
 }
 
 base::Result<void> VfsImpl::Symlink(const PathContext& ctx,

@@ -243,7 +243,7 @@ TEST_F(VfsTmpfsTest, AttributeChangesFollowOwnership) {
   ASSERT_TRUE(vfs_->SetAttr(*f, alice_.creds, {.size = 100}));
   EXPECT_EQ(Lstat("/tmp/w2").st_mode & 07777, 0600u);
   EXPECT_EQ(Lstat("/tmp/w2").st_size, 100);
-  EXPECT_TRUE(vfs_->Allocate(*f, 0, 8192).has_value());
+  EXPECT_TRUE(vfs_->Allocate(*f, 0, 8192, 0).has_value());
   EXPECT_EQ(Lstat("/tmp/w2").st_size, 8192);
   EXPECT_TRUE(vfs_->Sync(*f).has_value());
 }

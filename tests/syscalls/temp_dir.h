@@ -1,4 +1,4 @@
-// A fresh directory under /tmp for the tests that create files
+// A fresh directory under /tmp (or another base) for the tests that create files
 // (file_ops_test.cc, tmpfs_test.cc): made with mkdtemp, removed with
 // everything in it. Natively /tmp is the host's; in the sandbox, its tmpfs.
 #ifndef TESTS_SYSCALLS_TEMP_DIR_H_
@@ -16,10 +16,10 @@ namespace syscall_test {
 
 class TempDir {
  public:
-  TempDir() : TempDir("/tmp") {}
-  // A fresh directory under `base` instead (xattr_test.cc: /dev/shm, a
-  // tmpfs natively too, and /var/tmp, the overlay root in the sandbox).
-  explicit TempDir(const std::string& base) {
+  // A fresh directory under `base`: "/dev/shm" is a tmpfs natively too
+  // (the host's /tmp may not be), "/var/tmp" the overlay root in the
+  // sandbox.
+  explicit TempDir(const std::string& base = "/tmp") {
     std::string tmpl = base + "/syscall_test_XXXXXX";
     const char* dir = ::mkdtemp(tmpl.data());
     EXPECT_NE(dir, nullptr) << "mkdtemp: " << ErrnoName(errno);
