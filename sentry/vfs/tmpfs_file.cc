@@ -305,20 +305,9 @@ base::Result<void> File::Allocate(uint64_t offset, uint64_t length, int mode) {
   // Checked even with KEEP_SIZE, as Linux.
   TRY(CheckNewSizeLimit(size_, end));  // RLIMIT_FSIZE
   if (end > size_ && (seals_ & F_SEAL_GROW)) return base::Err(EPERM);
-  std::vector<uint64_t> added;
-  for (uint64_t i = offset / kPage; i < (end + kPage - 1) / kPage; ++i) {
-    if (pages_.contains(i)) continue;
-    if (!PageLocked(i)) {
-      // Undo, as Linux's shmem_fallocate: all or nothing.
-      for (uint64_t j : added) {
-        fs_->mf.Free(pages_.at(j), kPage);
-        pages_.erase(j);
-      }
-      fs_->pages.fetch_sub(added.size());
-      return base::Err(ENOSPC);
-    }
-    added.push_back(i);
-  }
+  // All or nothing, as Linux's shmem_fallocate.
+  if (!FillHolesLocked(offset / kPage, (end + kPage - 1) / kPage))
+    return base::Err(ENOSPC);
   if (end > size_ && !(mode & FALLOC_FL_KEEP_SIZE)) size_ = end;
   absl::MutexLock meta(&fs_->mu);
   TouchLocked(false, false, true);
@@ -377,10 +366,7 @@ uint32_t File::Seals() {
   return seals_;
 }
 
-base::Result<std::vector<mm::BackingRun>> File::PinPages(uint64_t offset,
-                                                        uint64_t len) {
-  absl::MutexLock lock(&data_mu_);
-  const uint64_t first = offset / kPage, last = (offset + len) / kPage;
+bool File::FillHolesLocked(uint64_t first, uint64_t last) {
   std::vector<uint64_t> added;
   for (uint64_t i = first; i < last; ++i) {
     if (pages_.contains(i)) continue;
@@ -390,10 +376,18 @@ base::Result<std::vector<mm::BackingRun>> File::PinPages(uint64_t offset,
         pages_.erase(j);
       }
       fs_->pages.fetch_sub(added.size());
-      return base::Err(ENOMEM);
+      return false;
     }
     added.push_back(i);
   }
+  return true;
+}
+
+base::Result<std::vector<mm::BackingRun>> File::PinPages(uint64_t offset,
+                                                        uint64_t len) {
+  absl::MutexLock lock(&data_mu_);
+  const uint64_t first = offset / kPage, last = (offset + len) / kPage;
+  if (!FillHolesLocked(first, last)) return base::Err(ENOMEM);
   std::vector<mm::BackingRun> runs;
   for (uint64_t i = first; i < last; ++i) {
     const uint64_t at = pages_.at(i);

@@ -277,6 +277,10 @@ class File : public Inode {
   // here.
   void PunchHoleLocked(uint64_t start, uint64_t end)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_mu_);
+  // Gives pages [first, last) that are holes fresh pages; all or nothing
+  // (false: the memory file is full, and nothing was added).
+  bool FillHolesLocked(uint64_t first, uint64_t last)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_mu_);
   // The memory-file offset of page `index`, allocating it if needed.
   base::Result<uint64_t> PageLocked(uint64_t index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_mu_);
