@@ -19,7 +19,9 @@ struct Config {
   std::vector<std::string> argv;
   std::vector<std::string> env;
   std::string cwd = "/";
-  std::string platform = "ptrace";
+  std::string platform = "systrap";
+  // systrap: patch syscall sites into jumps to the fast path.
+  bool systrap_patch = true;
   std::string root = "/";  // host directory shown as the sandbox's "/"
   std::string hostname = "runsc";
   bool strace = false;
