@@ -60,8 +60,10 @@ for c in "${configs[@]}"; do
       END { for (b in n) print b, c, v[b, int((n[b] + 1) / 2)] }'
 done | awk '
   { t[$1, $2] = $3; names[$1] = 1 }
-  function f(ns) { return ns >= 1e3 ? sprintf("%.2f us", ns / 1e3)
-                                    : sprintf("%.0f ns", ns) }
+  function f(ns) {
+    if (ns >= 1e3) return sprintf("%.2f us", ns / 1e3)
+    return sprintf("%.0f ns", ns)
+  }
   END {
     printf "%-16s %10s %18s %18s %18s\n", "benchmark", "native", "ptrace",
            "systrap-nopatch", "systrap"
