@@ -1,12 +1,9 @@
 #include "platform/systrap/patch.h"
 
-#include <sys/syscall.h>
-
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
-#include "base/log.h"
 #include "platform/systrap/systrap_abi.h"
 
 namespace platform::systrap {
@@ -152,9 +149,9 @@ void Patcher::MaybePatch(uint64_t rip, uint32_t nr) {
   uint8_t want[kSiteLen];
   Original(nr, want);
   bool match = false;
-  if (!memory_->EditPrivateText(site, kSiteLen, [&](uint8_t* p) {
-        match = memcmp(p, want, kSiteLen) == 0;
-      }) ||
+  if (!memory_->EditPrivateText(
+          site, kSiteLen,
+          [&](uint8_t* p) { match = memcmp(p, want, kSiteLen) == 0; }) ||
       !match) {
     if (rejected_.size() < kMaxRejected) rejected_.insert(site);
     return;
@@ -181,9 +178,8 @@ void Patcher::MaybePatch(uint64_t rip, uint32_t nr) {
   Put32(e + kEntryNr, nr);
   Put32(e + kEntryMagic, kEntryMagicValue);
   const uint32_t next = index + 1;
-  if (!memory_->EditPrivateText(entry, sizeof(e), [&](uint8_t* p) {
-        memcpy(p, e, sizeof(e));
-      }) ||
+  if (!memory_->EditPrivateText(entry, sizeof(e),
+                                [&](uint8_t* p) { memcpy(p, e, sizeof(e)); }) ||
       !memory_->EditPrivateText(kTable + offsetof(Header, next), 4,
                                 [&](uint8_t* p) { memcpy(p, &next, 4); })) {
     disabled_ = true;
@@ -216,9 +212,8 @@ bool Patcher::FindSiteLocked(uint64_t site, uint32_t* nr, uint64_t* entry) {
       e_addr % SYSTRAP_TABLE_ENTRY != 0)
     return false;
   uint8_t e[SYSTRAP_TABLE_ENTRY];
-  if (!memory_->EditPrivateText(e_addr, sizeof(e), [&](uint8_t* p) {
-        memcpy(e, p, sizeof(e));
-      }))
+  if (!memory_->EditPrivateText(e_addr, sizeof(e),
+                                [&](uint8_t* p) { memcpy(e, p, sizeof(e)); }))
     return false;
   if (Get32(e + kEntryMagic) != kEntryMagicValue ||
       Get64(e + kEntrySite) != site)
@@ -269,22 +264,23 @@ void Patcher::Disable() {
   disabled_ = true;
   if (memory_ == nullptr) return;
   Header h{};
-  if (!memory_->EditPrivateText(kTable, sizeof(Header), [&](uint8_t* p) {
-        memcpy(&h, p, sizeof(h));
-        if (h.magic == kMagic) {
-          const uint32_t one = 1;
-          memcpy(p + offsetof(Header, disabled), &one, 4);
-        }
-      }) ||
+  if (!memory_->EditPrivateText(kTable, sizeof(Header),
+                                [&](uint8_t* p) {
+                                  memcpy(&h, p, sizeof(h));
+                                  if (h.magic == kMagic) {
+                                    const uint32_t one = 1;
+                                    memcpy(p + offsetof(Header, disabled), &one,
+                                           4);
+                                  }
+                                }) ||
       h.magic != kMagic)
     return;
   const uint32_t n = std::min(h.next, kEntries);
   for (uint32_t i = 1; i < n; ++i) {
     const uint64_t entry = kTable + uint64_t{i} * SYSTRAP_TABLE_ENTRY;
     uint8_t e[SYSTRAP_TABLE_ENTRY];
-    if (!memory_->EditPrivateText(entry, sizeof(e), [&](uint8_t* p) {
-          memcpy(e, p, sizeof(e));
-        }))
+    if (!memory_->EditPrivateText(entry, sizeof(e),
+                                  [&](uint8_t* p) { memcpy(e, p, sizeof(e)); }))
       continue;
     if (Get32(e + kEntryMagic) != kEntryMagicValue) continue;
     const uint64_t site = Get64(e + kEntrySite);

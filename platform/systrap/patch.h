@@ -62,14 +62,14 @@ class Patcher {
   const uint64_t fastcall_;
   const bool enabled_;
   std::mutex mu_;
-  AppMemory* memory_ = nullptr;         // guarded by mu_
-  bool disabled_ = false;               // guarded by mu_
-  bool table_checked_ = false;          // guarded by mu_
-  uint32_t next_ = 0;                   // guarded by mu_: next free entry
-  std::unordered_set<uint64_t> rejected_;   // guarded by mu_: sites not patched
+  AppMemory* memory_ = nullptr;            // guarded by mu_
+  bool disabled_ = false;                  // guarded by mu_
+  bool table_checked_ = false;             // guarded by mu_
+  uint32_t next_ = 0;                      // guarded by mu_: next free entry
+  std::unordered_set<uint64_t> rejected_;  // guarded by mu_: sites not patched
   // Sites Disable unpatched: number and entry. Guarded by mu_.
   std::unordered_map<uint64_t, std::pair<uint32_t, uint64_t>> unpatched_;
-  bool unpatch_done_ = false;  // guarded by mu_
+  bool unpatch_done_ = false;               // guarded by mu_
   std::atomic<bool> unpatched_all_{false};  // Disable ran
 };
 

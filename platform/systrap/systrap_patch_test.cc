@@ -46,8 +46,8 @@ class FakeAppMemory : public AppMemory {
     if (table_ || addr != SYSTRAP_TABLE_ADDR || len != SYSTRAP_TABLE_SIZE)
       return false;
     memset(mem_ + kTableOffset, 0, len);
-    table_ = as_.MapFile(addr, len, kTableOffset, PROT_READ | PROT_EXEC)
-                 .has_value();
+    table_ =
+        as_.MapFile(addr, len, kTableOffset, PROT_READ | PROT_EXEC).has_value();
     return table_;
   }
   int edits = 0;
@@ -63,8 +63,8 @@ class SystrapPatchTest : public SystrapTest {
  protected:
   void SetUp() override {
     SystrapTest::SetUp();
-    memory_ = std::make_unique<FakeAppMemory>(*as_, mem_, kCodeAddr,
-                                              kCodeOffset);
+    memory_ =
+        std::make_unique<FakeAppMemory>(*as_, mem_, kCodeAddr, kCodeOffset);
     as_->SetAppMemory(memory_.get());
   }
   void TearDown() override {
@@ -128,7 +128,7 @@ TEST_F(SystrapPatchTest, FpStateFlowsThroughTheFastPath) {
   ASSERT_TRUE(ctx_->GetFpState(&fp).has_value());
   const uint64_t value = 0x3333444455556666;
   memcpy(fp.data() + 160 + 3 * 16, &value, 8);  // xmm3 in the FXSAVE area
-  fp[512] |= 2;  // XSTATE_BV: SSE present
+  fp[512] |= 2;                                 // XSTATE_BV: SSE present
   ASSERT_TRUE(ctx_->SetFpState(fp).has_value());
   ExpectGetpid(regs);
   EXPECT_EQ(regs.rbp, value);

@@ -43,8 +43,8 @@ __attribute__((noinline)) Site GetpidSite() {
       "syscall\n\t"
       "1:\n\t"
       "lea 1b(%%rip), %[after]\n\t"
-      : "=a"(s.ret), "=c"(s.rcx), "=r"(r11), [flags] "=&r"(s.flags),
-        [after] "=&r"(s.after)
+      : "=a"(s.ret), "=c"(s.rcx),
+        "=r"(r11), [flags] "=&r"(s.flags), [after] "=&r"(s.after)
       :
       : "memory");
   s.r11 = r11;
@@ -131,7 +131,8 @@ void CountSignal(int) { handled.fetch_add(1); }
 // Signals from another thread land anywhere in the loop, the sites
 // included; every call still returns its own result.
 TEST(SyscallSiteTest, SignalsWhileCallingSites) {
-  struct sigaction sa {}, old {};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = CountSignal;
   sa.sa_flags = SA_RESTART;
   ASSERT_THAT(sigaction(SIGUSR1, &sa, &old), SyscallSucceeds());
@@ -160,7 +161,8 @@ TEST(SyscallSiteTest, SignalsWhileCallingSites) {
 // A read blocked at a site, interrupted by SA_RESTART handlers, restarts
 // at the site and gets the data.
 TEST(SyscallSiteTest, RestartedReadAtASite) {
-  struct sigaction sa {}, old {};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = CountSignal;
   sa.sa_flags = SA_RESTART;
   ASSERT_THAT(sigaction(SIGUSR1, &sa, &old), SyscallSucceeds());
