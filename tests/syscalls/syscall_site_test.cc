@@ -128,15 +128,26 @@ TEST(SyscallSiteTest, ForkedChildRunsTheSameSites) {
 std::atomic<int> handled{0};
 void CountSignal(int) { handled.fetch_add(1); }
 
+// SIGUSR1 counted in `handled`, SA_RESTART, for the test's life.
+class CountingHandler {
+ public:
+  CountingHandler() {
+    struct sigaction sa {};
+    sa.sa_handler = CountSignal;
+    sa.sa_flags = SA_RESTART;
+    EXPECT_THAT(sigaction(SIGUSR1, &sa, &old_), SyscallSucceeds());
+    handled = 0;
+  }
+  ~CountingHandler() { sigaction(SIGUSR1, &old_, nullptr); }
+
+ private:
+  struct sigaction old_ {};
+};
+
 // Signals from another thread land anywhere in the loop, the sites
 // included; every call still returns its own result.
 TEST(SyscallSiteTest, SignalsWhileCallingSites) {
-  struct sigaction sa {
-  }, old{};
-  sa.sa_handler = CountSignal;
-  sa.sa_flags = SA_RESTART;
-  ASSERT_THAT(sigaction(SIGUSR1, &sa, &old), SyscallSucceeds());
-  handled = 0;
+  CountingHandler counting;
   const pid_t pid = getpid();
   const long tid = syscall(SYS_gettid);
   std::atomic<bool> stop{false};
@@ -155,18 +166,12 @@ TEST(SyscallSiteTest, SignalsWhileCallingSites) {
   sender.join();
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(handled.load(), 200);
-  ASSERT_THAT(sigaction(SIGUSR1, &old, nullptr), SyscallSucceeds());
 }
 
 // A read blocked at a site, interrupted by SA_RESTART handlers, restarts
 // at the site and gets the data.
 TEST(SyscallSiteTest, RestartedReadAtASite) {
-  struct sigaction sa {
-  }, old{};
-  sa.sa_handler = CountSignal;
-  sa.sa_flags = SA_RESTART;
-  ASSERT_THAT(sigaction(SIGUSR1, &sa, &old), SyscallSucceeds());
-  handled = 0;
+  CountingHandler counting;
   int fds[2];
   ASSERT_THAT(pipe(fds), SyscallSucceeds());
   char c = 0;
@@ -188,7 +193,6 @@ TEST(SyscallSiteTest, RestartedReadAtASite) {
   EXPECT_EQ(handled.load(), 3);
   close(fds[0]);
   close(fds[1]);
-  ASSERT_THAT(sigaction(SIGUSR1, &old, nullptr), SyscallSucceeds());
 }
 
 // Code the program writes itself: the site runs, is rewritten whole, runs
