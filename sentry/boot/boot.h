@@ -20,8 +20,9 @@ struct Config {
   std::vector<std::string> env;
   std::string cwd = "/";
   std::string platform = "systrap";
-  // systrap: patch syscall sites into jumps to the fast path.
-  bool systrap_patch = true;
+  // systrap: patch syscall sites into jumps to the fast path (off by
+  // default: platform/README.md, "Syscall patching").
+  bool systrap_patch = false;
   std::string root = "/";  // host directory shown as the sandbox's "/"
   std::string hostname = "runsc";
   bool strace = false;

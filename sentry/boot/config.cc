@@ -26,7 +26,7 @@ bool ConfigFromJson(const std::string& json, Config* c, std::string* why) {
     c->env = j.value("env", std::vector<std::string>{});
     c->cwd = j.value("cwd", std::string("/"));
     c->platform = j.value("platform", std::string("systrap"));
-    c->systrap_patch = j.value("systrap_patch", true);
+    c->systrap_patch = j.value("systrap_patch", false);
     c->root = j.value("root", std::string("/"));
     c->hostname = j.value("hostname", std::string("runsc"));
     c->strace = j.value("strace", false);
