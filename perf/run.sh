@@ -2,7 +2,7 @@
 # Measures everything natively and under `runsc do` in one run and prints
 # each time and the sandbox/native ratio: every microbenchmark binary
 # (perf/microbench.sh), then whole programs' wall times (perf/workloads.sh).
-#   perf/run.sh [--build-dir=build] [--platform=ptrace] [--quick]
+#   perf/run.sh [--build-dir=build] [--platform=systrap] [--quick]
 #               [--micro-only | --workloads-only] [benchmark filter]
 # Default: each microbenchmark runs for 1 s, 3 times, and reports the
 # median; each workload runs 5 times each way, median. --quick: 0.2 s once,
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build
-platform=ptrace
+platform=systrap
 filter=.
 min_time=1 reps=3 runs=5
 micro=1 workloads=1

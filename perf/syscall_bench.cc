@@ -14,6 +14,13 @@ void BM_Getppid(benchmark::State& state) {
 }
 BENCHMARK(BM_Getppid)->Unit(benchmark::kNanosecond);
 
+// The same through glibc's wrapper, which is `mov $110, %eax; syscall`:
+// the form systrap patches into its fast path (syscall() above is not).
+void BM_GetppidLibc(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(getppid());
+}
+BENCHMARK(BM_GetppidLibc)->Unit(benchmark::kNanosecond);
+
 // A syscall that copies out to app memory: clock_gettime(2) itself, as a
 // raw syscall (no vDSO).
 void BM_ClockGettime(benchmark::State& state) {

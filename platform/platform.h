@@ -22,6 +22,7 @@
 #include <sys/user.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -47,9 +48,32 @@ struct Trap {
   siginfo_t info{};  // valid for kPageFault and kSignal
 };
 
+// What a platform may ask of the owner of an AddressSpace (the sentry's
+// MemoryManager) besides mirroring its mappings: systrap's syscall
+// patching (platform/README.md, "Syscall patching") edits app text. Both
+// calls take the address space's lock, so they must not be made from
+// MapFile, Unmap or Protect.
+class AppMemory {
+ public:
+  virtual ~AppMemory() = default;
+  // Runs `fn` on the sentry's view of [addr, addr+len) if that range lies
+  // in one page of one private VMA with PROT_EXEC and backing, with
+  // copy-on-write broken first (the edit is this address space's alone,
+  // as a write through ptrace would be), while no other change to the
+  // address space can happen. False, without calling `fn`, otherwise.
+  virtual bool EditPrivateText(uint64_t addr, size_t len,
+                               const std::function<void(uint8_t*)>& fn) = 0;
+  // Maps private anonymous memory, readable and executable, named `name`,
+  // at exactly [addr, addr+len) if nothing is mapped there. False if not.
+  virtual bool MapPlatformArea(uint64_t addr, uint64_t len,
+                               const char* name) = 0;
+};
+
 class AddressSpace {
  public:
   virtual ~AddressSpace() = default;
+  // Given by the owner once it exists; it outlives this address space.
+  virtual void SetAppMemory(AppMemory* memory) {}
   // Maps [addr, addr+len) to the memory file at `file_offset` (MAP_SHARED,
   // MAP_FIXED semantics: replaces whatever was there). All page aligned.
   virtual base::Result<void> MapFile(uint64_t addr, uint64_t len,
@@ -92,15 +116,22 @@ class Context {
   virtual void Release() {}
 };
 
+// Choices that only some platforms have.
+struct Options {
+  // systrap: rewrite `mov $nr, %eax; syscall` sites into jumps to the
+  // syscall fast path (runsc --systrap-patch).
+  bool systrap_patch = true;
+};
+
 class Platform {
  public:
   virtual ~Platform() = default;
 
-  // Creates the platform called `name` ("ptrace"). `memory_fd` is the
-  // memory file that all MapFile offsets refer to. Must be called while the
-  // process is still single-threaded.
-  static base::Result<std::unique_ptr<Platform>> Create(std::string_view name,
-                                                        int memory_fd);
+  // Creates the platform called `name` ("ptrace", "systrap"). `memory_fd`
+  // is the memory file that all MapFile offsets refer to. Must be called
+  // while the process is still single-threaded.
+  static base::Result<std::unique_ptr<Platform>> Create(
+      std::string_view name, int memory_fd, const Options& options = {});
 
   virtual std::string_view Name() const = 0;
   // Application mappings must end at or below this address; the platform

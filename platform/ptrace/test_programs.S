@@ -192,4 +192,16 @@ PROGRAM(prog_read_fs)
   ud2
 END(prog_read_fs)
 
+// The systrap patching test: getpid() forever, r12 counting the calls,
+// r13 = the last result, xmm3 kept in rbp's low half after each call.
+PROGRAM(prog_patch_loop)
+1:
+  mov $39, %eax
+  syscall
+  mov %rax, %r13
+  inc %r12
+  movq %xmm3, %rbp
+  jmp 1b
+END(prog_patch_loop)
+
   .section .note.GNU-stack, "", @progbits

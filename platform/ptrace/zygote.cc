@@ -31,6 +31,7 @@ __attribute__((
     visibility("hidden"))) extern const char ptrace_stub_clone_gadget_end[];
 __attribute__((visibility("hidden"))) extern const char systrap_stub_handler[];
 __attribute__((visibility("hidden"))) extern const char systrap_stub_restorer[];
+__attribute__((visibility("hidden"))) extern const char systrap_stub_fastcall[];
 __attribute__((
     visibility("hidden"))) extern const char systrap_stub_syscall_loop[];
 __attribute__((
@@ -112,6 +113,7 @@ base::Result<StubLayout> LoadStub() {
   layout.systrap_restorer = region + StubOffset(systrap_stub_restorer);
   layout.systrap_syscall_loop = region + StubOffset(systrap_stub_syscall_loop);
   layout.systrap_memfd_name = region + StubOffset(systrap_stub_memfd_name);
+  layout.systrap_fastcall = region + StubOffset(systrap_stub_fastcall);
   return layout;
 }
 

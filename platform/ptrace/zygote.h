@@ -36,6 +36,7 @@ struct StubLayout {
   uint64_t systrap_restorer = 0;
   uint64_t systrap_syscall_loop = 0;
   uint64_t systrap_memfd_name = 0;
+  uint64_t systrap_fastcall = 0;  // the syscall fast path's entry
 };
 
 class Zygote {

@@ -40,7 +40,10 @@ uint64_t* Gregs(char* slot) {
   return reinterpret_cast<uint64_t*>(slot + SYSTRAP_SLOT_MCONTEXT);
 }
 
-void WriteRegs(char* slot, const Registers& regs) {
+// `zero_gs`: the host gs base for an app gs base of 0. With patching on,
+// the slot's own address: the fast path finds the slot through %gs (an app
+// that sets a gs base of its own gets every patch undone first).
+void WriteRegs(char* slot, const Registers& regs, uint64_t zero_gs) {
   uint64_t* g = Gregs(slot);
   g[kR8] = regs.r8;   g[kR9] = regs.r9;   g[kR10] = regs.r10;
   g[kR11] = regs.r11; g[kR12] = regs.r12; g[kR13] = regs.r13;
@@ -49,7 +52,8 @@ void WriteRegs(char* slot, const Registers& regs) {
   g[kRdx] = regs.rdx; g[kRax] = regs.rax; g[kRcx] = regs.rcx;
   g[kRsp] = regs.rsp; g[kRip] = regs.rip; g[kEflags] = regs.eflags;
   SlotU64(slot, SYSTRAP_SLOT_FS_BASE) = regs.fs_base;
-  SlotU64(slot, SYSTRAP_SLOT_GS_BASE) = regs.gs_base;
+  SlotU64(slot, SYSTRAP_SLOT_GS_BASE) =
+      regs.gs_base == 0 ? zero_gs : regs.gs_base;
 }
 
 // fs_base and gs_base stay as the sentry gave them: the app cannot change
@@ -91,8 +95,14 @@ Trap SystrapContext::Switch(AddressSpace& as, Registers& regs) {
   char* slot = stub.slot(thread.slot);
   if (pending_fp_) [[unlikely]] {
     memcpy(slot + SYSTRAP_SLOT_FP, pending_fp_->data(), pending_fp_->size());
+    SlotWord(slot, SYSTRAP_SLOT_FP_DIRTY).store(1, std::memory_order_relaxed);
     pending_fp_.reset();
   }
+  Patcher& patcher = sas.patcher();
+  // The fast path needs %gs: a thread with a gs base of its own must never
+  // meet a patched site.
+  if (regs.gs_base != 0) [[unlikely]]
+    patcher.DisableIfPatched();
   {
     std::lock_guard lock(mu_);
     if (interrupted_) {
@@ -101,19 +111,23 @@ Trap SystrapContext::Switch(AddressSpace& as, Registers& regs) {
     }
     running_ = &thread;
   }
-  WriteRegs(slot, regs);
+  // The app may have changed it: the sentry's value, every time.
+  SlotU64(slot, SYSTRAP_SLOT_SELF) = thread.stub_addr;
+  const uint64_t zero_gs = patcher.enabled() ? thread.stub_addr : 0;
+  WriteRegs(slot, regs, zero_gs);
   Trap trap;
   for (;;) {
     if (!Handoff(stub, thread, slot)) {
       trap = MakeTrap(Trap::Kind::kDead);
       break;
     }
-    if (std::optional<Trap> t = Decode(slot, regs)) {
+    if (std::optional<Trap> t = Decode(slot, regs, patcher)) {
       trap = *t;
       break;
     }
-    // A suppressed report: the slot still holds what the handler wrote, so
-    // the thread resumes exactly where it was.
+    // A suppressed report: the thread resumes from the slot's registers,
+    // where the handler left it (or where Decode moved it).
+    WriteRegs(slot, regs, zero_gs);
   }
   std::lock_guard lock(mu_);
   running_ = nullptr;
@@ -203,7 +217,8 @@ void SystrapContext::Bind(Stub::Thread& thread, int cpu) {
   thread.bound_cpu = cpu;
 }
 
-std::optional<Trap> SystrapContext::Decode(char* slot, Registers& regs) {
+std::optional<Trap> SystrapContext::Decode(char* slot, Registers& regs,
+                                           Patcher& patcher) {
   Trap trap;
   memcpy(&trap.info, slot + SYSTRAP_SLOT_SIGINFO, sizeof(trap.info));
   ReadRegs(slot, regs);
@@ -219,10 +234,25 @@ std::optional<Trap> SystrapContext::Decode(char* slot, Registers& regs) {
       regs.rax = static_cast<uint64_t>(-ENOSYS);
       interrupt_ns_.store(0, std::memory_order_relaxed);
       trap.kind = Trap::Kind::kSyscall;
+      // Through the seccomp trap (not the fast path): a site to patch?
+      if (info.si_errno != SYSTRAP_FAST_MARK && call == regs.rip)
+        patcher.MaybePatch(regs.rip, static_cast<uint32_t>(regs.orig_rax));
       return trap;
     }
     trap.kind = Trap::Kind::kSignal;
     return trap;
+  }
+  // A thread that met a site while it was being patched.
+  if (sig == SIGILL && info.si_code > 0) {
+    switch (patcher.HandleFault(regs)) {
+      case Patcher::Fault::kNone:
+        break;
+      case Patcher::Fault::kRestart:
+        return std::nullopt;
+      case Patcher::Fault::kSyscall:
+        interrupt_ns_.store(0, std::memory_order_relaxed);
+        return MakeTrap(Trap::Kind::kSyscall);
+    }
   }
   // Raised by the CPU (si_code > 0), not sent by some process.
   if (IsCpuSignal(sig) && info.si_code > 0) {
@@ -258,6 +288,7 @@ base::Result<void> SystrapContext::Join(SystrapAddressSpace& as) {
         pending_fp_ ? *pending_fp_ : ptrace::InitFpState(platform_.fp_format());
     pending_fp_.reset();
     memcpy(slot + SYSTRAP_SLOT_FP, state.data(), state.size());
+    SlotWord(slot, SYSTRAP_SLOT_FP_DIRTY).store(1, std::memory_order_relaxed);
     it = joined_.insert(joined_.end(), Joined{stub, *thread});
   }
   current_stub_ = it->stub.get();
@@ -315,8 +346,9 @@ base::Result<void> SystrapContext::SetFpState(const std::vector<uint8_t>& in) {
     pending_fp_ = in;
     return {};
   }
-  memcpy(current_stub_->slot(current_->slot) + SYSTRAP_SLOT_FP, in.data(),
-         in.size());
+  char* slot = current_stub_->slot(current_->slot);
+  memcpy(slot + SYSTRAP_SLOT_FP, in.data(), in.size());
+  SlotWord(slot, SYSTRAP_SLOT_FP_DIRTY).store(1, std::memory_order_relaxed);
   return {};
 }
 

@@ -47,6 +47,12 @@
 #define SYSTRAP_SLOT_GS_BASE 32          // u64: wanted gs_base
 #define SYSTRAP_SLOT_HOST_FS_BASE 40     // u64: fs_base the handler set last
 #define SYSTRAP_SLOT_HOST_GS_BASE 48     // u64
+#define SYSTRAP_SLOT_SELF 56             // u64: the slot's own address in the
+                                         // stub (the fast path's %gs base)
+#define SYSTRAP_SLOT_FP_DIRTY 64         // u32: the sentry changed the FP
+                                         // image; the fast path reloads it
+#define SYSTRAP_SLOT_DEFERRED 68         // u32: a signal came while the
+                                         // thread was in the fast path
 #define SYSTRAP_SLOT_SIGINFO 128         // 128 bytes: the kernel's siginfo
 #define SYSTRAP_SLOT_MCONTEXT 256        // 24 qwords: the signal frame's
                                          // sigcontext up to fpstate
@@ -58,6 +64,18 @@
 // SYSTRAP_SLOT_STATE values.
 #define SYSTRAP_STATE_RUN 1      // sentry -> stub: run the registers given
 #define SYSTRAP_STATE_TRAPPED 2  // stub -> sentry: the thread trapped
+
+// A report from the syscall fast path carries this in si_errno (the
+// siginfo is written by the stub, not the kernel), so that the sentry does
+// not try to patch a site that already is.
+#define SYSTRAP_FAST_MARK 0x46415354  // "FAST"
+
+// The syscall patching table (platform/systrap/patch.h): app memory at a
+// fixed address below 2 GiB whose third byte is 0x06, an invalid opcode in
+// 64-bit mode. Entries of 64 bytes; entry 0 is the header.
+#define SYSTRAP_TABLE_ADDR 0x60000
+#define SYSTRAP_TABLE_SIZE 0x10000
+#define SYSTRAP_TABLE_ENTRY 64
 
 // fs_base/gs_base value that no thread has: forces the handler to set it.
 #define SYSTRAP_BASE_UNKNOWN 0xffffffffffffffff
@@ -82,6 +100,12 @@
 #define SYSTRAP_SECCOMP_SET_MODE_FILTER 1
 #define SYSTRAP_EINTR 4
 #define SYSTRAP_EINVAL 22
+#define SYSTRAP_SIGSYS 31
+#define SYSTRAP_SIGUSR2 12       // the interrupt signal (kInterruptSignal)
+#define SYSTRAP_SI_TKILL (-6)
+#define SYSTRAP_SYS_SECCOMP 1
+#define SYSTRAP_AUDIT_ARCH_X86_64 0xc000003e
+#define SYSTRAP_XFEATURE_AMX 0x60000  // never saved: stubs have no AMX permission
 
 // Exit code of an app thread whose set-up failed.
 #define SYSTRAP_EXIT_THREAD_SETUP 30

@@ -123,12 +123,13 @@ std::vector<sock_filter> BuildThreadFilter(uint64_t code_start,
 // SystrapPlatform
 
 base::Result<std::unique_ptr<Platform>> SystrapPlatform::Create(
-    int memory_fd) {
+    int memory_fd, bool patch) {
   // The zygote first: its fork needs a single-threaded sentry.
   auto zygote = TRY(ptrace::Zygote::Start(memory_fd, /*systrap=*/true));
   auto control = std::make_unique<ptrace::ControlThread>();
   std::unique_ptr<SystrapPlatform> platform(
       new SystrapPlatform(std::move(zygote), std::move(control)));
+  platform->patch_ = patch;
   if (platform->fp_format_.size > SYSTRAP_SLOT_FP_MAX) {
     LOG(Error) << "systrap platform: FP state of " << platform->fp_format_.size
                << " bytes does not fit a slot";
@@ -161,8 +162,9 @@ uint64_t SystrapPlatform::SpinCycles() const {
 
 base::Result<std::unique_ptr<AddressSpace>> SystrapPlatform::NewAddressSpace() {
   auto stub = TRY(Stub::Create(*this));
-  return std::unique_ptr<AddressSpace>(
-      new SystrapAddressSpace(std::move(stub), max_user_address_));
+  return std::unique_ptr<AddressSpace>(new SystrapAddressSpace(
+      std::move(stub), max_user_address_, zygote_->layout().systrap_fastcall,
+      patch_));
 }
 
 std::unique_ptr<Context> SystrapPlatform::NewContext() {
@@ -403,6 +405,8 @@ base::Result<Stub::Thread*> Stub::NewThreadLocked() {
   auto thread = std::make_unique<Thread>();
   thread->slot = index;
   thread->tid = static_cast<pid_t>(tid);
+  thread->stub_addr =
+      platform_.area_addr() + (uint64_t{1} + index) * SYSTRAP_SLOT_SIZE;
   // The thread cannot die but with its process (its filter forbids exit),
   // so the tid is still its own.
   thread->pidfd = TRY(ptrace::OpenThreadPidfd(pid(), thread->tid));
@@ -417,8 +421,11 @@ base::Result<Stub::Thread*> Stub::NewThreadLocked() {
 // SystrapAddressSpace
 
 SystrapAddressSpace::SystrapAddressSpace(std::shared_ptr<Stub> stub,
-                                         uint64_t max_user_address)
-    : stub_(std::move(stub)), max_user_address_(max_user_address) {}
+                                         uint64_t max_user_address,
+                                         uint64_t fastcall, bool patch)
+    : stub_(std::move(stub)),
+      max_user_address_(max_user_address),
+      patcher_(fastcall, patch) {}
 
 SystrapAddressSpace::~SystrapAddressSpace() { stub_->Kill(); }
 

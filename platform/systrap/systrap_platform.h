@@ -35,6 +35,7 @@
 #include "base/unique_fd.h"
 #include "platform/platform.h"
 #include "platform/ptrace/fp_state.h"
+#include "platform/systrap/patch.h"
 
 namespace platform::ptrace {
 class ControlThread;
@@ -62,6 +63,7 @@ class Stub {
     pid_t tid = 0;
     base::UniqueFd pidfd;  // PIDFD_THREAD: signals and death
     int bound_cpu = -2;  // the CPU it is bound to; -1 any; -2 not set
+    uint64_t stub_addr = 0;  // its slot's address in the stub
   };
 
   static base::Result<std::shared_ptr<Stub>> Create(SystrapPlatform& platform);
@@ -114,7 +116,10 @@ class Stub {
 
 class SystrapAddressSpace final : public AddressSpace {
  public:
-  SystrapAddressSpace(std::shared_ptr<Stub> stub, uint64_t max_user_address);
+  // `fastcall`: the stub's syscall fast path; `patch`: whether syscall
+  // sites are patched to use it (platform/systrap/patch.h).
+  SystrapAddressSpace(std::shared_ptr<Stub> stub, uint64_t max_user_address,
+                      uint64_t fastcall, bool patch);
   ~SystrapAddressSpace() override;  // kills the stub process
 
   // Each is one request to the stub's syscall thread (a socket round
@@ -125,8 +130,13 @@ class SystrapAddressSpace final : public AddressSpace {
   base::Result<void> Unmap(uint64_t addr, uint64_t len) override;
   base::Result<void> Protect(uint64_t addr, uint64_t len, int prot) override;
 
+  void SetAppMemory(AppMemory* memory) override {
+    patcher_.SetAppMemory(memory);
+  }
+
   const std::shared_ptr<Stub>& stub() const { return stub_; }
   pid_t stub_pid() const { return stub_->pid(); }
+  Patcher& patcher() { return patcher_; }
 
  private:
   base::Result<void> CheckRange(uint64_t addr, uint64_t len) const;
@@ -135,6 +145,7 @@ class SystrapAddressSpace final : public AddressSpace {
 
   const std::shared_ptr<Stub> stub_;
   const uint64_t max_user_address_;
+  Patcher patcher_;
 };
 
 class SystrapContext final : public Context {
@@ -163,7 +174,7 @@ class SystrapContext final : public Context {
   // Flips the slot to RUN and waits for the next report. False: the stub
   // is dead.
   bool Handoff(Stub& stub, Stub::Thread& thread, char* slot);
-  std::optional<Trap> Decode(char* slot, Registers& regs);
+  std::optional<Trap> Decode(char* slot, Registers& regs, Patcher& patcher);
   // The handoff mode for the next round trip (true: pinned), and the cost
   // of the last one; see context.cc.
   bool ChooseMode();
@@ -189,7 +200,10 @@ class SystrapContext final : public Context {
 
 class SystrapPlatform final : public Platform {
  public:
-  static base::Result<std::unique_ptr<Platform>> Create(int memory_fd);
+  // `patch`: rewrite syscall sites into jumps to the fast path
+  // (--systrap-patch; platform/systrap/patch.h).
+  static base::Result<std::unique_ptr<Platform>> Create(int memory_fd,
+                                                        bool patch = true);
   ~SystrapPlatform() override;
 
   std::string_view Name() const override { return "systrap"; }
@@ -224,6 +238,7 @@ class SystrapPlatform final : public Platform {
   std::vector<sock_filter> filter_;
   uint64_t spin_cycles_ = 0;
   int cpus_ = 1;
+  bool patch_ = true;
   std::atomic<int> active_{0};  // Switches in progress
 };
 

@@ -68,25 +68,30 @@ int Do(const std::vector<std::string>& args) {
   auto flags = ParseFlags(
       args,
       {"platform", "debug-log", "root", "root-dir", "network", "pids-limit"},
-      {"strace", "debug", "force-overlay", "t", "tty"});
+      {"strace", "debug", "force-overlay", "t", "tty", "systrap-patch"});
   if (!flags.ok()) {
     PrintError(std::string(flags.status().message()));
     return 125;
   }
   if (flags->rest.empty()) {
-    PrintError("usage: runsc do [--platform=ptrace|systrap] [--strace] "
+    PrintError("usage: runsc do [--platform=systrap|ptrace] "
+               "[--systrap-patch=true|false] [--strace] "
                "[--debug-log=PATH] [--pids-limit=N] [--root-dir=DIR] "
                "[-t|--tty] -- CMD [ARGS...]");
     return 125;
   }
   boot::Config config;
   config.argv = flags->rest;
-  config.platform = flags->Get("platform", "ptrace");
+  config.platform = flags->Get("platform", "systrap");
   if (config.platform != "ptrace" && config.platform != "systrap") {
     PrintError("unknown platform \"" + config.platform +
                "\" (available: ptrace, systrap)");
     return 125;
   }
+  // Off unless --systrap-patch[=true]: on this VM the gs base the fast
+  // path needs costs more per context switch than the path saves
+  // (platform/README.md, "Syscall patching").
+  config.systrap_patch = flags->Bool("systrap-patch");
   config.strace = flags->Bool("strace");
   // -t: a terminal of the sandbox's own for the command, relayed to ours.
   config.tty = flags->Bool("t") || flags->Bool("tty");

@@ -160,6 +160,7 @@ int Run(const Config& config, int gofer_fd) {
   std::string why;
   kernel::Kernel::Options options{
       .platform = config.platform,
+      .platform_options = {.systrap_patch = config.systrap_patch},
       .syscalls = &syscalls::Table(),
       .strace = config.strace,
       .hostname = config.hostname,

@@ -19,7 +19,10 @@ struct Config {
   std::vector<std::string> argv;
   std::vector<std::string> env;
   std::string cwd = "/";
-  std::string platform = "ptrace";
+  std::string platform = "systrap";
+  // systrap: patch syscall sites into jumps to the fast path (off by
+  // default: platform/README.md, "Syscall patching").
+  bool systrap_patch = false;
   std::string root = "/";  // host directory shown as the sandbox's "/"
   std::string hostname = "runsc";
   bool strace = false;

@@ -10,7 +10,7 @@ std::string ConfigToJson(const Config& c) {
       {"platform", c.platform}, {"root", c.root}, {"hostname", c.hostname},
       {"strace", c.strace},     {"uid", c.uid},   {"gid", c.gid},
       {"visible", c.visible},   {"pids_limit", c.pids_limit},
-      {"tty", c.tty},
+      {"tty", c.tty},           {"systrap_patch", c.systrap_patch},
   };
   return j.dump();
 }
@@ -25,7 +25,8 @@ bool ConfigFromJson(const std::string& json, Config* c, std::string* why) {
     c->argv = j.at("argv").get<std::vector<std::string>>();
     c->env = j.value("env", std::vector<std::string>{});
     c->cwd = j.value("cwd", std::string("/"));
-    c->platform = j.value("platform", std::string("ptrace"));
+    c->platform = j.value("platform", std::string("systrap"));
+    c->systrap_patch = j.value("systrap_patch", false);
     c->root = j.value("root", std::string("/"));
     c->hostname = j.value("hostname", std::string("runsc"));
     c->strace = j.value("strace", false);

@@ -18,7 +18,8 @@ Result<std::unique_ptr<Kernel>> Kernel::Create(const Options& options,
   }
   k->memory_file_ = std::move(*memory_file);
   auto platform =
-      platform::Platform::Create(options.platform, k->memory_file_->fd());
+      platform::Platform::Create(options.platform, k->memory_file_->fd(),
+                                 options.platform_options);
   if (!platform) {
     *why = "cannot start platform \"" + options.platform + "\"";
     return std::unexpected(platform.error());

@@ -36,7 +36,8 @@ namespace kernel {
 class Kernel {
  public:
   struct Options {
-    std::string platform = "ptrace";
+    std::string platform = "systrap";
+    platform::Options platform_options;
     const SyscallTable* syscalls = nullptr;  // required
     bool strace = false;
     std::string hostname = "runsc";

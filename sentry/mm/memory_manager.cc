@@ -21,8 +21,10 @@ base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Create(
   auto as = TRY(platform.NewAddressSpace());
   uint64_t max = PageDown(platform.MaxUserAddress());
   CHECK(max > kMinUserAddress);
-  return std::unique_ptr<MemoryManager>(
+  std::unique_ptr<MemoryManager> mm(
       new MemoryManager(file, std::move(as), max));
+  mm->as_->SetAppMemory(mm.get());
+  return mm;
 }
 
 MemoryManager::~MemoryManager() {

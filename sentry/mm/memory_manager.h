@@ -136,7 +136,7 @@ struct UserRange {
   uint64_t len;
 };
 
-class MemoryManager {
+class MemoryManager final : public platform::AppMemory {
  public:
   // Application mappings lie in [kMinUserAddress, platform.MaxUserAddress()).
   static base::Result<std::unique_ptr<MemoryManager>> Create(
@@ -267,6 +267,14 @@ class MemoryManager {
     static_assert(std::is_trivially_copyable_v<T>);
     return CopyOut(p.addr, &v, sizeof(T));
   }
+
+  // platform::AppMemory, for the platform's syscall patching (systrap):
+  // an edit of private executable text as a ptrace write would make it
+  // (memory_manager_text.cc), and a platform-owned mapping at a fixed
+  // address (it is an ordinary VMA: fork copies it, exec drops it).
+  bool EditPrivateText(uint64_t addr, size_t len,
+                       const std::function<void(uint8_t*)>& fn) override;
+  bool MapPlatformArea(uint64_t addr, uint64_t len, const char* name) override;
 
   std::vector<VmaInfo> Vmas() const;
   // Set by the loader (start_brk and brk are ignored: SetBrkBase's).

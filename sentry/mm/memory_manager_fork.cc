@@ -123,6 +123,7 @@ base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Fork() {
 base::Result<void> MemoryManager::Attach(platform::Platform& platform) {
   CHECK(as_ == nullptr);
   as_ = TRY(platform.NewAddressSpace());
+  as_->SetAppMemory(this);
   absl::ReaderMutexLock lock(&mu_);
   for (const auto& [start, vma] : vmas_) {
     if (!vma.backed) continue;

@@ -292,3 +292,45 @@ TEST_F(ForkTest, WipeOnForkNeedsPrivateAnonymousMemory) {
 
 }  // namespace
 }  // namespace mm::testing
+
+namespace mm::testing {
+namespace {
+
+// platform::AppMemory::EditPrivateText, for systrap's syscall patching:
+// private executable memory only, one page, copy-on-write broken first.
+TEST_F(ForkTest, EditPrivateTextIsThisAddressSpacesAlone) {
+  MmapOpts text_opts = Anon(2 * P);
+  text_opts.prot = PROT_READ | PROT_EXEC;
+  const uint64_t text = *mm_->Mmap(text_opts);
+  MmapOpts shared_opts = Anon(P);
+  shared_opts.prot = PROT_READ | PROT_EXEC;
+  shared_opts.shared = true;
+  const uint64_t shared = *mm_->Mmap(shared_opts);
+  const uint64_t data = *mm_->Mmap(Anon(P));  // not executable
+  auto put = [](uint8_t v) { return [v](uint8_t* p) { *p = v; }; };
+  EXPECT_FALSE(mm_->EditPrivateText(shared, 1, put(1)));
+  EXPECT_FALSE(mm_->EditPrivateText(data, 1, put(1)));
+  EXPECT_FALSE(mm_->EditPrivateText(text + P - 2, 4, put(1)));  // two pages
+  EXPECT_FALSE(mm_->EditPrivateText(text + 2 * P, 1, put(1)));  // unmapped
+
+  auto child = Fork();
+  ASSERT_TRUE(mm_->EditPrivateText(text + 5, 1, put(0x42)));
+  EXPECT_EQ(Read(text + 5, 1)[0], 0x42);
+  EXPECT_EQ(child->Read(text + 5), 0);  // the child's copy is untouched
+  uint64_t off;
+  int prot = 0;
+  ASSERT_TRUE(stub().Lookup(text, &off, &prot));
+  EXPECT_EQ(prot, PROT_READ | PROT_EXEC);
+}
+
+// The area is an ordinary VMA at exactly the address, or nothing.
+TEST_F(ForkTest, MapPlatformAreaNeverReplaces) {
+  EXPECT_TRUE(mm_->MapPlatformArea(0x60000, 0x10000, "[systrap]"));
+  EXPECT_FALSE(mm_->MapPlatformArea(0x60000, 0x10000, "[systrap]"));
+  EXPECT_TRUE(mm_->EditPrivateText(0x60000, 8, [](uint8_t* p) { p[0] = 1; }));
+  auto child = Fork();
+  EXPECT_EQ(child->Read(0x60000), 1);  // fork copies it
+}
+
+}  // namespace
+}  // namespace mm::testing
