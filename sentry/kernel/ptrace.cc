@@ -203,6 +203,7 @@ Result<void> Ptrace::Listen(Task& tracer, int tid) {
       return Result<void>(Err(EIO));
     tp.listening = true;
     tp.waitable = false;
+    t.Interrupt();  // it leaves at once if the group stop has ended
     return Result<void>{};
   });
 }
@@ -270,9 +271,10 @@ bool Ptrace::AttachChild(Task& parent, Task& child) {
   tp.tracer_events = pp.tracer_events;
   tp.seized = pp.seized;
   tp.options = pp.options;
-  // Its first stop: PTRACE_EVENT_STOP for a seized tracer, else SIGSTOP
+  // Its first stop: PTRACE_EVENT_STOP (with SIGTRAP, as no group stop is
+  // under way) for a seized tracer, else SIGSTOP
   // (the caller queues it).
-  if (tp.seized) tp.interrupt = SIGSTOP | kEventStop;
+  if (tp.seized) tp.interrupt = SIGTRAP | kEventStop;
   tracees_.insert(&child);
   child.ptraced_.store(true, std::memory_order_release);
   return true;

@@ -64,12 +64,13 @@ bool Task::PtraceStop(int code, PtraceStopKind kind, siginfo_t* info,
       if (!ptrace_.tracer_tid) break;  // detached meanwhile
       listening = ptrace_.listening;
     }
-    // Only a resume, a detach or an exit end the stop: pending signals
-    // wait (they are delivered after it), except under PTRACE_LISTEN,
-    // where a new signal ends it.
-    WakeReason why = Block(absl::InfiniteFuture(), &ptrace_resumed_,
-                           /*pending_interrupts=*/false);
-    if (why == WakeReason::kInterrupted && listening) break;
+    // PTRACE_LISTEN after the group stop ended (SIGCONT): out at once.
+    if (listening && !tg_->signals().group_stopped()) break;
+    // Only a resume, a detach or an exit end the stop (or, under
+    // PTRACE_LISTEN, the end of the group stop): pending signals wait
+    // (they are delivered after it).
+    Block(absl::InfiniteFuture(), &ptrace_resumed_,
+          /*pending_interrupts=*/false);
   }
   state_.store('R', std::memory_order_relaxed);
 
@@ -78,6 +79,9 @@ bool Task::PtraceStop(int code, PtraceStopKind kind, siginfo_t* info,
   {
     absl::MutexLock lock(&p.mu_);
     TaskPtrace& tp = ptrace_;
+    // A listening tracee whose stop ended re-traps with
+    // PTRACE_EVENT_STOP (Linux's JOBCTL_TRAP_NOTIFY).
+    if (tp.listening) tp.interrupt = SIGTRAP | kEventStop;
     tp.stopped = tp.waitable = tp.listening = false;
     resume_sig = tp.resume_sig;
     tp.resume_sig = 0;
@@ -186,6 +190,7 @@ bool Task::PtraceGroupStop(uint64_t seq, int sig) {
     if (!ptrace_.tracer_tid) return false;
     if (ptrace_.group_stop_seq == seq) return true;  // told; runs on
     ptrace_.group_stop_seq = seq;
+    ptrace_.interrupt = 0;  // this stop answers a PTRACE_INTERRUPT too
     seized = ptrace_.seized;
   }
   return PtraceStop(sig | (seized ? kEventStop : 0), PtraceStopKind::kGroup,
