@@ -64,20 +64,32 @@ uint64_t MemoryManager::WriteWalk(
   return WalkLocked(addr, n, need, fn);
 }
 
-base::Result<void> MemoryManager::CopyIn(uint64_t addr, void* dst, size_t n) {
+namespace {
+
+// Reads [addr, addr + n) into `dst` through `walk` (the caller's
+// WalkLocked with its Need, under its lock): EFAULT unless all of it.
+template <class Walk>
+base::Result<void> ReadThrough(uint64_t addr, void* dst, size_t n, Walk walk) {
   if (n == 0) return {};
   uint64_t end;
   if (__builtin_add_overflow(addr, n, &end)) return base::Err(EFAULT);
-  absl::ReaderMutexLock lock(&mu_);
   auto* out = static_cast<uint8_t*>(dst);
-  uint64_t done =
-      WalkLocked(addr, n, Need::kRead, [&](uint8_t* p, uint64_t len) {
-        memcpy(out, p, len);
-        out += len;
-        return true;
-      });
+  const uint64_t done = walk([&](uint8_t* p, uint64_t len) {
+    memcpy(out, p, len);
+    out += len;
+    return true;
+  });
   if (done < n) return base::Err(EFAULT);
   return {};
+}
+
+}  // namespace
+
+base::Result<void> MemoryManager::CopyIn(uint64_t addr, void* dst, size_t n) {
+  return ReadThrough(addr, dst, n, [&](auto fn) {
+    absl::ReaderMutexLock lock(&mu_);
+    return WalkLocked(addr, n, Need::kRead, fn);
+  });
 }
 
 base::Result<void> MemoryManager::CopyOut(uint64_t addr, const void* src,
@@ -115,19 +127,10 @@ base::Result<void> MemoryManager::WriteForce(uint64_t addr, const void* src,
 
 base::Result<void> MemoryManager::ReadForce(uint64_t addr, void* dst,
                                             size_t n) {
-  if (n == 0) return {};
-  uint64_t end;
-  if (__builtin_add_overflow(addr, n, &end)) return base::Err(EFAULT);
-  absl::ReaderMutexLock lock(&mu_);
-  auto* out = static_cast<uint8_t*>(dst);
-  uint64_t done =
-      WalkLocked(addr, n, Need::kReadAny, [&](uint8_t* p, uint64_t len) {
-    memcpy(out, p, len);
-    out += len;
-    return true;
+  return ReadThrough(addr, dst, n, [&](auto fn) {
+    absl::ReaderMutexLock lock(&mu_);
+    return WalkLocked(addr, n, Need::kReadAny, fn);
   });
-  if (done < n) return base::Err(EFAULT);
-  return {};
 }
 
 base::Result<std::string> MemoryManager::CopyInString(uint64_t addr,
