@@ -66,6 +66,7 @@ void RegisterPoll(Registrar& r);
 void RegisterClone(Registrar& r);
 void RegisterExec(Registrar& r);
 void RegisterWait(Registrar& r);
+void RegisterPtrace(Registrar& r);
 void RegisterCredentials(Registrar& r);
 void RegisterCapabilities(Registrar& r);
 void RegisterAlarm(Registrar& r);

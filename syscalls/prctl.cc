@@ -103,6 +103,18 @@ Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
       if (arg2 > 1) return Err(EINVAL);  // 2 (SUID_DUMP_ROOT) is refused too
       t.thread_group().set_dumpable(static_cast<int>(arg2));
       return 0;
+    case PR_SET_PTRACER: {
+      // Yama: a process that may attach to this one besides its
+      // ancestors (0: none; PR_SET_PTRACER_ANY: any).
+      const int pid = static_cast<int>(arg2);
+      if (arg2 == static_cast<uint64_t>(PR_SET_PTRACER_ANY)) {
+        t.thread_group().ptracer.store(-1);
+        return 0;
+      }
+      if (pid != 0 && !t.kernel().processes().FindByTid(pid)) return Err(EINVAL);
+      t.thread_group().ptracer.store(pid);
+      return 0;
+    }
     case PR_GET_DUMPABLE:
       return t.thread_group().dumpable();
     case PR_SET_NO_NEW_PRIVS:

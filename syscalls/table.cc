@@ -43,6 +43,7 @@ kernel::SyscallTable Build() {
   RegisterClone(r);
   RegisterExec(r);
   RegisterWait(r);
+  RegisterPtrace(r);
   RegisterCredentials(r);
   RegisterCapabilities(r);
   RegisterAlarm(r);

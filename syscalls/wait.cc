@@ -26,11 +26,18 @@ Result<std::optional<WaitEvent>> Wait(Task& t, const WaitOptions& opts,
     // Register before looking, so that an exit in between still wakes us.
     Task::WaitEntry entry(t, ~0ull);
     events->Register(&entry);
-    auto r = tree.TryWait(self, opts);
+    // Tracees first (their stops and exits), then children.
+    bool traced = false;
+    std::optional<WaitEvent> stop =
+        t.kernel().ptrace().TryWait(tree, self, opts, &traced);
+    auto r = stop ? Result<std::optional<WaitEvent>>(std::move(stop))
+                  : tree.TryWait(self, opts);
+    if (!r && r.error().value == ECHILD && traced)
+      r = std::optional<WaitEvent>();
     if (!r || r->has_value() || nohang) {
       events->Unregister(&entry);
       if (r && r->has_value() && opts.consume &&
-          (*r)->kind == WaitEvent::Kind::kExited)
+          (*r)->kind == WaitEvent::Kind::kExited && !(*r)->ptrace_only)
         t.kernel().ReleaseProcess((*r)->pid);
       return r;
     }
@@ -115,7 +122,8 @@ Result<void> Waitid(Task& t, int idtype, int id, UserPtr<siginfo_t> infop,
         }
         break;
       case WaitEvent::Kind::kStopped:
-        info.si_code = CLD_STOPPED;
+        // A ptrace stop is CLD_TRAPPED with the whole stop code.
+        info.si_code = ev->trapped ? CLD_TRAPPED : CLD_STOPPED;
         info.si_status = ev->status.signal;
         break;
       case WaitEvent::Kind::kContinued:

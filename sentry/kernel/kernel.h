@@ -22,6 +22,7 @@
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/proc_view.h"
 #include "sentry/kernel/process_tree.h"
+#include "sentry/kernel/ptrace.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/thread_group.h"
@@ -100,6 +101,8 @@ class Kernel {
   void NoteUnimplemented(uint64_t nr, const char* name);
 
   ProcessTree& processes() { return processes_; }
+  // Tracers and tracees (ptrace.h).
+  Ptrace& ptrace() { return ptrace_; }
   // Which terminal controls which session (sentry/tty/job_control.h).
   tty::SessionTerminals& terminals() { return terminals_; }
 
@@ -158,6 +161,7 @@ class Kernel {
   const ProcView proc_view_{*this};
 
   ProcessTree processes_;
+  Ptrace ptrace_;
   tty::SessionTerminals terminals_;
 
   absl::Mutex mu_;

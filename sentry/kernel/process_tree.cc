@@ -140,6 +140,12 @@ int ProcessTree::Parent(int pid) {
   return n ? n->ppid : 0;
 }
 
+int ProcessTree::ParentThread(int pid) {
+  absl::MutexLock lock(&mu_);
+  Node* n = FindLocked(pid);
+  return n ? n->parent_tid : 0;
+}
+
 std::optional<ProcessTree::Info> ProcessTree::InfoOf(int pid) {
   absl::MutexLock lock(&mu_);
   Node* n = FindLocked(pid);

@@ -34,6 +34,11 @@ struct WaitEvent {
   ExitStatus status;  // kExited: how; kStopped: status.signal is the stop signal
   // The child's CPU time with its waited-for children's (wait4's rusage).
   CpuTimes usage;
+  // A ptrace stop (waitid's CLD_TRAPPED; status.signal is the stop byte
+  // with the event above it) or a tracee's exit told to a tracer that is
+  // not its parent: no zombie to release.
+  bool trapped = false;
+  bool ptrace_only = false;
   // The wait(2) status word.
   int WaitStatus() const;
 };
@@ -116,6 +121,8 @@ class ProcessTree {
   // thread's id signals its process.
   std::shared_ptr<ThreadGroup> FindByTid(int tid);
   int Parent(int pid);
+  // The thread that is `pid`'s parent (Linux's real_parent), or 0.
+  int ParentThread(int pid);
   // What /proc shows of process `pid` (until it is reaped): its parent,
   // group, session, exit signal and whether it is a zombie.
   struct Info {

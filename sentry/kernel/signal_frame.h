@@ -115,6 +115,10 @@ class FpFrames {
   explicit FpFrames(size_t fp_size);
 
   bool xsave() const { return fp_size_ != 0; }
+  // The XSAVE features the area holds (XCR0's that fit), and the MXCSR
+  // bits the CPU accepts (ptrace's regsets report and check them).
+  uint64_t xfeatures() const { return xfeatures_; }
+  uint32_t mxcsr_mask() const { return mxcsr_mask_; }
   // Bytes the frame reserves: the XSAVE area plus MAGIC2, or 512.
   size_t frame_size() const { return xsave() ? fp_size_ + 4 : kFxsaveSize; }
   // The frame image of the platform's XSAVE bytes (fp_size bytes), with

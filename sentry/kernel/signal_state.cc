@@ -213,7 +213,10 @@ base::Result<void> SignalState::Send(const siginfo_t& info, Task* task) {
   const bool blocked =
       mask_of &&
       ((mask_of->signal_mask | mask_of->signals_.real_blocked) & SigBit(sig));
-  if (!blocked && IgnoredBy(tg_.GetSigaction(sig), sig)) return {};
+  // A tracer sees even ignored signals (Linux's sig_ignored): a traced
+  // task stops for them, and drops them only after that.
+  const bool traced = mask_of && mask_of->ptraced() && sig != SIGKILL;
+  if (!blocked && !traced && IgnoredBy(tg_.GetSigaction(sig), sig)) return {};
 
   if (sig == SIGKILL) {
     // Cannot be blocked, caught or ignored: the process ends now, and

@@ -26,6 +26,7 @@
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/fs_context.h"
 #include "sentry/kernel/namespaces.h"
+#include "sentry/kernel/ptrace.h"
 #include "sentry/kernel/sched_params.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/thread_group.h"
@@ -232,6 +233,18 @@ class Task {
   // Lets a vfork parent go on (the child exec'd or is exiting).
   void ReleaseVforkParent();
 
+  // ---- ptrace (ptrace.h; tracee side in ptrace_stop.cc) ----
+  // Whether a tracer traces this task (a hint outside Ptrace::mu_).
+  bool ptraced() const { return ptraced_.load(std::memory_order_acquire); }
+  // The ptrace event `event` (PTRACE_EVENT_*) stops the task if its tracer
+  // asked for it (PTRACE_O_TRACE*), with `msg` for PTRACE_GETEVENTMSG.
+  void PtraceEvent(int event, uint64_t msg);
+  // The end of execve(2): PTRACE_EVENT_EXEC, or SIGTRAP without
+  // PTRACE_O_TRACEEXEC (not for seized tracees). `old_tid`: the id the
+  // task had before (a non-leader takes over the leader's).
+  void PtraceExec(int old_tid);
+  // ---- end ptrace ----
+
   // Kernel bookkeeping: the host thread, and whether it has finished and
   // the process been reaped (then the Task can be deleted).
   std::thread host_thread;
@@ -260,6 +273,38 @@ class Task {
   // task_syscall.cc.
   friend class SignalState;
   friend class Kernel;  // TakeOverLeader changes tid_
+  friend class Ptrace;  // a tracer reads and changes a stopped tracee
+  // ptrace stops (ptrace_stop.cc). Stops the task for its tracer with the
+  // wait status byte and event `code` and sleeps until the tracer resumes
+  // it, it is detached, or it exits (unless `at_exit`: then only resume or
+  // detach end the stop). False if not traced. `*info` (if given) is the
+  // siginfo shown to the tracer and, after, what it set instead; `*sig`
+  // the signal the tracer resumed with.
+  bool PtraceStop(int code, PtraceStopKind kind, siginfo_t* info,
+                  uint64_t msg, int* sig, bool at_exit = false);
+  // A syscall of a traced task: the entry and exit stops around it.
+  void PtraceSyscall();
+  // Signal-delivery-stop of `*info` (not SIGKILL): false if not traced;
+  // else `*info` is the signal to deliver (si_signo 0: none).
+  bool PtraceSignal(siginfo_t* info);
+  // A group stop of a traced task: reported once as a ptrace stop; true
+  // if the task then runs on (Linux lets the tracer resume it).
+  bool PtraceGroupStop(uint64_t seq, int sig);
+  // PTRACE_INTERRUPT, and a seized child's first stop.
+  void PtraceInterruptStop();
+  // Before Switch: single-stepping sets the trap flag, else a flag set
+  // for a step is cleared. After a trap: a step over a syscall is a
+  // SIGTRAP too.
+  void PtraceBeforeSwitch();
+  // PTRACE_EVENT_EXIT (task_exit.cc, before anything goes).
+  void PtraceExitEvent();
+  TaskPtrace ptrace_;  // guarded by kernel().ptrace()'s lock
+  std::atomic<bool> ptraced_{false};
+  std::atomic<bool> ptrace_resumed_{false};
+  std::atomic<PtraceResume> ptrace_mode_{PtraceResume::kCont};
+  // The trap flag is set for PTRACE_SINGLESTEP, not by the app: cleared
+  // when the task runs on without stepping, hidden from the tracer.
+  bool ptrace_forced_tf_ = false;
   void DeliverSignals();
   bool SetupSignalFrame(const siginfo_t& info, const KernelSigaction& act);
   void DieOfSignal(int sig);

@@ -1,5 +1,6 @@
 // fork(2), vfork(2) and clone(2): making a new process.
 #include <linux/capability.h>
+#include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <signal.h>
 
@@ -149,6 +150,16 @@ Result<int> Task::Clone(const CloneArgs& a) {
     (void)mm_->CopyOutObj(mm::UserPtr<int32_t>(a.parent_tid), tid);
   if (have_fp) (void)child->context_->SetFpState(fp_state);
 
+  // A traced parent's tracer may trace the child too (PTRACE_O_TRACEFORK
+  // ...): attached before it runs, it stops first thing.
+  const int ptrace_event = kernel_.ptrace().CloneEvent(*this, a.flags,
+                                                       a.exit_signal);
+  if (ptrace_event && kernel_.ptrace().AttachChild(*this, *child) &&
+      !child->ptrace_.seized) {
+    absl::MutexLock lock(&tg->signals().mu_);
+    child->signals_.pending.Enqueue(MakeSigInfo(SIGSTOP, SI_USER));
+  }
+
   std::shared_ptr<std::atomic<bool>> vfork_done;
   if (vfork) {
     vfork_done = std::make_shared<std::atomic<bool>>(false);
@@ -169,6 +180,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
     return r;
   });
 
+  if (ptrace_event > 0) PtraceEvent(ptrace_event, tid);
   if (vfork) {
     // Like Linux, only a fatal signal ends this wait early; other signals
     // wait until after it, so pending ones must not end the sleep (each
@@ -176,6 +188,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
     while (!vfork_done->load() && !exiting())
       Block(absl::InfiniteFuture(), vfork_done.get(),
             /*pending_interrupts=*/false);
+    PtraceEvent(PTRACE_EVENT_VFORK_DONE, tid);
   }
   return tid;
 }

@@ -253,7 +253,8 @@ Result<void> Task::Exec(ExecArgs a, std::string* why) {
   // takes over the leader's id. Failing here means this process is dying.
   TRY(KillOtherThreads());
   const int pid = tg_->pid();
-  if (const int old = kernel_.TakeOverLeader(*this); old != pid) {
+  const int old_tid = kernel_.TakeOverLeader(*this);
+  if (const int old = old_tid; old != pid) {
     kernel_.processes().ThreadExited(pid, old, pid);  // its children
     kernel_.processes().RemoveThread(old);
   }
@@ -300,6 +301,7 @@ Result<void> Task::Exec(ExecArgs a, std::string* why) {
   const std::string& named = a.comm_from_file ? file->path() : a.filename;
   set_comm(named.substr(named.rfind('/') + 1));
   ReleaseVforkParent();
+  PtraceExec(old_tid);  // a tracer sees the new image (ptrace_stop.cc)
   return {};
 }
 

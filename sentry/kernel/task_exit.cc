@@ -32,6 +32,8 @@ void SendDeathSignals(const std::vector<std::shared_ptr<ThreadGroup>>& children,
 }  // namespace
 
 void Task::Exited() {
+  // PTRACE_EVENT_EXIT, while everything is still there to look at.
+  PtraceExitEvent();
   // Robust futexes get FUTEX_OWNER_DIED, then CLONE_CHILD_CLEARTID zeroes
   // the tid word and wakes a waiter (how pthread_join learns a thread is
   // gone): futex_exit.cc.
@@ -56,6 +58,10 @@ void Task::Exited() {
   const int pid = tg_->pid();
   cpu_->Finish();  // CPU time: final; RemoveThread adds it to the process
   if (!tg_->RemoveThread(this)) {
+    // The tracer hears of the thread's exit; its own tracees go.
+    kernel_.ptrace().TaskExited(*this, false,
+                                tg_->exiting() ? tg_->exit_status()
+                                               : ExitStatus{.code = exit_code_});
     // Not the last thread: the process lives on, and the children this
     // thread made pass to another of its threads, with their death signals.
     int successor = 0;
@@ -73,6 +79,7 @@ void Task::Exited() {
   // The last thread: the process ends, with exit(2)'s status unless an
   // exit_group or a fatal signal decided it already.
   tg_->BeginExit(ExitStatus{.code = exit_code_});
+  kernel_.ptrace().TaskExited(*this, true, tg_->exit_status());
   tg_->StopTimers();  // itimers and POSIX timers end with the process
   tty::SessionLeaderExited(kernel_, pid);
   if (ns.ipc) ns.ipc->sem().ExitProcess(pid);  // SEM_UNDO

@@ -37,12 +37,19 @@ void Task::Run() {
   while (!exiting()) {
     DeliverSignals();  // signals: handler frames, default actions, restarts
     if (exiting()) break;
+    // PTRACE_SINGLESTEP sets the trap flag (ptrace_stop.cc).
+    if (ptraced() || ptrace_forced_tf_) PtraceBeforeSwitch();
     cpu_->Enter(TaskCpu::State::kUser);  // CPU time: app code runs
     platform::Trap trap = context_->Switch(mm_->address_space(), regs_);
     cpu_->Enter(TaskCpu::State::kSys);
     switch (trap.kind) {
       case platform::Trap::Kind::kSyscall:
-        HandleSyscall();
+        // A tracee may stop at the entry and exit (PTRACE_SYSCALL).
+        if (ptraced()) {
+          PtraceSyscall();
+        } else {
+          HandleSyscall();
+        }
         // Linux's send_sig(SIGXFSZ, current, 0): to this thread, SI_USER
         // from its own process, when the call failed for the limit. (A
         // write the syscall layer retried after a short write hits the

@@ -129,6 +129,16 @@ void Task::WaitWhileStopped() {
     const SignalState::StopState state = ss.JoinStop(*this);
     if (state.report_due) ReportJobControlDue();
     if (!state.stopped) return;
+    if (ptraced()) {
+      // A tracee tells its tracer of the group stop, which may resume it
+      // (ptrace_stop.cc).
+      int sig;
+      {
+        absl::MutexLock lock(&ss.mu_);
+        sig = ss.stop_signal_;
+      }
+      if (sig && PtraceGroupStop(signals_.stop_seq, sig)) return;
+    }
     // Stopped: pending signals wait for SIGCONT, so only an Interrupt
     // (SIGCONT, SIGKILL, any new signal, exit) ends this sleep, and the
     // loop looks again. Not a busy wait. /proc shows T meanwhile.
@@ -160,20 +170,37 @@ void Task::DeliverSignals() {
   for (;;) {
     WaitWhileStopped();
     if (exiting()) return;
+    const bool traced = ptraced();
+    if (traced) PtraceInterruptStop();  // PTRACE_INTERRUPT (ptrace_stop.cc)
     siginfo_t info;
     KernelSigaction act;
-    {
-      absl::MutexLock lock(&ss.mu_);
-      auto next = signals_.pending.Dequeue(~signal_mask);
-      if (!next) next = ss.shared_.Dequeue(~signal_mask);
-      if (!next) break;
-      info = *next;
+    // Dequeues, takes the action and resets SA_RESETHAND atomically with
+    // respect to rt_sigaction(2).
+    auto take_action = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ss.mu_) {
       act = tg_->GetSigaction(info.si_signo);
       if (act.handler > 1 && (act.flags & SA_RESETHAND)) {
         KernelSigaction dfl = act;
         dfl.handler = reinterpret_cast<uint64_t>(SIG_DFL);
         tg_->SetSigaction(info.si_signo, dfl);
       }
+    };
+    {
+      absl::MutexLock lock(&ss.mu_);
+      auto next = signals_.pending.Dequeue(~signal_mask);
+      if (!next) next = ss.shared_.Dequeue(~signal_mask);
+      if (!next) break;
+      info = *next;
+      if (!traced || info.si_signo == SIGKILL) take_action();
+    }
+    if (traced && info.si_signo != SIGKILL) {
+      // Signal-delivery-stop: the tracer sees the signal and says which
+      // to deliver, if any.
+      if (PtraceSignal(&info)) {
+        if (exiting()) return;
+        if (info.si_signo == 0) continue;
+      }
+      absl::MutexLock lock(&ss.mu_);
+      take_action();
     }
     const int sig = info.si_signo;
     if (kernel_.strace())

@@ -102,6 +102,9 @@ class ThreadGroup {
   // (suid_dumpable's SUID_DUMP_ROOT). Inherited by fork (ProcessTree).
   int dumpable() const { return dumpable_.load(std::memory_order_relaxed); }
   void set_dumpable(int v) { dumpable_.store(v, std::memory_order_relaxed); }
+  // Yama's PR_SET_PTRACER: the process that may attach besides ancestors
+  // (0: none, -1: any). Not inherited by fork.
+  std::atomic<int> ptracer{0};
 
   // When the process was made (fork), for /proc/<pid>/stat.
   absl::Time start_time() const { return start_time_; }

@@ -237,6 +237,9 @@ class MemoryManager final : public platform::AppMemory {
   // Like CopyOut but ignores protection (still EFAULT if unmapped): for the
   // loader writing the initial stack or read-only data.
   base::Result<void> WriteForce(uint64_t addr, const void* src, size_t n);
+  // Like CopyIn but ignores protection (ptrace's PEEKTEXT, as Linux's
+  // FOLL_FORCE): EFAULT only if unmapped.
+  base::Result<void> ReadForce(uint64_t addr, void* dst, size_t n);
 
   // Direct I/O between a file and the application's buffers `ranges` (in
   // order): runs `io` on the sentry's view of them, up to the first byte
@@ -328,7 +331,8 @@ class MemoryManager final : public platform::AppMemory {
   };
   using VmaMap = std::map<uint64_t, Vma>;
   // Which VMAs a copy may go through: kAny ignores protection (WriteForce).
-  enum class Need { kRead, kWrite, kAny };
+  // kReadAny: reads ignoring protection (ReadForce).
+  enum class Need { kRead, kWrite, kAny, kReadAny };
 
   // What RemoveLocked took away: the backing to free, and the address span
   // [lo, hi) of the backed VMAs, which is all the stub has mapped there.

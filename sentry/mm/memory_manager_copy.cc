@@ -28,7 +28,11 @@ uint64_t MemoryManager::WalkLocked(
     if (need == Need::kWrite) ok = ok && (vma.prot & PROT_WRITE);
     // Writers break copy-on-write first; stopping here keeps a caller that
     // did not from writing another process's pages.
-    if (need != Need::kRead) ok = ok && !vma.cow;
+    if (need != Need::kRead && need != Need::kReadAny) ok = ok && !vma.cow;
+    // Forcing a write into a shared mapping that may never be writable
+    // would change the file (Linux's FOLL_FORCE refuses it too).
+    if (need == Need::kAny && vma.shared && !(vma.max_prot & PROT_WRITE))
+      ok = false;
     if (!ok) break;
     const uint64_t len = std::min(vma.end - a, n - done);
     uint8_t* p = file_.base() + vma.file_offset + (a - it->first);
@@ -60,20 +64,32 @@ uint64_t MemoryManager::WriteWalk(
   return WalkLocked(addr, n, need, fn);
 }
 
-base::Result<void> MemoryManager::CopyIn(uint64_t addr, void* dst, size_t n) {
+namespace {
+
+// Reads [addr, addr + n) into `dst` through `walk` (the caller's
+// WalkLocked with its Need, under its lock): EFAULT unless all of it.
+template <class Walk>
+base::Result<void> ReadThrough(uint64_t addr, void* dst, size_t n, Walk walk) {
   if (n == 0) return {};
   uint64_t end;
   if (__builtin_add_overflow(addr, n, &end)) return base::Err(EFAULT);
-  absl::ReaderMutexLock lock(&mu_);
   auto* out = static_cast<uint8_t*>(dst);
-  uint64_t done =
-      WalkLocked(addr, n, Need::kRead, [&](uint8_t* p, uint64_t len) {
-        memcpy(out, p, len);
-        out += len;
-        return true;
-      });
+  const uint64_t done = walk([&](uint8_t* p, uint64_t len) {
+    memcpy(out, p, len);
+    out += len;
+    return true;
+  });
   if (done < n) return base::Err(EFAULT);
   return {};
+}
+
+}  // namespace
+
+base::Result<void> MemoryManager::CopyIn(uint64_t addr, void* dst, size_t n) {
+  return ReadThrough(addr, dst, n, [&](auto fn) {
+    absl::ReaderMutexLock lock(&mu_);
+    return WalkLocked(addr, n, Need::kRead, fn);
+  });
 }
 
 base::Result<void> MemoryManager::CopyOut(uint64_t addr, const void* src,
@@ -107,6 +123,14 @@ base::Result<void> MemoryManager::WriteForce(uint64_t addr, const void* src,
       });
   if (done < n) return base::Err(EFAULT);
   return {};
+}
+
+base::Result<void> MemoryManager::ReadForce(uint64_t addr, void* dst,
+                                            size_t n) {
+  return ReadThrough(addr, dst, n, [&](auto fn) {
+    absl::ReaderMutexLock lock(&mu_);
+    return WalkLocked(addr, n, Need::kReadAny, fn);
+  });
 }
 
 base::Result<std::string> MemoryManager::CopyInString(uint64_t addr,

@@ -181,6 +181,8 @@ base::Result<std::string> PidStatm(const Walker& w, int pid);
 // procfs_pid_files.cc.
 base::Result<std::string> PidMaps(const Walker& w, int pid, bool smaps);
 base::Result<std::string> PidArgs(const Walker& w, int pid, bool environ);
+// /proc/<pid>/auxv: the pairs up to AT_NULL, read from the initial stack.
+base::Result<std::string> PidAuxv(const Walker& w, int pid);
 base::Result<std::string> PidLimits(const Walker& w, int pid);
 std::string Mounts(const Walker& w, bool mountinfo);
 base::Result<std::string> FdInfo(const Walker& w, int pid, int fd);

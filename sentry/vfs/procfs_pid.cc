@@ -20,6 +20,7 @@ enum Kind : unsigned {
   kFdinfo,
   kNs,
   kEnviron,
+  kAuxv,
   kStatus,
   kLimits,
   kComm,
@@ -262,6 +263,10 @@ base::Result<std::shared_ptr<Node>> MakePidDir(const Walker& w, int id,
          if (!may_read) return base::Err(EACCES);
          return PidArgs(w, pid, true);
        });
+  file("auxv", kAuxv, 0400, [w, pid, may_read]() -> base::Result<std::string> {
+    if (!may_read) return base::Err(EACCES);
+    return PidAuxv(w, pid);
+  });
   file("status", kStatus, 0444,
        [w, pid, tid] { return PidStatus(w, pid, tid); });
   file("limits", kLimits, 0444, [w, pid] { return PidLimits(w, pid); });

@@ -1,6 +1,7 @@
 // /proc/<pid>/{maps,smaps,cmdline,environ,limits,mounts,mountinfo} and
 // fdinfo/<n>, in Linux 6.x's format.
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 
@@ -139,6 +140,35 @@ base::Result<std::string> PidArgs(const Walker& w, int pid, bool environ) {
     args = args.substr(0, args.find('\0'));
   }
   return args;
+}
+
+base::Result<std::string> PidAuxv(const Walker& w, int pid) {
+  const ProcMemory m = TRY(w.kernel->Memory(pid));
+  if (m.start_stack == 0) return std::string();
+  // Linux shows its saved copy; here the vector is read where execve put
+  // it, after argc, argv, NULL, envp and NULL (gdb reads it at the start,
+  // before a program could change it).
+  auto word = [&](uint64_t addr) -> base::Result<uint64_t> {
+    const std::string s = TRY(w.kernel->ReadMemory(pid, addr, 8));
+    if (s.size() != 8) return base::Err(EIO);
+    uint64_t v;
+    memcpy(&v, s.data(), sizeof(v));
+    return v;
+  };
+  constexpr uint64_t kMaxWords = kMaxArgText / 8;
+  const uint64_t argc = TRY(word(m.start_stack));
+  if (argc > kMaxWords) return std::string();
+  uint64_t p = m.start_stack + 8 * (argc + 2);
+  for (uint64_t i = 0; i < kMaxWords && TRY(word(p)) != 0; ++i) p += 8;
+  p += 8;
+  std::string out;
+  for (int i = 0; i < 64; ++i, p += 16) {
+    const std::string pair = TRY(w.kernel->ReadMemory(pid, p, 16));
+    if (pair.size() != 16) break;
+    out += pair;
+    if (pair.substr(0, 8) == std::string(8, '\0')) break;  // AT_NULL
+  }
+  return out;
 }
 
 base::Result<std::string> PidLimits(const Walker& w, int pid) {

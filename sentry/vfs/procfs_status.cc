@@ -58,6 +58,8 @@ const char* StateName(char state) {
       return "S (sleeping)";
     case 'T':
       return "T (stopped)";
+    case 't':
+      return "t (tracing stop)";
     case 'Z':
       return "Z (zombie)";
     default:
