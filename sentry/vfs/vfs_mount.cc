@@ -14,6 +14,9 @@ constexpr unsigned long kMountFlags = MS_RDONLY | MS_NOSUID | MS_NODEV |
                                       MS_RELATIME | MS_STRICTATIME;
 constexpr unsigned long kPropagation =
     MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
+// Linux's default fs.mount-max: an app cannot grow the table without end
+// (each change copies it).
+constexpr size_t kMaxMounts = 100000;
 
 bool Under(std::string_view path, std::string_view dir) {
   if (dir == "/") return true;
@@ -30,8 +33,13 @@ std::vector<std::string> Subtree(const MountTable& t, std::string_view path) {
 }
 
 // Puts `m` at `point`, on top of whatever is mounted there (a later
-// umount uncovers it).
-void Place(MountTable& t, const std::string& point, Mount m) {
+// umount uncovers it). ENOSPC past kMaxMounts, as Linux.
+base::Result<void> Place(MountTable& t, const std::string& point, Mount m) {
+  size_t count = t.mounts.size();
+  for (const auto& [p, mount] : t.mounts)
+    for (const Mount* c = mount.covered.get(); c; c = c->covered.get())
+      ++count;
+  if (count >= kMaxMounts) return base::Err(ENOSPC);
   m.id = t.next_id++;
   auto it = t.mounts.find(point);
   if (it != t.mounts.end()) {
@@ -40,6 +48,7 @@ void Place(MountTable& t, const std::string& point, Mount m) {
   } else {
     t.mounts.emplace(point, std::move(m));
   }
+  return {};
 }
 
 }  // namespace
@@ -124,8 +133,7 @@ base::Result<void> VfsImpl::MountNew(const Resolved& at,
   }
   m.source = m.fstype;
   return ChangeTable([&](MountTable& t) -> base::Result<void> {
-    Place(t, at.path, std::move(m));
-    return {};
+    return Place(t, at.path, std::move(m));
   });
 }
 
@@ -164,10 +172,10 @@ base::Result<void> VfsImpl::MountBind(const PathContext& ctx,
       for (const std::string& p : Subtree(t, from.path))
         if (p != from.path) below.emplace_back(p, t.mounts.at(p));
     }
-    Place(t, at.path, std::move(m));
+    TRY(Place(t, at.path, std::move(m)));
     for (auto& [p, sub] : below) {
       sub.covered.reset();
-      Place(t, at.path + p.substr(from.path.size()), std::move(sub));
+      TRY(Place(t, at.path + p.substr(from.path.size()), std::move(sub)));
     }
     return {};
   });
