@@ -132,22 +132,23 @@ Result<void> Setns(Task& t, Fd fd, int nstype) {
 
 void RegisterClone(Registrar& r) {
   const char* kClone =
-      "namespaces: CLONE_NEWUTS and CLONE_NEWIPC (CAP_SYS_ADMIN); NEWNS, "
-      "NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are EPERM; no CLONE_PIDFD "
+      "namespaces: CLONE_NEWUTS, CLONE_NEWIPC and CLONE_NEWNS (CAP_SYS_ADMIN; "
+      "mounts private); NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are "
+      "EPERM; no CLONE_PIDFD "
       "(EINVAL); CLONE_PTRACE, CLONE_UNTRACED, CLONE_SYSVSEM and CLONE_IO "
       "are ignored";
   r.Full<&Fork>(SYS_fork);
   r.Full<&Vfork>(SYS_vfork);
   r.Partial<&Clone>(SYS_clone, kClone).Show(SYS_clone, 0, ArgKind::kHex);
   r.Partial<&Clone3>(SYS_clone3,
-                     "namespaces: CLONE_NEWUTS and CLONE_NEWIPC; NEWNS, "
+                     "namespaces: CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS; "
                      "NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are EPERM; "
                      "no CLONE_PIDFD or CLONE_INTO_CGROUP (EINVAL); set_tid "
                      "in the sandbox's one pid namespace; CLONE_PTRACE, "
                      "CLONE_UNTRACED, CLONE_SYSVSEM and CLONE_IO are ignored");
   r.Partial<&Unshare>(SYS_unshare,
                       "CLONE_FILES, CLONE_FS, CLONE_SYSVSEM (no SEM_UNDO "
-                      "lists yet), CLONE_NEWUTS, CLONE_NEWIPC; NEWNS, "
+                      "lists yet), CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS; "
                       "NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are EPERM")
       .Show(SYS_unshare, 0, ArgKind::kHex);
   r.Partial<&Setns>(SYS_setns, "no namespace files exist: EBADF or EINVAL");

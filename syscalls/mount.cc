@@ -1,4 +1,5 @@
-// Mounts and the root directory: mount(2), umount2(2), chroot(2).
+// Mounts and the root directory: mount(2), umount2(2), pivot_root(2),
+// chroot(2).
 #include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -42,6 +43,18 @@ Result<void> Umount2(Task& t, UserPath target, int flags) {
   return t.kernel().vfs().Umount(ctx, path, flags);
 }
 
+// PivotRoot implements Linux syscall pivot_root(2).
+Result<void> PivotRoot(Task& t, UserPath new_root, UserPath put_old) {
+  if (!t.thread_group().creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
+  std::string new_path = TRY(CopyInPath(t, new_root));
+  std::string old_path = TRY(CopyInPath(t, put_old));
+  vfs::PathContext ctx = TRY(t.PathContextAt(AT_FDCWD));
+  vfs::PivotMove move =
+      TRY(t.kernel().vfs().PivotRoot(ctx, new_path, old_path));
+  t.kernel().ApplyPivot(ctx.mnt_ns, move);
+  return {};
+}
+
 // Chroot implements Linux syscall chroot(2).
 Result<void> Chroot(Task& t, UserPath path) {
   std::string p = TRY(CopyInPath(t, path));
@@ -63,10 +76,13 @@ void RegisterMount(Registrar& r) {
                     "tmpfs, proc, sysfs, devpts, MS_BIND (MS_REC), "
                     "MS_REMOUNT, MS_MOVE; MS_RDONLY and MS_NOEXEC enforced, "
                     "MS_NOSUID/MS_NODEV shown only; propagation flags "
-                    "accepted (one mount namespace); no options (data)");
+                    "accepted (every mount private); no options (data)");
   r.Partial<&Umount2>(SYS_umount2,
                       "MNT_FORCE is a plain umount; files open on the mount "
                       "keep it alive (no EBUSY for them)");
+  r.Partial<&PivotRoot>(SYS_pivot_root,
+                        "not from a chroot (EINVAL); open files keep "
+                        "showing their old paths in /proc");
   r.Partial<&Chroot>(SYS_chroot,
                      "/proc/<pid>/fd, cwd, exe and mountinfo show paths "
                      "from the real root");

@@ -92,7 +92,7 @@ Result<void> Statx(Task& t, Fd dirfd, UserPath path, int flags, unsigned mask,
   // change nothing.
   FilePtr f = TRY(StatxTarget(t, dirfd.value, path, flags));
   const struct stat st = TRY(f->Stat());
-  const vfs::StatxExtras x = vfs::GetStatxExtras(*f, t.kernel().vfs().Mounts());
+  const vfs::StatxExtras x = vfs::GetStatxExtras(*f, t.kernel().vfs().Mounts(t.ns.mnt.get()));
   struct statx sx{};
   // Every basic field is known, and the mount id, whatever was asked (as
   // Linux); the birth time only where the filesystem records it and only

@@ -1,5 +1,6 @@
 #include "sentry/kernel/kernel.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "base/log.h"
 
 namespace kernel {
@@ -121,7 +122,8 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
   // Linux's init_uts_ns: the domain name starts as "(none)".
   task->ns = Namespaces{
       .uts = std::make_shared<UtsNamespace>(options_.hostname, "(none)"),
-      .ipc = std::make_shared<IpcNamespace>()};
+      .ipc = std::make_shared<IpcNamespace>(),
+      .mnt = vfs_->InitialMountNamespace()};
   tg->AddThread(task.get());
   StartTask(std::move(task), [hs, init = std::move(init)](Task& t) mutable {
     std::string path = !init.path.empty()    ? init.path
@@ -286,6 +288,24 @@ void Kernel::NoteUnimplemented(uint64_t nr, const char* name) {
   if (!unimplemented_seen_[nr].exchange(true))
     LOG(Warning) << "unimplemented syscall " << (name ? name : "?") << " ("
                  << nr << "): returning ENOSYS";
+}
+
+void Kernel::ApplyPivot(const vfs::MountNamespace* ns,
+                        const vfs::PivotMove& move) {
+  absl::flat_hash_set<std::shared_ptr<FsContext>> contexts;
+  for (int pid : proc_view_.Pids()) {
+    for (int tid : proc_view_.Tids(pid)) {
+      WithTask(tid, [&](Task& t) {
+        if (t.finished) return;
+        Task::Shared s = t.SharedState();
+        if (s.ns.mnt.get() == ns && s.fs) contexts.insert(std::move(s.fs));
+      });
+    }
+  }
+  for (const std::shared_ptr<FsContext>& fs : contexts) {
+    fs->set_root(move.Apply(fs->root()));
+    fs->set_cwd(move.Apply(fs->cwd()));
+  }
 }
 
 }  // namespace kernel

@@ -127,6 +127,9 @@ class Kernel {
   // A thread (not its process) ended: its task may go once its host
   // thread is done.
   void ReleaseThread(int tid);
+  // After pivot_root(2) in namespace `ns`: every process there has its
+  // root and cwd moved as `move` says (each shared FsContext once).
+  void ApplyPivot(const vfs::MountNamespace* ns, const vfs::PivotMove& move);
   // How many tasks may exist at once (a fork bomb gets EAGAIN).
   size_t pids_limit() const { return options_.pids_limit; }
 

@@ -1,8 +1,9 @@
 // The namespaces a task lives in (Linux's nsproxy): UTS (host and domain
-// name) and IPC. Each task holds a reference to its own; clone(2) shares
-// the parent's unless CLONE_NEWUTS/CLONE_NEWIPC asks for a new one, and
-// unshare(2) swaps the caller's for a copy. The sandbox has one user, pid,
-// mount, network and cgroup namespace (see syscalls/README.md).
+// name), IPC and mount (sentry/vfs/mount_namespace.h). Each task holds a
+// reference to its own; clone(2) shares the parent's unless
+// CLONE_NEWUTS/CLONE_NEWIPC/CLONE_NEWNS asks for a new one, and unshare(2)
+// swaps the caller's for a copy. The sandbox has one user, pid, network
+// and cgroup namespace (see syscalls/README.md).
 //
 // Lock order: UtsNamespace::mu_ is a leaf.
 #ifndef SENTRY_KERNEL_NAMESPACES_H_
@@ -19,6 +20,7 @@
 #include "sentry/kernel/ipc/msg.h"
 #include "sentry/kernel/ipc/sem.h"
 #include "sentry/kernel/ipc/shm.h"
+#include "sentry/vfs/mount_namespace.h"
 
 namespace kernel {
 
@@ -97,6 +99,7 @@ class IpcNamespace {
 struct Namespaces {
   std::shared_ptr<UtsNamespace> uts;
   std::shared_ptr<IpcNamespace> ipc;
+  std::shared_ptr<vfs::MountNamespace> mnt;
 };
 
 }  // namespace kernel

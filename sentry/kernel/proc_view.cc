@@ -171,6 +171,10 @@ Result<vfs::ProcTask> ProcView::Task(int pid, int tid) const {
     if (s->fds) p.fd_slots = FdSlots(s->fds->Fds());
     if (s->ns.uts) p.uts_ns = s->ns.uts->id();
     if (s->ns.ipc) p.ipc_ns = s->ns.ipc->id();
+    if (s->ns.mnt) {
+      p.mnt_ns = s->ns.mnt->id();
+      p.mnt = s->ns.mnt;
+    }
   }
   return p;
 }

@@ -102,7 +102,8 @@ Result<vfs::PathContext> Task::PathContextAt(int dirfd) const {
   const Credentials c = tg_->creds();
   vfs::PathContext ctx{.process = &process_view_,
                        .creds = {c.fsuid, c.fsgid, c.groups},
-                       .root = fs_->root()};
+                       .root = fs_->root(),
+                       .mnt_ns = ns.mnt.get()};
   if (dirfd == AT_FDCWD) {
     ctx.start = fs_->cwd();
     return ctx;

@@ -215,7 +215,7 @@ class Task {
   // it but READ_IMPLIES_EXEC (set-id execs, which would drop
   // PER_CLEAR_ON_SETID, do not exist yet).
   uint32_t personality = 0;
-  // The UTS and IPC namespaces (namespaces.h): inherited by clone,
+  // The UTS, IPC and mount namespaces (namespaces.h): inherited by clone,
   // replaced by clone's and unshare's CLONE_NEW* flags.
   Namespaces ns;
   // Scheduling policy and nice (any thread may change them: own lock).

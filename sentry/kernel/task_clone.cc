@@ -18,13 +18,11 @@ namespace {
 constexpr uint64_t kNamespaceFlags =
     CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
     CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
-// Namespaces the sandbox cannot make. Mount namespaces wait for mount(2)
-// (a copy of a mount table nobody can change would be honest today, but
-// not once mounts come); a user, pid, network, cgroup or time namespace
-// would need ids, pids, interfaces ... translated per namespace.
-constexpr uint64_t kUnsupportedNamespaces = CLONE_NEWNS | CLONE_NEWUSER |
-                                            CLONE_NEWPID | CLONE_NEWNET |
-                                            CLONE_NEWCGROUP | CLONE_NEWTIME;
+// Namespaces the sandbox cannot make: a user, pid, network, cgroup or time
+// namespace would need ids, pids, interfaces ... translated per namespace.
+constexpr uint64_t kUnsupportedNamespaces = CLONE_NEWUSER | CLONE_NEWPID |
+                                            CLONE_NEWNET | CLONE_NEWCGROUP |
+                                            CLONE_NEWTIME;
 
 // copy_process's checks, in its order; `init` is the sandbox's init.
 Result<void> CheckFlags(uint64_t flags, bool init) {
@@ -42,8 +40,8 @@ Result<void> CheckFlags(uint64_t flags, bool init) {
 
 // Linux's copy_namespaces (and create_user_ns for CLONE_NEWUSER): the
 // child's namespaces, shared with `ns` unless a CLONE_NEW* flag asks for
-// new ones. Only UTS and IPC namespaces exist; the others are refused with
-// EPERM, whatever the privilege, rather than faked.
+// new ones. Only UTS, IPC and mount namespaces exist; the others are
+// refused with EPERM, whatever the privilege, rather than faked.
 Result<Namespaces> CopyNamespaces(uint64_t flags, const Namespaces& ns,
                                   const Credentials& creds) {
   if (!(flags & kNamespaceFlags)) return ns;
@@ -54,6 +52,7 @@ Result<Namespaces> CopyNamespaces(uint64_t flags, const Namespaces& ns,
   Namespaces out = ns;
   if (flags & CLONE_NEWUTS) out.uts = ns.uts->Copy();
   if (flags & CLONE_NEWIPC) out.ipc = std::make_shared<IpcNamespace>();
+  if (flags & CLONE_NEWNS) out.mnt = ns.mnt->Copy();
   return out;
 }
 
@@ -223,6 +222,7 @@ Result<void> Task::Unshare(uint64_t flags) {
     if (flags & kUnsupportedNamespaces) return Err(EPERM);
     if (flags & CLONE_NEWUTS) new_ns.uts = ns.uts->Copy();
     if (flags & CLONE_NEWIPC) new_ns.ipc = std::make_shared<IpcNamespace>();
+    if (flags & CLONE_NEWNS) new_ns.mnt = ns.mnt->Copy();
   }
   if ((flags & CLONE_FS) && fs_.use_count() > 1) {
     auto copy = fs_->Copy();

@@ -125,7 +125,7 @@ Result<std::shared_ptr<vfs::FileDescription>> Task::OpenExecutable(
   if (S_ISLNK(st.st_mode)) return Err(ELOOP);  // AT_SYMLINK_NOFOLLOW
   if (!S_ISREG(st.st_mode)) return Err(EACCES);
   // A file on a noexec mount cannot be run (path_noexec).
-  if (kernel_.vfs().NoExec(found->path())) return Err(EACCES);
+  if (kernel_.vfs().NoExec(ctx, found->path())) return Err(EACCES);
   TRY(vfs::CheckPermission(st, vfs::kMayExec, ctx.creds));
   // The kernel reads the file whatever its read permission. Descriptions
   // that know their node (tmpfs, O_PATH) open it again; others (an fd of
@@ -135,7 +135,8 @@ Result<std::shared_ptr<vfs::FileDescription>> Task::OpenExecutable(
   if (auto* nd = dynamic_cast<vfs::NodeDescription*>(found.get())) {
     node = nd->node();
   } else {
-    const vfs::PathContext kernel_ctx{.start = "/", .process = ctx.process};
+    const vfs::PathContext kernel_ctx{
+        .start = "/", .process = ctx.process, .mnt_ns = ctx.mnt_ns};
     auto again = TRY(kernel_.vfs().Open(kernel_ctx, found->path(), O_PATH, 0));
     if (auto* nd = dynamic_cast<vfs::NodeDescription*>(again.get()))
       node = nd->node();

@@ -26,7 +26,7 @@ struct StatxExtras {
 };
 
 // For `file`, an open description or the O_PATH one statx opens for a
-// path: `mounts` is the Vfs's mount table (Vfs::Mounts()).
+// path: `mounts` is the Vfs's mount table (Vfs::Mounts).
 StatxExtras GetStatxExtras(FileDescription& file,
                            const std::vector<MountEntry>& mounts);
 

@@ -207,8 +207,9 @@ class Walker {
     }
     stack_.clear();
     path_.clear();
-    stack_.push_back(
-        {mounts_.root->Root(ctx_), 0, mounts_.root, mounts_.root_flags});
+    const Mount& root = mounts_.root_mount;
+    stack_.push_back({root.root ? root.root : root.fs->Root(ctx_), 0, root.fs,
+                      root.flags});
     floor_ = 1;
   }
   static bool Under(std::string_view path, std::string_view dir) {
@@ -264,7 +265,7 @@ class Walker {
 }  // namespace
 
 unsigned long MountTable::FlagsOf(std::string_view path) const {
-  unsigned long flags = root_flags;
+  unsigned long flags = root_mount.flags;
   size_t best = 0;
   for (const auto& [point, m] : mounts) {
     if (point.size() > best && path.starts_with(point) &&

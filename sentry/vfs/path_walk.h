@@ -36,6 +36,8 @@ struct Mount {
   std::string fstype, source;  // mounts made by mount(2) (mountinfo)
   // What this mount hides at the same point (umount uncovers it).
   std::shared_ptr<const Mount> covered;
+  // The mount this one is on (mountinfo's parent; 1 for "/"'s children).
+  int parent = 1;
   bool expiring = false;  // umount2(MNT_EXPIRE) marked it
 };
 
@@ -43,8 +45,9 @@ struct Mount {
 // ("/dev"); they need not exist in the filesystem beneath them. A table is
 // never changed once walks can see it: mount(2) makes a new one.
 struct MountTable {
-  Filesystem* root = nullptr;
-  unsigned long root_flags = 0;  // "/"'s mount flags (MS_RDONLY)
+  // "/": the sandbox's root filesystem (id 1), or what pivot_root(2) made
+  // the root. Its `covered` is what pivot_root(".", ".") stacked it on.
+  Mount root_mount;
   std::map<std::string, Mount, std::less<>> mounts;
   int next_id = 1;  // mount(2)'s ids start above the boot mounts'
 

@@ -26,6 +26,7 @@
 
 #include "base/result.h"
 #include "sentry/vfs/file_description.h"
+#include "sentry/vfs/mount_namespace.h"
 
 namespace vfs {
 
@@ -52,7 +53,9 @@ struct ProcTask {
   mode_t umask = 022;
   int fd_slots = 64;  // FDSize: the table's size, rounded as Linux
   int oom_score_adj = 0;
-  uint64_t uts_ns = 0, ipc_ns = 0;  // namespace ids (ns/ links)
+  uint64_t uts_ns = 0, ipc_ns = 0, mnt_ns = 0;  // namespace ids (ns/ links)
+  // The mount namespace (mounts, mountinfo); null for a zombie.
+  std::shared_ptr<const MountNamespace> mnt;
 };
 
 // One mapping, as /proc/<pid>/maps shows it.

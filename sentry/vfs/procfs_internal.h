@@ -184,7 +184,7 @@ base::Result<std::string> PidArgs(const Walker& w, int pid, bool environ);
 // /proc/<pid>/auxv: the pairs up to AT_NULL, read from the initial stack.
 base::Result<std::string> PidAuxv(const Walker& w, int pid);
 base::Result<std::string> PidLimits(const Walker& w, int pid);
-std::string Mounts(const Walker& w, bool mountinfo);
+std::string Mounts(const Walker& w, int pid, bool mountinfo);
 base::Result<std::string> FdInfo(const Walker& w, int pid, int fd);
 // procfs_system.cc: /proc/meminfo ... by name; nullopt if not one.
 struct TopFile {

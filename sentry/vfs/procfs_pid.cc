@@ -81,7 +81,9 @@ uint64_t NsInode(std::string_view type, const ProcTask& t) {
     return t.ipc_ns <= 1 ? 4026531839ull : 4026532161ull + 2 * t.ipc_ns;
   }
   if (type == "cgroup") return 4026531835ull;
-  if (type == "mnt") return 4026531841ull;
+  if (type == "mnt") {
+    return t.mnt_ns <= 1 ? 4026531841ull : 4026532162ull + 2 * t.mnt_ns;
+  }
   if (type == "net") return 4026531840ull;
   if (type == "user") return 4026531837ull;
   if (type.starts_with("time")) return 4026531834ull;
@@ -289,9 +291,13 @@ base::Result<std::shared_ptr<Node>> MakePidDir(const Walker& w, int id,
   link("root", kRoot, []() -> base::Result<std::string> { return "/"; });
   link("exe", kExe, [k, pid] { return k->ExePath(pid); });
   file("mounts", kMounts, 0444,
-       [w]() -> base::Result<std::string> { return Mounts(w, false); });
+       [w, pid]() -> base::Result<std::string> {
+         return Mounts(w, pid, false);
+       });
   file("mountinfo", kMountinfo, 0444,
-       [w]() -> base::Result<std::string> { return Mounts(w, true); });
+       [w, pid]() -> base::Result<std::string> {
+         return Mounts(w, pid, true);
+       });
   file("smaps", kSmaps, 0444,
        [w, pid, may_read]() -> base::Result<std::string> {
          if (!may_read) return base::Err(EACCES);

@@ -200,10 +200,17 @@ base::Result<std::string> PidLimits(const Walker& w, int pid) {
   return out;
 }
 
-std::string Mounts(const Walker& w, bool mountinfo) {
+// The mount namespace of process `pid` (null: the first one).
+std::shared_ptr<const MountNamespace> NamespaceOf(const Walker& w, int pid) {
+  if (!w.kernel) return nullptr;
+  auto t = w.kernel->Task(pid, 0);
+  return t ? t->mnt : nullptr;
+}
+
+std::string Mounts(const Walker& w, int pid, bool mountinfo) {
   if (!w.vfs) return "";
   std::string out;
-  for (const MountEntry& m : w.vfs->Mounts()) {
+  for (const MountEntry& m : w.vfs->Mounts(NamespaceOf(w, pid).get())) {
     if (mountinfo) {
       absl::StrAppendFormat(&out, "%d %d %u:%u %s %s %s - %s %s %s\n", m.id,
                             m.parent_id, major(m.dev), minor(m.dev),
@@ -229,7 +236,9 @@ base::Result<std::string> FdInfo(const Walker& w, int pid, int fd) {
   if (w.kernel->FdCloexec(pid, fd)) flags |= O_CLOEXEC;
   // The mount the file is on (0 for pipes, sockets and other files
   // without a path in the tree).
-  const int mnt_id = w.vfs ? MountIdOf(w.vfs->Mounts(), desc->path()) : 0;
+  const int mnt_id =
+      w.vfs ? MountIdOf(w.vfs->Mounts(NamespaceOf(w, pid).get()), desc->path())
+            : 0;
   uint64_t ino = 0;
   if (auto st = desc->Stat()) ino = st->st_ino;
   return absl::StrFormat("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%u\n", pos,

@@ -126,7 +126,7 @@ VfsImpl::VfsImpl(
       host_mounts_(std::move(host_mounts)),
       tmpfs_(std::move(tmpfs)) {
   auto table = std::make_shared<MountTable>();
-  table->root = root_.get();
+  table->root_mount = {.fs = root_.get(), .id = 1, .parent = 0};
   auto add = [&](std::string path, Filesystem* fs, unsigned long flags) {
     table->mounts.emplace(std::move(path), vfs::Mount{.fs = fs, .flags = flags});
   };
@@ -136,22 +136,29 @@ VfsImpl::VfsImpl(
   add("/sys", &sysfs_, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   for (const auto& [path, fs] : tmpfs_) add(path, fs.get(), 0);
   for (const auto& [path, fs] : host_mounts_) add(path, fs.get(), 0);
-  // Ids as mountinfo numbers them: "/" is 1, then in path order.
+  // Ids as mountinfo numbers them: "/" is 1, then in path order, so a
+  // mount comes after every mount that holds it; its parent is the
+  // longest of those.
   int id = 1;
-  for (auto& [path, m] : table->mounts) m.id = ++id;
+  for (auto& [path, m] : table->mounts) {
+    m.id = ++id;
+    std::string_view best;
+    for (const auto& [point, p] : table->mounts) {
+      if (&p == &m) break;
+      if (path.starts_with(point + "/") && point.size() > best.size()) {
+        best = point;
+        m.parent = p.id;
+      }
+    }
+  }
   table->next_id = id + 1;
-  mounts_ = std::move(table);
-}
-
-std::shared_ptr<const MountTable> VfsImpl::Table() const {
-  absl::ReaderMutexLock lock(&mounts_mu_);
-  return mounts_;
+  initial_ns_ = std::make_shared<MountNamespace>(std::move(table));
 }
 
 base::Result<Resolved> VfsImpl::WalkIn(const PathContext& ctx,
                                        std::string_view path,
                                        WalkOptions opts) const {
-  std::shared_ptr<const MountTable> table = Table();
+  std::shared_ptr<const MountTable> table = NamespaceOf(ctx).Table();
   Resolved r = TRY(Walk(*table, ctx, path, opts));
   r.table = std::move(table);
   return r;
@@ -168,7 +175,8 @@ base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
   if ((flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY)) {
     return base::Err(EINVAL);  // since Linux 6.4
   }
-  if (flags & kOTmpfileBit) return OpenTmpfile(*Table(), ctx, path, flags);
+  if (flags & kOTmpfileBit)
+    return OpenTmpfile(*NamespaceOf(ctx).Table(), ctx, path, flags);
   const bool create = flags & O_CREAT;
   if (create && !path.empty() && path.back() == '/') {
     // "name/" with O_CREAT is EISDIR once the parent resolves.

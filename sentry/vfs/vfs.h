@@ -31,6 +31,7 @@
 
 #include "base/result.h"
 #include "sentry/vfs/file_description.h"
+#include "sentry/vfs/mount_namespace.h"
 
 namespace mm {
 class MemoryFile;
@@ -84,6 +85,9 @@ struct PathContext {
   // The process's root (chroot(2)): absolute paths and absolute symlink
   // targets start there, and ".." stops there. Canonical.
   std::string root = "/";
+  // The process's mount namespace; null: the sandbox's first one. The
+  // caller keeps it alive for the call.
+  MountNamespace* mnt_ns = nullptr;
 };
 
 // What chmod/chown/utimensat/truncate change; unset fields stay. Times
@@ -262,14 +266,21 @@ class Vfs {
                                          const Creds& creds,
                                          const std::string& name) = 0;
 
-  // The mount table, each parent before its children (procfs's mounts
-  // and mountinfo).
-  virtual std::vector<MountEntry> Mounts() const { return {}; }
-  // mount(2) (`flags` without MS_MGC_VAL) and umount2(2), once the caller
-  // has checked CAP_SYS_ADMIN: new tmpfs, proc, sysfs and devpts mounts,
-  // MS_BIND (MS_REC), MS_REMOUNT (flags), MS_MOVE, and the propagation
-  // types (accepted: there is one mount namespace and nothing to
-  // propagate to). MS_RDONLY is enforced (EROFS), MS_NOEXEC by exec.
+  // The mount table of `ns` (null: the sandbox's first namespace), each
+  // parent before its children (procfs's mounts and mountinfo).
+  virtual std::vector<MountEntry> Mounts(const MountNamespace* ns) const {
+    return {};
+  }
+  // The mount namespace the sandbox's first process starts in.
+  virtual std::shared_ptr<MountNamespace> InitialMountNamespace() {
+    return nullptr;
+  }
+  // mount(2) (`flags` without MS_MGC_VAL) and umount2(2) in ctx's mount
+  // namespace, once the caller has checked CAP_SYS_ADMIN: new tmpfs, proc,
+  // sysfs and devpts mounts, MS_BIND (MS_REC), MS_REMOUNT (flags),
+  // MS_MOVE, and the propagation types (accepted: every mount is private,
+  // nothing propagates between namespaces). MS_RDONLY is enforced (EROFS),
+  // MS_NOEXEC by exec.
   virtual base::Result<void> Mount(const PathContext& ctx,
                                    std::string_view source,
                                    std::string_view target,
@@ -281,8 +292,20 @@ class Vfs {
                                     std::string_view target, int flags) {
     return base::Err(EPERM);
   }
-  // Whether exec from canonical `path` is refused (MS_NOEXEC).
-  virtual bool NoExec(std::string_view path) const { return false; }
+  // pivot_root(2) in ctx's namespace (the caller checked CAP_SYS_ADMIN):
+  // the mount at `new_root` becomes "/" and the old root moves to
+  // `put_old`. The caller then moves every process's root and cwd in the
+  // namespace with PivotMove::Apply (mount_namespace.h).
+  virtual base::Result<PivotMove> PivotRoot(const PathContext& ctx,
+                                            std::string_view new_root,
+                                            std::string_view put_old) {
+    return base::Err(EPERM);
+  }
+  // Whether exec from canonical `path` in ctx's namespace is refused
+  // (MS_NOEXEC).
+  virtual bool NoExec(const PathContext& ctx, std::string_view path) const {
+    return false;
+  }
 
   // The devpts mounted at /dev/pts (boot makes the console there).
   virtual tty::DevPtsFs* devpts() { return nullptr; }

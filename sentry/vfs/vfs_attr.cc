@@ -30,7 +30,7 @@ struct statfs SyntheticStatfs(long magic) {
 Filesystem* VfsImpl::MountOf(std::string_view path) const {
   if (path.empty() || path[0] != '/') return nullptr;
   std::shared_ptr<const MountTable> table = Table();
-  Filesystem* fs = table->root;
+  Filesystem* fs = table->root_mount.fs;
   size_t best = 0;
   for (const auto& [point, mounted] : table->mounts) {
     if (point.size() > best && path.starts_with(point) &&

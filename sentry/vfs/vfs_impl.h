@@ -18,6 +18,7 @@
 #include "sentry/tty/devpts.h"
 #include "sentry/vfs/devfs.h"
 #include "sentry/vfs/host_fs.h"
+#include "sentry/vfs/mount_namespace.h"
 #include "sentry/vfs/node.h"
 #include "sentry/vfs/overlay.h"
 #include "sentry/vfs/path_walk.h"
@@ -100,13 +101,20 @@ class VfsImpl : public Vfs {
                                  bool follow, const std::string& name) override;
   base::Result<void> RemoveXattr(FileDescription& file, const Creds& creds,
                                  const std::string& name) override;
-  std::vector<MountEntry> Mounts() const override;  // vfs_mounts.cc
+  std::vector<MountEntry> Mounts(
+      const MountNamespace* ns) const override;  // vfs_mounts.cc
+  std::shared_ptr<MountNamespace> InitialMountNamespace() override {
+    return initial_ns_;
+  }
   base::Result<void> Mount(const PathContext& ctx, std::string_view source,
                            std::string_view target, std::string_view fstype,
                            unsigned long flags) override;  // vfs_mount.cc
   base::Result<void> Umount(const PathContext& ctx, std::string_view target,
                             int flags) override;
-  bool NoExec(std::string_view path) const override;
+  base::Result<PivotMove> PivotRoot(const PathContext& ctx,
+                                    std::string_view new_root,
+                                    std::string_view put_old) override;
+  bool NoExec(const PathContext& ctx, std::string_view path) const override;
   tty::DevPtsFs* devpts() override { return &devpts_; }
 
  private:
@@ -167,14 +175,15 @@ class VfsImpl : public Vfs {
   base::Result<NodeAndStat> NodeAndStatOf(FileDescription& file);
 
   // mount(2) of a new filesystem (vfs_mount.cc).
-  base::Result<void> MountNew(const Resolved& at, std::string_view fstype,
+  base::Result<void> MountNew(MountNamespace& ns, const Resolved& at,
+                              std::string_view fstype,
                               unsigned long flags);
   base::Result<void> MountBind(const PathContext& ctx, std::string_view source,
                                const Resolved& at, unsigned long flags);
-  // Replaces the table with `change` applied to a copy of it (under
-  // mounts_mu_, so that concurrent mounts do not lose each other).
-  base::Result<void> ChangeTable(
-      const std::function<base::Result<void>(MountTable&)>& change);
+  // ctx's mount namespace.
+  MountNamespace& NamespaceOf(const PathContext& ctx) const {
+    return ctx.mnt_ns ? *ctx.mnt_ns : *initial_ns_;
+  }
 
   mm::MemoryFile* const memory_file_;  // null: no tmpfs (unit tests)
   std::atomic<unsigned> next_tmpfs_minor_;
@@ -186,13 +195,15 @@ class VfsImpl : public Vfs {
   ProcFs procfs_{this};
   SysFs sysfs_;
   const std::vector<std::pair<std::string, std::unique_ptr<Tmpfs>>> tmpfs_;
-  // Replaced whole by mount(2) and umount2(2) (vfs_mount.cc); a walk
-  // holds the table it started with.
-  std::shared_ptr<const MountTable> Table() const;
+  // The first namespace's table: what calls on an open file consult
+  // (a description does not record its namespace yet; see README.md).
+  std::shared_ptr<const MountTable> Table() const {
+    return initial_ns_->Table();
+  }
+  // Walks in ctx's namespace; Resolved::table keeps the table alive.
   base::Result<Resolved> WalkIn(const PathContext& ctx, std::string_view path,
                                 WalkOptions opts) const;
-  mutable absl::Mutex mounts_mu_;
-  std::shared_ptr<const MountTable> mounts_ ABSL_GUARDED_BY(mounts_mu_);
+  std::shared_ptr<MountNamespace> initial_ns_;
 };
 
 }  // namespace vfs

@@ -25,37 +25,19 @@ std::string MountOptions(unsigned long flags) {
 
 }  // namespace
 
-std::vector<MountEntry> VfsImpl::Mounts() const {
-  auto dev_of = [](Filesystem* fs) -> dev_t {
-    auto st = fs->Root(PathContext{.start = "/"})->Stat();
-    return st ? st->st_dev : 0;
-  };
-  std::shared_ptr<const MountTable> table = Table();
-  std::vector<MountEntry> out;
+std::vector<MountEntry> VfsImpl::Mounts(const MountNamespace* ns) const {
+  std::shared_ptr<const MountTable> table =
+      ns ? ns->Table() : initial_ns_->Table();
   const bool overlay = dynamic_cast<OverlayFs*>(root_.get()) != nullptr;
-  out.push_back({.id = 1,
-                 .parent_id = 0,
-                 .dev = dev_of(root_.get()),
-                 .point = "/",
-                 .options = MountOptions(table->root_flags |
-                                         (overlay ? 0 : MS_RDONLY)),
-                 .fstype = overlay ? "overlay" : "rootfs",
-                 .source = overlay ? "overlay" : "none",
-                 .super_options = overlay ? "rw" : "ro"});
-  // The map is sorted by path, so a mount comes after every mount that
-  // holds it; its parent is the longest of those.
-  for (const auto& [path, m] : table->mounts) {
+  auto describe = [&](const vfs::Mount& m, std::string point) {
     Filesystem* fs = m.fs;
+    auto st = fs->Root(PathContext{.start = "/"})->Stat();
     MountEntry e{.id = m.id,
-                 .parent_id = 1,
-                 .dev = dev_of(fs),
+                 .parent_id = m.parent,
+                 .dev = st ? st->st_dev : 0,
                  .root = m.root_path,
-                 .point = path,
+                 .point = std::move(point),
                  .options = MountOptions(m.flags)};
-    for (const MountEntry& p : out) {
-      if (p.point != "/" && path.starts_with(p.point + "/"))
-        e.parent_id = p.id;
-    }
     e.super_options = "rw";
     if (fs == &procfs_) {
       e.fstype = e.source = "proc";
@@ -70,9 +52,14 @@ std::vector<MountEntry> VfsImpl::Mounts() const {
     } else if (IsTmpfs(fs)) {
       e.fstype = e.source = "tmpfs";
     } else if (fs == root_.get()) {
-      // A bind mount of part of "/".
+      // The sandbox's root (or a bind mount of part of it): the overlay,
+      // or the host tree read-only.
       e.fstype = overlay ? "overlay" : "rootfs";
       e.source = overlay ? "overlay" : "none";
+      if (!overlay) {
+        e.options = MountOptions(m.flags | MS_RDONLY);
+        e.super_options = "ro";
+      }
     } else {
       // A host directory shown read-only (runsc do's working directory),
       // named as gVisor names what its gofer serves.
@@ -82,8 +69,20 @@ std::vector<MountEntry> VfsImpl::Mounts() const {
       e.super_options = "ro";
     }
     if (!m.source.empty()) e.source = m.source;
-    out.push_back(std::move(e));
-  }
+    return e;
+  };
+  // Each stack bottom-up, so a mount comes after the one it covers; the
+  // map is sorted by path, so after every mount that holds it.
+  std::vector<MountEntry> out;
+  auto add_stack = [&](const vfs::Mount& top, const std::string& point) {
+    std::vector<const vfs::Mount*> stack;
+    for (const vfs::Mount* m = &top; m; m = m->covered.get())
+      stack.push_back(m);
+    for (auto it = stack.rbegin(); it != stack.rend(); ++it)
+      out.push_back(describe(**it, point));
+  };
+  add_stack(table->root_mount, "/");
+  for (const auto& [path, m] : table->mounts) add_stack(m, path);
   return out;
 }
 

@@ -1,7 +1,6 @@
 // mount(2), umount2(2) and chroot(2). Natively each test runs in a child
-// with a private mount namespace (so the host's mounts are never touched);
-// in the sandbox unshare(CLONE_NEWNS) may be refused, and the sandbox's
-// own table is used. Every mount is made under a fresh temporary
+// with a private mount namespace (so the host's mounts are never touched),
+// and in the sandbox too (mount_namespace_test.cc tests the namespaces). Every mount is made under a fresh temporary
 // directory and undone before the child exits.
 #include <fcntl.h>
 #include <sched.h>
