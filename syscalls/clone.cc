@@ -81,16 +81,8 @@ Result<void> CheckFlagsAndStack(const clone_args& a) {
 
 // Clone3 implements Linux syscall clone3(2).
 Result<int> Clone3(Task& t, UserPtr<clone_args> uargs, size_t size) {
-  if (size > kPageSize) return Err(E2BIG);
-  if (size < CLONE_ARGS_SIZE_VER0) return Err(EINVAL);
-  // The whole struct as the app sized it (a page at most): bytes past
-  // what we know must be zero (the extensible-struct rule).
-  uint8_t buf[kPageSize] = {};
-  TRY(t.mm().CopyIn(uargs.addr, buf, size));
-  for (size_t off = sizeof(clone_args); off < size; ++off)
-    if (buf[off]) return Err(E2BIG);
-  clone_args a{};
-  memcpy(&a, buf, sizeof(a));
+  const clone_args a = TRY(CopyInExtensible<clone_args>(
+      t, uargs.addr, size, CLONE_ARGS_SIZE_VER0));
   TRY(CheckCopiedArgs(a, size));
   // One pid per pid namespace level, innermost first.
   pid_t tids[kMaxPidNsLevel];

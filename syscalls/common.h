@@ -4,6 +4,7 @@
 
 #include <linux/limits.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,24 @@ inline Result<std::string> CopyInPath(Task& t, UserPath p) {
 inline Result<vfs::PathContext> PathContextFor(Task& t, int dirfd,
                                                const std::string& path) {
   return t.PathContextAt(!path.empty() && path[0] == '/' ? AT_FDCWD : dirfd);
+}
+
+// Copies in a struct that Linux lets grow (copy_struct_from_user): the
+// app passes its size, at least `min` (EINVAL) and at most a page (E2BIG).
+// Bytes past the sentry's sizeof(T) must be zero (E2BIG); a shorter
+// struct reads as zeros beyond its end.
+template <typename T>
+Result<T> CopyInExtensible(Task& t, uint64_t addr, size_t size, size_t min) {
+  constexpr size_t kPage = 4096;
+  if (size > kPage) return Err(E2BIG);
+  if (size < min) return Err(EINVAL);
+  uint8_t buf[kPage] = {};
+  TRY(t.mm().CopyIn(addr, buf, size));
+  for (size_t off = sizeof(T); off < size; ++off)
+    if (buf[off]) return Err(E2BIG);
+  T out{};
+  memcpy(&out, buf, sizeof(T));
+  return out;
 }
 
 inline uint64_t NofileLimit(Task& t) {

@@ -196,6 +196,7 @@ Result<void> Setgroups(Task& t, int size, UserPtr<uint32_t> list) {
 Result<void> Fadvise64(Task& t, Fd fd, int64_t offset, int64_t len,
                        int advice) {
   FilePtr f = TRY(GetFile(t, fd));
+  if (f->is_path()) return Err(EBADF);  // names a file, is not one open
   if (advice < 0 || advice > 5) return Err(EINVAL);  // POSIX_FADV_*
   if (len < 0) return Err(EINVAL);
   struct stat st = TRY(f->Stat());

@@ -1,5 +1,7 @@
-// open(2), openat(2), creat(2), close(2), the dup family, fcntl(2).
+// open(2), openat(2), openat2(2), creat(2), close(2), the dup family,
+// fcntl(2).
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 
 #include "sentry/pipe/pipe.h"
@@ -37,6 +39,15 @@ Result<void> WaitForFifoPartner(Task& t, vfs::FileDescription& f) {
   return r;
 }
 
+// Opens `p` from ctx and installs the new file; `flags` are checked.
+Result<int> OpenIn(Task& t, const vfs::PathContext& ctx, const std::string& p,
+                   int flags, mode_t mode) {
+  mode &= ~t.fs().umask() & 07777;
+  FilePtr f = TRY(t.kernel().vfs().Open(ctx, p, flags, mode));
+  TRY(WaitForFifoPartner(t, *f));
+  return t.fds().Install(std::move(f), flags & O_CLOEXEC, 0, NofileLimit(t));
+}
+
 Result<int> DoOpenAt(Task& t, int dirfd, UserPath path, int flags,
                      mode_t mode) {
   std::string p = TRY(CopyInPath(t, path));
@@ -44,10 +55,29 @@ Result<int> DoOpenAt(Task& t, int dirfd, UserPath path, int flags,
   flags &= kValidOpenFlags;
   // O_LARGEFILE is implied on 64-bit, and Linux reports it in F_GETFL.
   flags |= O_LARGEFILE;
-  mode &= ~t.fs().umask() & 07777;
-  FilePtr f = TRY(t.kernel().vfs().Open(ctx, p, flags, mode));
-  TRY(WaitForFifoPartner(t, *f));
-  return t.fds().Install(std::move(f), flags & O_CLOEXEC, 0, NofileLimit(t));
+  return OpenIn(t, ctx, p, flags, mode);
+}
+
+// Linux's build_open_how checks, which openat2 makes strict: unknown
+// flags are EINVAL rather than dropped.
+Result<void> CheckOpenHow(const open_how& how) {
+  constexpr uint64_t kValidResolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS |
+                                     RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |
+                                     RESOLVE_IN_ROOT | RESOLVE_CACHED;
+  constexpr uint64_t kPathFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  if (how.flags & ~static_cast<uint64_t>(kValidOpenFlags)) return Err(EINVAL);
+  if (how.resolve & ~kValidResolve) return Err(EINVAL);
+  if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT))
+    return Err(EINVAL);
+  const bool creates =
+      (how.flags & O_CREAT) || (how.flags & __O_TMPFILE) == __O_TMPFILE;
+  if (creates ? (how.mode & ~07777ull) != 0 : how.mode != 0)
+    return Err(EINVAL);
+  if ((how.flags & O_PATH) && (how.flags & ~kPathFlags)) return Err(EINVAL);
+  if ((how.resolve & RESOLVE_CACHED) &&
+      (how.flags & (O_TRUNC | O_CREAT | __O_TMPFILE)))
+    return Err(EAGAIN);
+  return {};
 }
 
 // Open implements Linux syscall open(2).
@@ -59,6 +89,24 @@ Result<int> Open(Task& t, UserPath path, int flags, unsigned mode) {
 Result<int> Openat(Task& t, Fd dirfd, UserPath path, int flags,
                    unsigned mode) {
   return DoOpenAt(t, dirfd.value, path, flags, mode);
+}
+
+// Openat2 implements Linux syscall openat2(2).
+Result<int> Openat2(Task& t, Fd dirfd, UserPath path, UserPtr<open_how> uhow,
+                    size_t size) {
+  constexpr size_t kOpenHowSizeVer0 = 24;  // Linux's OPEN_HOW_SIZE_VER0
+  const open_how how =
+      TRY(CopyInExtensible<open_how>(t, uhow.addr, size, kOpenHowSizeVer0));
+  TRY(CheckOpenHow(how));
+  std::string p = TRY(CopyInPath(t, path));
+  // A scoped walk starts at dirfd even for an absolute path.
+  const bool scoped = how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT);
+  vfs::PathContext ctx = TRY(scoped ? t.PathContextAt(dirfd.value)
+                                    : PathContextFor(t, dirfd.value, p));
+  ctx.resolve = how.resolve;
+  int flags = static_cast<int>(how.flags);
+  if (!(flags & O_PATH)) flags |= O_LARGEFILE;
+  return OpenIn(t, ctx, p, flags, static_cast<mode_t>(how.mode));
 }
 
 // Creat implements Linux syscall creat(2).
@@ -191,6 +239,8 @@ void RegisterOpen(Registrar& r) {
       .Show(SYS_open, 2, ArgKind::kOctal);
   r.Full<&Openat>(SYS_openat).Show(SYS_openat, 2, ArgKind::kOpenFlags)
       .Show(SYS_openat, 3, ArgKind::kOctal);
+  r.Partial<&Openat2>(SYS_openat2,
+                      "RESOLVE_CACHED opens as if every lookup were cached");
   r.Full<&Creat>(SYS_creat).Show(SYS_creat, 1, ArgKind::kOctal);
   r.Full<&Close>(SYS_close);
   r.Full<&CloseRange>(SYS_close_range);

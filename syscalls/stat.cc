@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "sentry/vfs/file_attrs.h"
+#include "sentry/vfs/node.h"
 #include "syscalls/common.h"
 
 namespace syscalls {
@@ -169,9 +170,27 @@ Result<size_t> ReadlinkAt(Task& t, int dirfd, UserPath path,
                           UserPtr<char> buf, int size) {
   if (size <= 0) return Err(EINVAL);
   std::string p = TRY(CopyInPath(t, path));
-  if (p.empty()) return Err(ENOENT);
-  vfs::PathContext ctx = TRY(PathContextFor(t, dirfd, p));
-  std::string target = TRY(t.kernel().vfs().Readlink(ctx, p));
+  std::string target;
+  if (p.empty()) {
+    // The link dirfd is open on (O_PATH | O_NOFOLLOW); anything else that
+    // an empty path names is ENOENT, as Linux.
+    if (dirfd == AT_FDCWD) return Err(ENOENT);
+    FilePtr f = TRY(t.fds().Get(dirfd));
+    if (!S_ISLNK(TRY(f->Stat()).st_mode)) return Err(ENOENT);
+    auto* nd = dynamic_cast<vfs::NodeDescription*>(f.get());
+    if (nd && nd->node()) {
+      target = TRY(nd->node()->Readlink());
+    } else {
+      // Found again by its path (stable outside tmpfs, whose files all
+      // know their node).
+      vfs::PathContext ctx = TRY(t.PathContextAt(AT_FDCWD));
+      ctx.root = "/";
+      target = TRY(t.kernel().vfs().Readlink(ctx, f->path()));
+    }
+  } else {
+    vfs::PathContext ctx = TRY(PathContextFor(t, dirfd, p));
+    target = TRY(t.kernel().vfs().Readlink(ctx, p));
+  }
   size_t n = target.size() < static_cast<size_t>(size) ? target.size()
                                                        : static_cast<size_t>(size);
   TRY(t.mm().CopyOut(buf.addr, target.data(), n));

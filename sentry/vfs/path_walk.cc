@@ -1,5 +1,7 @@
 #include "sentry/vfs/path_walk.h"
 
+#include <linux/openat2.h>
+
 #include <deque>
 #include <utility>
 #include <vector>
@@ -60,20 +62,28 @@ void PushFront(std::deque<std::string>& rest, std::string_view path) {
 class Walker {
  public:
   Walker(const MountTable& mounts, const PathContext& ctx)
-      : mounts_(mounts), ctx_(ctx) {}
+      : mounts_(mounts),
+        ctx_(ctx),
+        resolve_(ctx.resolve),
+        scoped_(ctx.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) {}
 
   base::Result<Resolved> Run(std::string_view path, WalkOptions opts) {
     std::deque<std::string> rest;
     PushFront(rest, path);
-    // The root (chroot) is walked from the real "/" first; ".." then stops
-    // there. It is canonical and was a directory when chroot(2) took it.
-    if (ctx_.root != "/") {
+    // RESOLVE_BENEATH refuses what RESOLVE_IN_ROOT would start at its root.
+    if (path.front() == '/' && (resolve_ & RESOLVE_BENEATH))
+      return base::Err(EXDEV);
+    // The root (chroot, or openat2's dirfd for a scoped walk) is walked
+    // from the real "/" first; ".." then stops there. It is canonical and
+    // was a directory when chroot(2) or open(2) took it.
+    const std::string& root = scoped_ ? ctx_.start : ctx_.root;
+    if (root != "/") {
       ResetToRoot();
-      for (const std::string& name : Split(ctx_.root)) {
+      for (const std::string& name : Split(root)) {
         auto child = LookupChild(name);
         if (!child.has_value()) return std::unexpected(child.error());
         if (child->node->type() != S_IFDIR) return base::Err(ENOTDIR);
-        Push(name, std::move(child->node), child->fs, child->flags);
+        Push(name, std::move(*child));
       }
       root_ = stack_;
       root_path_ = path_;
@@ -83,12 +93,12 @@ class Walker {
     // A start outside the root (chdir before chroot) walks from the real
     // "/", and ".." may climb there, as on Linux.
     bool outside = false;
+    std::string_view start;
     if (path.front() != '/') {
-      std::string_view start = ctx_.start;
+      start = ctx_.start;
       if (Under(start, root_path_)) {
-        PushFront(rest, start.substr(root_path_.size()));
+        start.remove_prefix(root_path_.size());
       } else {
-        PushFront(rest, start);
         outside = true;
       }
     }
@@ -98,6 +108,14 @@ class Walker {
       path_.clear();
       floor_ = 1;
     }
+    // The start has neither links nor ".." to check, and Linux checks no
+    // search permission above a cwd or dirfd.
+    for (const std::string& name : Split(start)) {
+      auto child = LookupChild(name);
+      if (!child.has_value()) return std::unexpected(child.error());
+      if (child->node->type() != S_IFDIR) return base::Err(ENOTDIR);
+      Push(name, std::move(*child));
+    }
     int links = 0;
     while (!rest.empty()) {
       std::string name = std::move(rest.front());
@@ -106,7 +124,7 @@ class Walker {
       if (name == ".") continue;
       TRY(MaySearch(*top()));
       if (name == "..") {
-        Pop();
+        TRY(Pop());
         continue;
       }
       if (name.size() > kNameMax) return base::Err(ENAMETOOLONG);
@@ -121,11 +139,16 @@ class Walker {
                           .node_flags = top_flags()};
         return std::unexpected(child.error());
       }
-      auto [node, node_fs, node_flags] = *std::move(child);
-      if (node->type() == S_IFLNK && (!last || opts.follow)) {
+      if (child->node->type() == S_IFLNK && (!last || opts.follow)) {
+        if (resolve_ & RESOLVE_NO_SYMLINKS) return base::Err(ELOOP);
         if (++links > kMaxSymlinks) return base::Err(ELOOP);
+        std::shared_ptr<Node> node = std::move(child->node);
         std::string target;
         if (auto desc = node->Jump()) {
+          // Linux's nd_jump_link: a magic link may lead anywhere.
+          if (resolve_ & RESOLVE_NO_MAGICLINKS) return base::Err(ELOOP);
+          if (resolve_ & RESOLVE_NO_XDEV) return base::Err(EXDEV);
+          if (scoped_) return base::Err(EXDEV);
           if (last) {
             std::string p = desc->path();
             const unsigned long flags = mounts_.FlagsOf(p);
@@ -155,12 +178,15 @@ class Walker {
           target = TRY(node->Readlink());
         }
         if (target.empty()) return base::Err(ENOENT);
-        if (target.front() == '/') ResetToRoot();
+        if (target.front() == '/') TRY(JumpToRoot());
         PushFront(rest, target);
         continue;
       }
-      if (!last && node->type() != S_IFDIR) return base::Err(ENOTDIR);
-      Push(name, std::move(node), node_fs, node_flags);
+      if (!last && child->node->type() != S_IFDIR) return base::Err(ENOTDIR);
+      // Entering another mount (a mount point) crosses.
+      if ((resolve_ & RESOLVE_NO_XDEV) && child->mount != stack_.back().mount)
+        return base::Err(EXDEV);
+      Push(name, std::move(*child));
     }
     if (stack_.size() == 1) {
       return Resolved{.node = top(),
@@ -188,6 +214,7 @@ class Walker {
     size_t path_len;  // length of path_ before this entry's "/name"
     Filesystem* fs;   // the filesystem `node` belongs to
     unsigned long flags;  // its mount's flags
+    int mount;            // its mount's id (RESOLVE_NO_XDEV)
   };
 
   const std::shared_ptr<Node>& top() const { return stack_.back().node; }
@@ -209,24 +236,50 @@ class Walker {
     path_.clear();
     const Mount& root = mounts_.root_mount;
     stack_.push_back({root.root ? root.root : root.fs->Root(ctx_), 0, root.fs,
-                      root.flags});
+                      root.flags, root.id});
     floor_ = 1;
+  }
+  // An absolute symlink target: back to the root, unless openat2 forbids
+  // it (Linux's nd_jump_root).
+  base::Result<void> JumpToRoot() {
+    if (resolve_ & RESOLVE_BENEATH) return base::Err(EXDEV);
+    const int from = stack_.back().mount;
+    ResetToRoot();
+    if ((resolve_ & RESOLVE_NO_XDEV) && stack_.back().mount != from)
+      return base::Err(EXDEV);
+    return {};
   }
   static bool Under(std::string_view path, std::string_view dir) {
     if (dir.empty()) return true;
     return path.starts_with(dir) &&
            (path.size() == dir.size() || path[dir.size()] == '/');
   }
-  void Push(std::string_view name, std::shared_ptr<Node> node, Filesystem* fs,
-            unsigned long flags) {
-    stack_.push_back({std::move(node), path_.size(), fs, flags});
+  // A mount point hides whatever the parent filesystem has there.
+  struct Child {
+    std::shared_ptr<Node> node;
+    Filesystem* fs;
+    unsigned long flags;
+    int mount;
+  };
+  void Push(std::string_view name, Child child) {
+    stack_.push_back({std::move(child.node), path_.size(), child.fs,
+                      child.flags, child.mount});
     path_ += '/';
     path_ += name;
   }
-  void Pop() {
-    if (stack_.size() <= floor_) return;  // ".." of the root is the root
+  base::Result<void> Pop() {
+    if (stack_.size() <= floor_) {
+      // ".." of the root is the root, but RESOLVE_BENEATH may not try.
+      if (scoped_ && (resolve_ & RESOLVE_BENEATH)) return base::Err(EXDEV);
+      return {};
+    }
+    // Leaving a mount for the one it sits on crosses.
+    if ((resolve_ & RESOLVE_NO_XDEV) &&
+        stack_[stack_.size() - 2].mount != stack_.back().mount)
+      return base::Err(EXDEV);
     path_.resize(stack_.back().path_len);
     stack_.pop_back();
+    return {};
   }
 
   // Looking a name up (".." too) needs search permission on the directory,
@@ -236,23 +289,20 @@ class Walker {
     return CheckPermission(TRY(dir.Stat()), kMayExec, ctx_.creds);
   }
 
-  // A mount point hides whatever the parent filesystem has there.
-  struct Child {
-    std::shared_ptr<Node> node;
-    Filesystem* fs;
-    unsigned long flags;
-  };
   base::Result<Child> LookupChild(std::string_view name) {
     if (auto it = mounts_.mounts.find(ChildPath(name));
         it != mounts_.mounts.end()) {
       const Mount& m = it->second;
-      return Child{m.root ? m.root : m.fs->Root(ctx_), m.fs, m.flags};
+      return Child{m.root ? m.root : m.fs->Root(ctx_), m.fs, m.flags, m.id};
     }
-    return Child{TRY(top()->Lookup(name)), top_fs(), top_flags()};
+    return Child{TRY(top()->Lookup(name)), top_fs(), top_flags(),
+                 stack_.back().mount};
   }
 
   const MountTable& mounts_;
   const PathContext& ctx_;
+  const uint64_t resolve_;  // openat2's RESOLVE_* flags
+  const bool scoped_;       // RESOLVE_BENEATH or RESOLVE_IN_ROOT
   std::vector<Entry> stack_;  // stack_[0] is "/"
   std::string path_;          // "" at "/", else "/a/b"
   // The chain down to the process's root (empty: the real "/"), and how

@@ -88,6 +88,10 @@ struct PathContext {
   // The process's mount namespace; null: the sandbox's first one. The
   // caller keeps it alive for the call.
   MountNamespace* mnt_ns = nullptr;
+  // openat2's RESOLVE_* flags (linux/openat2.h): which links, mounts and
+  // ".." the walk may cross. With RESOLVE_BENEATH or RESOLVE_IN_ROOT,
+  // `start` is also the root the walk may not leave.
+  uint64_t resolve = 0;
 };
 
 // What chmod/chown/utimensat/truncate change; unset fields stay. Times
