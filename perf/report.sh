@@ -25,6 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=$PWD
+args="$*"
 build=build out="" rounds=3 min_time=0.5 quick=0 inputs=""
 configs=native,runc,ptrace,systrap,gvisor
 for a in "$@"; do
@@ -68,8 +69,13 @@ elif [[ -d $inputs ]]; then
   inputs=$(realpath "$inputs")
 fi
 if [[ ! -f $inputs/done ]]; then
+  # Never delete a directory it did not make: an unfinished one is an error.
+  if [[ -d $inputs && -n $(ls -A "$inputs") ]]; then
+    echo "$inputs: not empty and not made by perf/report_inputs.sh" >&2
+    exit 1
+  fi
   echo "# making the workloads' inputs in $inputs"
-  rm -rf "$inputs" && mkdir -p "$inputs" && inputs=$(realpath "$inputs")
+  mkdir -p "$inputs" && inputs=$(realpath "$inputs")
   perf/report_inputs.sh "$inputs" && touch "$inputs/done"
 fi
 data=$work/data
@@ -175,6 +181,13 @@ echo "# $start_date, $(nproc) CPUs, load average $load_start;" \
      "configurations: ${run_configs[*]}"
 
 # --- microbenchmarks ----------------------------------------------------
+# Every command runs in a session of its own (setsid): with the kernel's
+# autogroup scheduling (on here) a session is a CPU-share group, and runc's
+# and the sandboxes' processes start sessions of their own, so a native
+# run left in this script's session (with whatever else it runs) would get
+# a smaller share of a loaded VM than they do (measured at load 15, with
+# a build in this session: getppid 16-20 us of wall time natively, 4.4 us
+# under setsid; runc's at 0.3-0.4x native before this).
 # "name ns" per benchmark of a Google Benchmark CSV report (wall time, the
 # real_time column); "name failed" for one that reported an error.
 parse_csv() {
@@ -194,7 +207,7 @@ for ((r = 1; r <= rounds; r++)); do
         --benchmark_min_time="$min_time"
       # A hung sandbox must not hang the report: 15 minutes per binary.
       if ! RUNSC_PERF_SCRATCH=$scratch RUNSC_PERF_BIGFILE=$inputs/bigfile \
-           timeout -k 10 900 "${argv[@]}" 2>"$work/err" | parse_csv |
+           setsid -w timeout -k 10 900 "${argv[@]}" 2>"$work/err" | parse_csv |
            sed "s/^/$c /" >>"$data/micro"; then
         echo "$c: $b failed: $(tail -1 "$work/err")" | tee -a "$data/errors"
       fi
@@ -235,7 +248,7 @@ for ((r = 1; r <= rounds; r++)); do
       o=$work/out.$c.$w
       t0=${EPOCHREALTIME//[.,]/}
       # The timeout (~1 ms) keeps a hung sandbox from hanging the report.
-      if timeout -k 5 600 "${argv[@]}" >"$o" 2>"$work/err"; then
+      if setsid -w timeout -k 5 600 "${argv[@]}" >"$o" 2>"$work/err"; then
         t1=${EPOCHREALTIME//[.,]/}
         echo "$c $w $(((t1 - t0) * 1000))" >>"$data/work"
       else
@@ -260,6 +273,7 @@ done
 mkdir -p "$out"
 {
   echo "mode=$( ((quick)) && echo quick || echo full)"
+  echo "args=${args:+ $args}"
   echo "rounds=$rounds"
   echo "min_time=$min_time"
   echo "date=$start_date"

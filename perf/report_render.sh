@@ -155,7 +155,7 @@ read -r l0 l1 l2 <<<"$(meta load)"
 {
   echo "# Performance report"
   echo
-  echo "Made by \`perf/report.sh$([[ $(meta mode) == quick ]] && echo ' --quick')\`"
+  echo "Made by \`perf/report.sh$(meta args)\`"
   echo "on $(meta date) (to $(meta end)), commit $(meta commit); Linux"
   echo "$(meta host). $(meta rounds) round(s), each microbenchmark run for"
   echo "$(meta min_time) s a round, each workload once a round;"
@@ -183,6 +183,9 @@ read -r l0 l1 l2 <<<"$(meta load)"
   echo
   echo "## How it ran"
   echo
+  echo "- Every command runs in a session of its own (\`setsid\`): the kernel"
+  echo "  here schedules sessions as groups (autogroup), and runc and the"
+  echo "  sandboxes start sessions of their own."
   echo "- native: the binaries as they are; writes go to a tmpfs (/dev/shm)."
   echo "- runc: Debian's runc, \`runc run\` of a bundle whose root is an empty"
   echo "  directory with the host's /usr and /etc (and the tree and the"
