@@ -182,10 +182,10 @@ echo "# $start_date, $(nproc) CPUs, load average $load_start;" \
 
 # --- microbenchmarks ----------------------------------------------------
 # Every command runs in a session of its own (setsid): with the kernel's
-# autogroup scheduling (on here) a session is a CPU-share group, and runc's
-# and the sandboxes' processes start sessions of their own, so a native
-# run left in this script's session (with whatever else it runs) would get
-# a smaller share of a loaded VM than they do (measured at load 15, with
+# autogroup scheduling (on here) a session is a CPU-share group, and runc
+# starts its container in a session of its own, so a native run left in
+# this script's session (with whatever else it runs) would get a smaller
+# share of a loaded VM than runc's (measured at load 15, with
 # a build in this session: getppid 16-20 us of wall time natively, 4.4 us
 # under setsid; runc's at 0.3-0.4x native before this).
 # "name ns" per benchmark of a Google Benchmark CSV report (wall time, the
