@@ -42,7 +42,10 @@ for a in "$@"; do
 done
 IFS=, read -r -a configs <<<"$configs"
 # A quick run does not overwrite the full report (which is committed).
-[[ -n $out ]] || out=perf/results$( ((quick)) && echo /quick)
+if [[ -z $out ]]; then
+  out=perf/results
+  ((!quick)) || out=perf/results/quick
+fi
 benches=(syscall_bench process_bench fs_bench mm_bench)
 # Ours, by absolute path: never a runsc found on PATH, which may be
 # Debian's gVisor (/usr/bin/runsc).
