@@ -156,13 +156,13 @@ c = json.load(sys.stdin); c["process"]["args"] = sys.argv[1:]
 json.dump(c, sys.stdout)' "$@" <"$bundle/config.tmpl" >"$bundle/config.json"
       argv=(runc --root "$runc_state" run --bundle "$bundle"
             "report-$$-$((++runc_n))") ;;
-    ptrace) argv=("$runsc" do --platform=ptrace -- "$@") ;;
+    ptrace) argv=("$runsc" "do" --platform=ptrace -- "$@") ;;
     systrap)
-      argv=("$runsc" do --platform=systrap --systrap-patch=false -- "$@") ;;
+      argv=("$runsc" "do" --platform=systrap --systrap-patch=false -- "$@") ;;
     systrap-patch)
-      argv=("$runsc" do --platform=systrap --systrap-patch=true -- "$@") ;;
+      argv=("$runsc" "do" --platform=systrap --systrap-patch=true -- "$@") ;;
     gvisor)
-      argv=("$gvisor" --platform=ptrace --network=none --ignore-cgroups do
+      argv=("$gvisor" --platform=ptrace --network=none --ignore-cgroups "do"
             -- "$@") ;;
     *) echo "unknown configuration $c" >&2; exit 2 ;;
   esac
