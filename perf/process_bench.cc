@@ -1,5 +1,5 @@
 // Process, thread and IPC costs: fork, exec, thread creation, futex and
-// pipe round trips. Run natively and under runsc by perf/run.sh, which
+// pipe round trips, signal delivery. Run natively and under runsc by perf/run.sh, which
 // prints the ratio.
 //
 // Every benchmark here measures wall time (UseRealTime): the work happens
@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -179,6 +180,35 @@ void BM_PipePingPong(benchmark::State& state) {
   if (pid > 0) WaitOk(state, pid);
 }
 BENCHMARK(BM_PipePingPong)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+volatile sig_atomic_t signals_caught = 0;
+
+void CountSignal(int) { signals_caught = signals_caught + 1; }
+
+// A signal sent to the thread itself (tgkill), delivered to a handler
+// that returns through rt_sigreturn: the whole round trip of a signal,
+// frame set-up on the app's stack included.
+void BM_SignalRoundTrip(benchmark::State& state) {
+  struct sigaction sa = {}, old = {};
+  sa.sa_handler = CountSignal;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGUSR1, &sa, &old) != 0) {
+    state.SkipWithError("sigaction failed");
+    return;
+  }
+  const pid_t pid = getpid();
+  const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  signals_caught = 0;
+  int64_t sent = 0;
+  for (auto _ : state) {
+    syscall(SYS_tgkill, pid, tid, SIGUSR1);
+    ++sent;
+  }
+  // A signal to the thread itself is delivered before tgkill returns.
+  if (signals_caught != sent) state.SkipWithError("a signal was not caught");
+  sigaction(SIGUSR1, &old, nullptr);
+}
+BENCHMARK(BM_SignalRoundTrip)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // A process with 256 MiB of written private memory. The memory is touched
 // in SetUp, outside the timed loop; the benchmark has a fixed iteration

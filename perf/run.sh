@@ -25,7 +25,7 @@ for a in "$@"; do
     *) filter=$a ;;
   esac
 done
-benches=(syscall_bench process_bench fs_bench)
+benches=(syscall_bench process_bench fs_bench mm_bench)
 runsc=$build/runsc/runsc
 for b in runsc/runsc "${benches[@]/#/perf/}"; do
   [[ -x $build/$b ]] ||

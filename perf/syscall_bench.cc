@@ -2,6 +2,7 @@
 // Run natively and under runsc by perf/run.sh, which prints the ratio.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +40,14 @@ void BM_ClockGettimeVdso(benchmark::State& state) {
     benchmark::DoNotOptimize(clock_gettime(CLOCK_MONOTONIC, &ts));
 }
 BENCHMARK(BM_ClockGettimeVdso)->Unit(benchmark::kNanosecond);
+
+// gettimeofday as programs call it: glibc, so the vDSO like
+// BM_ClockGettimeVdso.
+void BM_GettimeofdayVdso(benchmark::State& state) {
+  timeval tv;
+  for (auto _ : state) benchmark::DoNotOptimize(gettimeofday(&tv, nullptr));
+}
+BENCHMARK(BM_GettimeofdayVdso)->Unit(benchmark::kNanosecond);
 
 // read(2) of 4 KiB from /dev/zero: dispatch plus a page of copy.
 void BM_ReadDevZero4k(benchmark::State& state) {

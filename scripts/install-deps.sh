@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project builds and tests with.
 # Idempotent: does nothing (and needs no network) when all are present.
+#   scripts/install-deps.sh [--perf]
+# --perf adds what perf/report.sh uses (not needed to build or test, so not
+# in CI): gnuplot for its chart, runc and Debian's gVisor (`runsc`, which
+# installs /usr/bin/runsc: never ours, which is build/runsc/runsc) for its
+# comparison columns, jq, sqlite3.
 set -euo pipefail
 
 packages=(
@@ -9,6 +14,12 @@ packages=(
   nlohmann-json3-dev libbenchmark-dev libgtest-dev libgmock-dev
   busybox-static python3 libpython3.11-testsuite make gcc procps
 )
+for a in "$@"; do
+  case "$a" in
+    --perf) packages+=(gnuplot-nox runc runsc jq sqlite3 git) ;;
+    *) echo "usage: $0 [--perf]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
