@@ -4,7 +4,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <thread>
 
 #include "base/log.h"
 #include "gofer/wire.h"
@@ -16,10 +18,6 @@ using base::Result;
 using base::UniqueFd;
 
 namespace {
-
-// Requests read ahead of the workers; past this the reader waits, so a
-// flood from the client costs bounded memory.
-constexpr size_t kMaxQueued = 64;
 
 // An operation's fd, if it answers with one, goes with the answer.
 void KeepFd(Result<void>&, std::vector<UniqueFd>*) {}
@@ -59,21 +57,33 @@ size_t Server::HandleCount() const {
 }
 
 int Server::Serve(int sock) {
+  // Every worker reads requests itself (a SOCK_SEQPACKET read takes one
+  // whole packet, whoever reads), so a request reaches the thread that
+  // answers it without a hand-off between threads: on a loaded host each
+  // wake-up costs as much as the work (docs/perf.md, "File system").
+  const int n = options_.workers < 1 ? 1 : options_.workers;
+  std::atomic<int> status = 0;
   std::vector<std::thread> workers;
-  int n = options_.workers < 1 ? 1 : options_.workers;
-  for (int i = 0; i < n; ++i)
-    workers.emplace_back([this, sock] { Worker(sock); });
+  for (int i = 1; i < n; ++i) {
+    workers.emplace_back([this, sock, &status] {
+      if (Worker(sock) != 0) status = 1;
+    });
+  }
+  if (Worker(sock) != 0) status = 1;
+  for (auto& t : workers) t.join();
+  return status;
+}
 
-  int status = 0;
+int Server::Worker(int sock) {
   for (;;) {
     auto packet = ReceivePacket(sock);
     if (!packet) {
-      if (packet.error().value == ENODATA) break;
+      // End of stream: every worker sees it and returns.
+      if (packet.error().value == ENODATA) return 0;
       if (packet.error().value != EBADMSG) {
         LOG(Error) << "gofer: receive: "
                    << base::ErrnoName(packet.error().value);
-        status = 1;
-        break;
+        return 1;
       }
     }
     proto::Request req;
@@ -83,34 +93,6 @@ int Server::Serve(int sock) {
       resp.set_error(EBADMSG);
       (void)SendMessage(sock, resp);
       continue;
-    }
-    absl::MutexLock l(&queue_mu_);
-    queue_mu_.Await(absl::Condition(
-        +[](std::deque<proto::Request>* q) { return q->size() < kMaxQueued; },
-        &queue_));
-    queue_.push_back(std::move(req));
-  }
-  {
-    absl::MutexLock l(&queue_mu_);
-    done_ = true;
-  }
-  for (auto& t : workers) t.join();
-  return status;
-}
-
-void Server::Worker(int sock) {
-  for (;;) {
-    proto::Request req;
-    {
-      absl::MutexLock l(&queue_mu_);
-      queue_mu_.Await(absl::Condition(
-          +[](Server* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->queue_mu_) {
-            return s->done_ || !s->queue_.empty();
-          },
-          this));
-      if (queue_.empty()) return;  // done and drained
-      req = std::move(queue_.front());
-      queue_.pop_front();
     }
     proto::Response resp;
     std::vector<UniqueFd> fds;
@@ -125,7 +107,7 @@ void Server::Worker(int sock) {
       err.set_error(EMSGSIZE);
       sent = SendMessage(sock, err);
     }
-    // Any other failure means the client is gone; the reader sees it next.
+    // Any other failure means the client is gone; the next read sees it.
   }
 }
 

@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -87,7 +86,9 @@ class Server {
  private:
   using NodeRef = std::shared_ptr<Node>;
 
-  void Worker(int sock);
+  // Reads and answers requests until the end of the stream (0) or a
+  // failed read (1).
+  int Worker(int sock);
 
   // The handle table.
   base::Result<NodeRef> Lookup(uint64_t handle) const;
@@ -157,11 +158,6 @@ class Server {
   uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
 
   absl::Mutex namespace_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-
-  // Requests read but not yet taken by a worker.
-  absl::Mutex queue_mu_;
-  std::deque<proto::Request> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool done_ ABSL_GUARDED_BY(queue_mu_) = false;
 };
 
 // Copies a host stat into its protocol form.
