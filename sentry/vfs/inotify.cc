@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/iov_cursor.h"
 #include "sentry/vfs/node.h"
 
 namespace vfs {
@@ -223,23 +224,7 @@ base::Result<size_t> Inotify::Read(std::span<const iovec> dst) {
   absl::MutexLock lock(&mu_);
   if (events_.empty()) return base::Err(EAGAIN);
   size_t copied = 0;
-  size_t iov_index = 0, iov_off = 0;
-  // Copies `len` bytes at `p` to the next bytes of `dst`.
-  auto put = [&](const void* p, size_t len) {
-    const auto* src = static_cast<const uint8_t*>(p);
-    while (len > 0) {
-      const iovec& v = dst[iov_index];
-      const size_t n = std::min(len, v.iov_len - iov_off);
-      std::memcpy(static_cast<uint8_t*>(v.iov_base) + iov_off, src, n);
-      src += n;
-      len -= n;
-      iov_off += n;
-      if (iov_off == v.iov_len) {
-        ++iov_index;
-        iov_off = 0;
-      }
-    }
-  };
+  IovCursor out(dst);
   while (!events_.empty()) {
     const Event& ev = events_.front();
     const size_t size = ev.size();
@@ -252,11 +237,12 @@ base::Result<size_t> Inotify::Read(std::span<const iovec> dst) {
     header.mask = ev.mask;
     header.cookie = ev.cookie;
     header.len = static_cast<uint32_t>(ev.name_len());
-    put(&header, sizeof header);
+    out.Scatter(reinterpret_cast<const uint8_t*>(&header), sizeof header);
     if (header.len > 0) {
       std::string padded = ev.name;
       padded.resize(header.len, '\0');
-      put(padded.data(), padded.size());
+      out.Scatter(reinterpret_cast<const uint8_t*>(padded.data()),
+                  padded.size());
     }
     copied += size;
     queued_bytes_ -= size;
