@@ -5,6 +5,8 @@
 #include <optional>
 #include <vector>
 
+#include "sentry/vfs/inotify.h"
+
 namespace syscalls {
 namespace {
 
@@ -109,6 +111,8 @@ Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
     TRY(f.CheckIo(t, /*write=*/false));
     Result<size_t> r = Attempt(t, dst, mm::Access::kWrite, 0, attempt);
     f.AfterIo(t);
+    // fsnotify_access, once per read(2) of the VFS's files.
+    if (r && *r > 0) vfs::NotifyDescription(f, IN_ACCESS);
     if (!WouldBlock(r) || Nonblocking(f)) return r;
     if (timed_out) return 0;  // a terminal's VTIME passed
     if (!start) start = absl::Now();
@@ -116,9 +120,11 @@ Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
   }
 }
 
-Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
-                             std::span<const mm::UserRange> src,
-                             IoAttempt attempt) {
+namespace {
+
+Result<size_t> WriteLoop(Task& t, vfs::FileDescription& f,
+                         std::span<const mm::UserRange> src,
+                         IoAttempt attempt) {
   size_t total = 0;
   for (const mm::UserRange& r : src) total += r.len;
   std::vector<mm::UserRange> rest;  // what is left after a short write
@@ -156,6 +162,17 @@ Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
       return std::unexpected(w.error());
     }
   }
+}
+
+}  // namespace
+
+Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
+                             std::span<const mm::UserRange> src,
+                             IoAttempt attempt) {
+  Result<size_t> r = WriteLoop(t, f, src, attempt);
+  // fsnotify_modify, once per write(2) of the VFS's files.
+  if (r && *r > 0) vfs::NotifyDescription(f, IN_MODIFY);
+  return r;
 }
 
 }  // namespace syscalls

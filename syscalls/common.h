@@ -97,6 +97,7 @@ void RegisterSem(Registrar& r);
 void RegisterMsg(Registrar& r);
 void RegisterMqueue(Registrar& r);
 void RegisterXattr(Registrar& r);
+void RegisterInotify(Registrar& r);
 
 }  // namespace syscalls
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "sentry/vfs/inotify.h"
 #include "syscalls/common.h"
 
 namespace syscalls {
@@ -19,6 +20,7 @@ Result<std::vector<uint8_t>> ReadDirents64(Task& t, Fd fd, unsigned count) {
   constexpr unsigned kMaxChunk = 1 << 20;
   std::vector<uint8_t> buf(count < kMaxChunk ? count : kMaxChunk);
   buf.resize(TRY(f->Getdents64(buf)));
+  vfs::NotifyDescription(*f, IN_ACCESS);  // as Linux's iterate_dir
   return buf;
 }
 

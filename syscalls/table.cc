@@ -55,6 +55,7 @@ kernel::SyscallTable Build() {
   RegisterMsg(r);
   RegisterMqueue(r);
   RegisterXattr(r);
+  RegisterInotify(r);
   return table;
 }
 

@@ -12,10 +12,13 @@
 #include <string>
 
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/iov_cursor.h"
 #include "sentry/vfs/node.h"
 
 namespace pipes {
 namespace {
+
+using vfs::IovCursor;
 
 using base::Err;
 using base::Result;
@@ -50,43 +53,6 @@ size_t TotalLength(std::span<const iovec> iov) {
   for (const iovec& v : iov) n += v.iov_len;
   return n;
 }
-
-// Walks a list of iovecs front to back, copying to or from flat memory,
-// so a transfer can span slots and iovecs independently.
-class IovCursor {
- public:
-  explicit IovCursor(std::span<const iovec> iov) : iov_(iov) {}
-  // From the iovecs into `p`.
-  void Gather(uint8_t* p, size_t n) { Move(p, n, false); }
-  // From `p` into the iovecs.
-  void Scatter(const uint8_t* p, size_t n) {
-    Move(const_cast<uint8_t*>(p), n, true);
-  }
-
- private:
-  void Move(uint8_t* p, size_t n, bool to_iov) {
-    while (n > 0) {
-      const iovec& v = iov_[i_];
-      const size_t chunk = std::min(n, v.iov_len - off_);
-      uint8_t* base = static_cast<uint8_t*>(v.iov_base) + off_;
-      if (to_iov)
-        std::memcpy(base, p, chunk);
-      else
-        std::memcpy(p, base, chunk);
-      p += chunk;
-      n -= chunk;
-      off_ += chunk;
-      if (off_ == v.iov_len) {
-        ++i_;
-        off_ = 0;
-      }
-    }
-  }
-
-  std::span<const iovec> iov_;
-  size_t i_ = 0;
-  size_t off_ = 0;
-};
 
 // One end of a pipe, or of a FIFO (both for a FIFO opened O_RDWR). A
 // FIFO's end describes its inode (`fifo_`): fstat, path and the fd calls

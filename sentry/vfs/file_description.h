@@ -32,6 +32,8 @@ class Task;
 
 namespace vfs {
 
+struct NotifyOrigin;  // inotify.h
+
 // How mmap(2) treats a file.
 enum class MmapKind {
   kNotMappable,  // ENODEV (pipes, ttys, most devices)
@@ -130,6 +132,12 @@ class FileDescription {
   // from when this is a directory.
   virtual std::string path() const = 0;
 
+  // inotify: the file, directory and name this description was opened
+  // by; set once by the VFS's open, before anyone else sees it. Its reads,
+  // writes and last close are reported to their watches.
+  void set_notify_origin(std::shared_ptr<const NotifyOrigin> origin);
+  const NotifyOrigin* notify_origin() const { return notify_.get(); }
+
   // Set by FlockTable (file_lock.h) when this description takes a lock.
   void set_holds_flock() { holds_flock_.store(true); }
   // Set by fcntl before this description takes an OFD record lock
@@ -140,6 +148,8 @@ class FileDescription {
   std::atomic<int> flags_;
   std::atomic<bool> holds_flock_{false};
   std::atomic<bool> holds_ofd_lock_{false};
+  // (shared_ptr: its deleter needs no complete type here.)
+  std::shared_ptr<const NotifyOrigin> notify_;
 };
 
 }  // namespace vfs

@@ -67,6 +67,17 @@ class Node {
       const std::string& path) {
     return base::Err(EROFS);
   }
+  // Directories: open(O_TMPFILE): a regular file with no name (st_nlink
+  // 0) in this directory's filesystem, opened with `flags`; `path` is the
+  // directory's (the file is shown as "<path>/#<ino> (deleted)", as
+  // Linux's d_path); `linkable` (no O_EXCL) lets linkat(2) give it a name later.
+  // EOPNOTSUPP where the filesystem cannot (Linux's answer without
+  // ->tmpfile).
+  virtual base::Result<std::shared_ptr<FileDescription>> CreateUnnamed(
+      int flags, mode_t mode, const Creds& creds, const std::string& path,
+      bool linkable) {
+    return base::Err(read_only() ? EROFS : EOPNOTSUPP);
+  }
   // Directories: makes `name` with `mode` (S_IFDIR, S_IFREG or S_IFLNK
   // with `target`), owned by `creds`; EEXIST if it exists.
   virtual base::Result<void> MakeChild(std::string_view name, mode_t mode,

@@ -89,6 +89,9 @@ class ONode : public Node, public std::enable_shared_from_this<ONode> {
   base::Result<void> MakeChild(std::string_view name, mode_t mode,
                                const Creds& creds,
                                std::string_view target) override;
+  base::Result<std::shared_ptr<FileDescription>> CreateUnnamed(
+      int flags, mode_t mode, const Creds& creds, const std::string& path,
+      bool linkable) override;
   base::Result<void> Link(std::string_view name, Node& target) override;
   base::Result<void> Remove(std::string_view name, const Node& child) override;
   base::Result<void> Rename(std::string_view name, Node& new_dir,

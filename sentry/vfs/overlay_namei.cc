@@ -29,6 +29,16 @@ base::Result<std::shared_ptr<FileDescription>> ONode::Create(
   return file;
 }
 
+// O_TMPFILE: the file is the upper layer's, made in this directory's
+// copy (so the name linkat gives it later is an upper name).
+base::Result<std::shared_ptr<FileDescription>> ONode::CreateUnnamed(
+    int flags, mode_t mode, const Creds& creds, const std::string& path,
+    bool linkable) {
+  absl::MutexLock lock(&st_->mu);
+  std::shared_ptr<Node> up = TRY(CopyUpLocked(true));
+  return up->CreateUnnamed(flags, mode, creds, path, linkable);
+}
+
 base::Result<void> ONode::MakeChild(std::string_view name, mode_t mode,
                                     const Creds& creds,
                                     std::string_view target) {

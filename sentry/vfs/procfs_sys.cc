@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/linux_version.h"
+#include "sentry/vfs/inotify.h"
 #include "sentry/vfs/procfs_internal.h"
 
 namespace vfs {
@@ -85,6 +86,13 @@ const SysNode& Tree() {
         "sys",
         {Dir("fs",
              {Value("file-max", "9223372036854775807"),
+              Dir("inotify",
+                  {Value("max_queued_events",
+                         absl::StrCat(kInotifyMaxQueuedEvents)),
+                   Value("max_user_instances",
+                         absl::StrCat(kInotifyMaxUserInstances)),
+                   Value("max_user_watches",
+                         absl::StrCat(kInotifyMaxUserWatches))}),
               Value("nr_open", "1048576"), Value("pipe-max-size", "1048576")}),
          Dir("kernel",
              {Value("cap_last_cap", "40"),

@@ -7,6 +7,7 @@
 #include <stdio.h>  // RENAME_NOREPLACE, RENAME_EXCHANGE
 #include <sys/sysmacros.h>
 
+#include "absl/strings/str_cat.h"
 #include "sentry/pipe/pipe.h"
 #include "sentry/vfs/permission.h"
 #include "sentry/vfs/tmpfs_internal.h"
@@ -190,22 +191,28 @@ base::Result<std::shared_ptr<Node>> Dir::Lookup(std::string_view name) {
   return node;
 }
 
-base::Result<std::shared_ptr<Inode>> Dir::NewChildLocked(
-    std::string_view name, mode_t mode, const Creds& creds,
-    std::string_view target) {
-  if (nlink_ == 0) return base::Err(ENOENT);  // removed meanwhile
-  if (FindLocked(name)) return base::Err(EEXIST);
+uint32_t Dir::ChildGroupLocked(mode_t* mode, const Creds& creds) const {
   uint32_t gid = creds.gid;
   if (perm_ & S_ISGID) {
     // A set-group-ID directory hands its group down (and its bit, to
     // directories), as on Linux.
     gid = gid_;
-    if (S_ISDIR(mode)) mode |= S_ISGID;
+    if (S_ISDIR(*mode)) *mode |= S_ISGID;
   }
-  if (!S_ISDIR(mode) && (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
-      !IsRoot(creds) && !InGroup(creds, gid)) {
-    mode &= ~S_ISGID;
+  if (!S_ISDIR(*mode) &&
+      (*mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) && !IsRoot(creds) &&
+      !InGroup(creds, gid)) {
+    *mode &= ~S_ISGID;
   }
+  return gid;
+}
+
+base::Result<std::shared_ptr<Inode>> Dir::NewChildLocked(
+    std::string_view name, mode_t mode, const Creds& creds,
+    std::string_view target) {
+  if (nlink_ == 0) return base::Err(ENOENT);  // removed meanwhile
+  if (FindLocked(name)) return base::Err(EEXIST);
+  const uint32_t gid = ChildGroupLocked(&mode, creds);
   std::shared_ptr<Inode> node;
   switch (mode & S_IFMT) {
     case S_IFDIR:
@@ -245,6 +252,22 @@ base::Result<std::shared_ptr<FileDescription>> Dir::Create(
     node = TRY(NewChildLocked(name, S_IFREG | (mode & 07777), creds, ""));
   }
   return node->Open(flags, path);
+}
+
+base::Result<std::shared_ptr<FileDescription>> Dir::CreateUnnamed(
+    int flags, mode_t mode, const Creds& creds, const std::string& path,
+    bool linkable) {
+  std::shared_ptr<Inode> node;
+  {
+    absl::MutexLock lock(&fs_->mu);
+    if (nlink_ == 0) return base::Err(ENOENT);  // removed meanwhile
+    mode = S_IFREG | (mode & 07777);
+    const uint32_t gid = ChildGroupLocked(&mode, creds);
+    node = std::make_shared<File>(fs_, mode, creds.uid, gid);
+    node->linkable_ = linkable;  // nlink_ stays 0: no name yet
+  }
+  return node->Open(flags, absl::StrCat(path == "/" ? "" : path, "/#",
+                                        node->ino_, " (deleted)"));
 }
 
 base::Result<void> Dir::MakeChild(std::string_view name, mode_t mode,
@@ -298,7 +321,9 @@ base::Result<void> Dir::Link(std::string_view name, Node& target) {
   absl::MutexLock lock(&fs_->mu);
   if (nlink_ == 0) return base::Err(ENOENT);
   if (FindLocked(name)) return base::Err(EEXIST);
-  if (inode->nlink_ == 0) return base::Err(ENOENT);  // unlinked meanwhile
+  // Unlinked meanwhile, or an O_TMPFILE|O_EXCL file.
+  if (inode->nlink_ == 0 && !inode->linkable_) return base::Err(ENOENT);
+  inode->linkable_ = false;
   ++inode->nlink_;
   inode->TouchLocked(false, false, true);
   InsertLocked(name, inode->shared_from_this());

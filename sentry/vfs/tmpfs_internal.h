@@ -112,6 +112,9 @@ class Inode : public Node, public std::enable_shared_from_this<Inode> {
   const timespec btime_;  // when the inode was made (statx's btime)
   // FS_IOC_SETFLAGS: FS_NODUMP_FL, FS_NOATIME_FL (which Accessed obeys).
   uint32_t inode_flags_ ABSL_GUARDED_BY(fs_->mu) = 0;
+  // An O_TMPFILE file made without O_EXCL and not yet linked: Link may
+  // give it its first name (Linux's I_LINKABLE).
+  bool linkable_ ABSL_GUARDED_BY(fs_->mu) = false;
 };
 
 class Dir : public Inode {
@@ -127,6 +130,9 @@ class Dir : public Inode {
   base::Result<void> MakeChild(std::string_view name, mode_t mode,
                                const Creds& creds,
                                std::string_view target) override;
+  base::Result<std::shared_ptr<FileDescription>> CreateUnnamed(
+      int flags, mode_t mode, const Creds& creds, const std::string& path,
+      bool linkable) override;
   base::Result<void> Link(std::string_view name, Node& target) override;
   base::Result<void> Remove(std::string_view name, const Node& child) override;
   base::Result<void> Rename(std::string_view name, Node& new_dir,
@@ -158,6 +164,10 @@ class Dir : public Inode {
                                                       mode_t mode,
                                                       const Creds& creds,
                                                       std::string_view target)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs_->mu);
+  // The group of a new child of `*mode` made by `creds`, adjusting the
+  // set-group-ID bit in `*mode` as Linux's inode_init_owner.
+  uint32_t ChildGroupLocked(mode_t* mode, const Creds& creds) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs_->mu);
   std::shared_ptr<Inode> FindLocked(std::string_view name) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs_->mu);

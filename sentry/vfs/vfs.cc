@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sentry/mm/memory_file.h"
+#include "sentry/vfs/inotify.h"
 #include "sentry/vfs/permission.h"
 #include "sentry/vfs/vfs_impl.h"
 
@@ -96,20 +97,51 @@ base::Result<void> CheckAccess(const struct stat& st, int mode, uint32_t uid,
   return CheckPermission(st, mode, Creds{.uid = uid, .gid = gid});
 }
 
-// No filesystem here makes unnamed files: EROFS where writes are refused
-// anyway, EOPNOTSUPP elsewhere (what Linux says for a filesystem without
-// O_TMPFILE support; tmpfs could, see README.md).
+// open(O_TMPFILE) (Linux's do_tmpfile): an unnamed file in the directory
+// `path`, on the filesystems that can make one (tmpfs and the overlay's
+// upper layer); EOPNOTSUPP elsewhere, EROFS on a read-only mount.
 base::Result<std::shared_ptr<FileDescription>> OpenTmpfile(
     const MountTable& mounts, const PathContext& ctx, std::string_view path,
-    int flags) {
-  if ((flags & O_TMPFILE) != O_TMPFILE || (flags & O_ACCMODE) == O_RDONLY) {
+    int flags, mode_t mode) {
+  // build_open_flags: O_DIRECTORY with it, no O_CREAT, and write access.
+  if ((flags & (O_TMPFILE | O_CREAT)) != O_TMPFILE ||
+      (flags & O_ACCMODE) == O_RDONLY) {
     return base::Err(EINVAL);
   }
   Resolved r = TRY(Walk(mounts, ctx, path, {.follow = true}));
   if (r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
-  return base::Err(r.node->read_only() || (r.node_flags & MS_RDONLY)
-                       ? EROFS
-                       : EOPNOTSUPP);
+  if (r.node->read_only() || (r.node_flags & MS_RDONLY)) {
+    return base::Err(EROFS);
+  }
+  TRY(CheckPermission(TRY(r.node->Stat()), kMayWrite | kMayExec, ctx.creds));
+  // F_GETFL shows the file's flags less the creation ones, O_TMPFILE
+  // (with its O_DIRECTORY) kept, as Linux.
+  const int desc_flags = (flags & ~(O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) |
+                         kOLargefile;
+  return r.node->CreateUnnamed(desc_flags, mode & 07777, ctx.creds, r.path,
+                               !(flags & O_EXCL));
+}
+
+// A new description of `node`, reached as `r`, remembers where it came
+// from so that its reads, writes and close reach inotify watches, and
+// reports IN_OPEN (Linux's fsnotify_open). O_PATH opens report nothing;
+// a description someone else holds already (a magic link's) is left as
+// it is.
+base::Result<std::shared_ptr<FileDescription>> Opened(
+    base::Result<std::shared_ptr<FileDescription>> f,
+    std::shared_ptr<Node> node, const Resolved& r) {
+  if (!f || !node || (*f)->is_path() || f->use_count() != 1) return f;
+  auto origin = std::make_shared<NotifyOrigin>();
+  origin->node = std::move(node);
+  // A mount's root has no parent to tell, as on Linux.
+  if (!r.name.empty() && r.name != "." && r.name != ".." &&
+      (r.node == nullptr || r.fs == r.node_fs)) {
+    origin->dir = r.parent;
+    origin->name = r.name;
+  }
+  (*f)->set_notify_origin(std::move(origin));
+  NotifyDescription(**f, IN_OPEN);
+  return f;
 }
 
 }  // namespace
@@ -175,8 +207,9 @@ base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
   if ((flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY)) {
     return base::Err(EINVAL);  // since Linux 6.4
   }
-  if (flags & kOTmpfileBit)
-    return OpenTmpfile(*NamespaceOf(ctx).Table(), ctx, path, flags);
+  if (flags & kOTmpfileBit) {
+    return OpenTmpfile(*NamespaceOf(ctx).Table(), ctx, path, flags, mode);
+  }
   const bool create = flags & O_CREAT;
   if (create && !path.empty() && path.back() == '/') {
     // "name/" with O_CREAT is EISDIR once the parent resolves.
@@ -199,7 +232,12 @@ base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
     TRY(MayCreate(TRY(r.parent->Stat()), ctx.creds));
     auto made =
         r.parent->Create(r.name, desc_flags, mode & 07777, ctx.creds, r.path);
-    if (made || made.error() != base::Errno(EEXIST) || (flags & O_EXCL) ||
+    if (made) {
+      NotifyNodeEntry(*r.parent, r.name, /*is_dir=*/false, IN_CREATE);
+      auto* nd = dynamic_cast<NodeDescription*>(made->get());
+      return Opened(std::move(made), nd ? nd->node() : nullptr, r);
+    }
+    if (made.error() != base::Errno(EEXIST) || (flags & O_EXCL) ||
         attempt == 3) {
       return made;
     }
@@ -222,12 +260,23 @@ base::Result<std::shared_ptr<FileDescription>> VfsImpl::Open(
     return base::Err(EROFS);
   }
   TRY(MayOpen(*r.node, flags, ctx.creds));
+  bool truncated = false;
   // Truncated before it is opened (Linux truncates after): an overlay
   // file is then copied up empty, and its description is the upper's.
   if (type == S_IFREG && (flags & O_TRUNC) && r.node->checks_modes()) {
     TRY(r.node->SetAttr({.size = 0}));
+    truncated = true;
   }
-  return r.node->Open(desc_flags, r.path);
+  // A magic link's landing (no filesystem known) is not a new open of a
+  // name.
+  if (r.node_fs == nullptr) return r.node->Open(desc_flags, r.path);
+  auto f = Opened(r.node->Open(desc_flags, r.path), r.node, r);
+  // Reported after IN_OPEN, where Linux truncates (handle_truncate).
+  if (f && truncated) {
+    NotifyNode(r.fs == r.node_fs ? r.parent.get() : nullptr, r.name, *r.node,
+               IN_MODIFY);
+  }
+  return f;
 }
 
 base::Result<struct stat> VfsImpl::Stat(const PathContext& ctx,
@@ -256,6 +305,16 @@ base::Result<std::string> VfsImpl::ResolveDirectory(const PathContext& ctx,
   Resolved r = TRY(WalkIn(ctx, path, {.follow = true}));
   if (r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
   return std::move(r.path);
+}
+
+base::Result<struct stat> VfsImpl::WatchTarget(const PathContext& ctx,
+                                               std::string_view path,
+                                               bool follow, bool only_dir) {
+  Resolved r = TRY(WalkIn(ctx, path, {.follow = follow}));
+  const struct stat st = TRY(r.node->Stat());
+  if (only_dir && !S_ISDIR(st.st_mode)) return base::Err(ENOTDIR);
+  TRY(CheckPermission(st, kMayRead, ctx.creds));
+  return st;
 }
 
 base::Result<std::unique_ptr<Vfs>> Vfs::Create(const Options& options) {

@@ -167,6 +167,15 @@ class Vfs {
                                     std::string_view path, int mode,
                                     bool follow, uint32_t uid,
                                     uint32_t gid) = 0;
+  // inotify_add_watch(2)'s lookup: the file at `path` (`follow`: the
+  // final symlink is followed; `only_dir`: ENOTDIR for anything else),
+  // which the caller must be allowed to read (EACCES), as Linux's
+  // inotify_find_inode.
+  virtual base::Result<struct stat> WatchTarget(const PathContext& ctx,
+                                                std::string_view path,
+                                                bool follow, bool only_dir) {
+    return base::Err(ENOSYS);
+  }
   // Resolves `path` to the absolute canonical path of a directory (for
   // chdir(2)): ENOTDIR if it is not one.
   virtual base::Result<std::string> ResolveDirectory(

@@ -2,6 +2,7 @@
 // path or open file), fallocate, fsync, statfs.
 #include <sys/statvfs.h>
 
+#include "sentry/vfs/inotify.h"
 #include "sentry/vfs/permission.h"
 #include "sentry/vfs/vfs_impl.h"
 
@@ -23,6 +24,26 @@ struct statfs SyntheticStatfs(long magic) {
   s.f_namelen = 255;
   s.f_flags = kStValid;
   return s;
+}
+
+// What an attribute change reports, as Linux's fsnotify_change: a size
+// is a modification, explicit times both an attribute change (one of them
+// alone an access or a modification), owner and mode attribute changes.
+uint32_t ChangeEvents(const AttrChange& c) {
+  uint32_t mask = 0;
+  if (c.uid || c.gid || c.mode) mask |= IN_ATTRIB;
+  if (c.size) mask |= IN_MODIFY;
+  auto set = [](const std::optional<timespec>& t) {
+    return t && t->tv_nsec != UTIME_OMIT;
+  };
+  if (set(c.atime) && set(c.mtime)) {
+    mask |= IN_ATTRIB;
+  } else if (set(c.atime)) {
+    mask |= IN_ACCESS;
+  } else if (set(c.mtime)) {
+    mask |= IN_MODIFY;
+  }
+  return mask;
 }
 
 }  // namespace
@@ -76,8 +97,11 @@ base::Result<void> VfsImpl::SetAttr(const PathContext& ctx,
                                     std::string_view path, bool follow,
                                     const AttrChange& change) {
   Resolved r = TRY(WalkIn(ctx, path, {.follow = follow}));
-  return DoSetAttr(*r.node, ctx.creds, change, /*by_path=*/true,
-                   r.node_flags & kMountReadOnly);
+  TRY(DoSetAttr(*r.node, ctx.creds, change, /*by_path=*/true,
+                r.node_flags & kMountReadOnly));
+  NotifyNode(r.fs == r.node_fs ? r.parent.get() : nullptr, r.name, *r.node,
+             ChangeEvents(change));
+  return {};
 }
 
 base::Result<void> VfsImpl::SetAttr(FileDescription& file, const Creds& creds,
@@ -86,8 +110,12 @@ base::Result<void> VfsImpl::SetAttr(FileDescription& file, const Creds& creds,
   std::shared_ptr<Node> node = NodeOf(file, &fs);
   // Pipes, sockets and host stdio keep their attributes for now.
   if (!node) return base::Err(change.size ? EINVAL : EPERM);
-  return DoSetAttr(*node, creds, change, /*by_path=*/false,
-                   Table()->FlagsOf(file.path()) & kMountReadOnly);
+  TRY(DoSetAttr(*node, creds, change, /*by_path=*/false,
+                Table()->FlagsOf(file.path()) & kMountReadOnly));
+  const NotifyOrigin* o = file.notify_origin();
+  NotifyNode(o ? o->dir.get() : nullptr, o ? o->name : "", *node,
+             ChangeEvents(change));
+  return {};
 }
 
 base::Result<void> VfsImpl::Allocate(FileDescription& file, uint64_t offset,
@@ -103,7 +131,9 @@ base::Result<void> VfsImpl::Allocate(FileDescription& file, uint64_t offset,
   Filesystem* fs;
   std::shared_ptr<Node> node = NodeOf(file, &fs);
   if (!node) return base::Err(EOPNOTSUPP);
-  return node->Allocate(offset, length, mode);
+  TRY(node->Allocate(offset, length, mode));
+  NotifyDescription(file, IN_MODIFY);
+  return {};
 }
 
 base::Result<void> VfsImpl::Sync(FileDescription& file) {

@@ -51,6 +51,9 @@ class VfsImpl : public Vfs {
                             uint32_t gid) override;
   base::Result<std::string> ResolveDirectory(const PathContext& ctx,
                                              std::string_view path) override;
+  base::Result<struct stat> WatchTarget(const PathContext& ctx,
+                                        std::string_view path, bool follow,
+                                        bool only_dir) override;
 
   base::Result<void> Mkdir(const PathContext& ctx, std::string_view path,
                            mode_t mode) override;
@@ -184,6 +187,10 @@ class VfsImpl : public Vfs {
   MountNamespace& NamespaceOf(const PathContext& ctx) const {
     return ctx.mnt_ns ? *ctx.mnt_ns : *initial_ns_;
   }
+  // inotify's IN_UNMOUNT for the filesystems of `gone` that no mount of
+  // `table` shows any more (vfs_mount.cc).
+  void NotifyUnmounts(const MountTable& table,
+                      const std::vector<std::shared_ptr<Filesystem>>& gone);
 
   mm::MemoryFile* const memory_file_;  // null: no tmpfs (unit tests)
   std::atomic<unsigned> next_tmpfs_minor_;

@@ -3,11 +3,12 @@
 // applies itself to the copy, and swaps it in under mounts_mu_.
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-
+#include "sentry/vfs/inotify.h"
 #include "sentry/vfs/vfs_impl.h"
 
 namespace vfs {
@@ -300,7 +301,8 @@ base::Result<void> VfsImpl::Umount(const PathContext& ctx,
     }));
     if (marked) return base::Err(EAGAIN);
   }
-  return ns.Change([&](MountTable& t) -> base::Result<void> {
+  std::vector<std::shared_ptr<Filesystem>> unmounted;  // for inotify
+  TRY(ns.Change([&](MountTable& t) -> base::Result<void> {
     int id;
     if (at.path == "/") {
       if (!t.root_mount.covered) return base::Err(EBUSY);
@@ -312,9 +314,29 @@ base::Result<void> VfsImpl::Umount(const PathContext& ctx,
     }
     const absl::flat_hash_set<int> gone = Descendants(t, id);
     if (gone.size() > 1 && !(flags & MNT_DETACH)) return base::Err(EBUSY);
+    for (const auto& [path, m] : t.mounts) {
+      if (m.owned && gone.contains(m.id)) unmounted.push_back(m.owned);
+    }
     RemoveMounts(t, gone);
     return {};
-  });
+  }));
+  NotifyUnmounts(*ns.Table(), unmounted);
+  return {};
+}
+
+void VfsImpl::NotifyUnmounts(
+    const MountTable& table,
+    const std::vector<std::shared_ptr<Filesystem>>& gone) {
+  if (gone.empty() || !NotifyWatched()) return;
+  for (const std::shared_ptr<Filesystem>& fs : gone) {
+    // Its last mount (in this namespace) went: Linux's superblock
+    // shutdown (IN_UNMOUNT).
+    if (std::any_of(table.mounts.begin(), table.mounts.end(),
+                    [&](const auto& m) { return m.second.fs == fs.get(); })) {
+      continue;
+    }
+    if (auto st = fs->Root({})->Stat()) NotifyUnmounted(st->st_dev);
+  }
 }
 
 base::Result<PivotMove> VfsImpl::PivotRoot(const PathContext& ctx,

@@ -4,6 +4,10 @@
 // do_rmdir, do_renameat2, may_delete) before the filesystem acts.
 #include <stdio.h>  // RENAME_*
 
+#include <algorithm>
+#include <optional>
+
+#include "sentry/vfs/inotify.h"
 #include "sentry/vfs/permission.h"
 #include "sentry/vfs/vfs_impl.h"
 
@@ -14,6 +18,32 @@ namespace {
 bool IsBelow(std::string_view path, std::string_view dir) {
   return path.size() > dir.size() + 1 && path.starts_with(dir) &&
          path[dir.size()] == '/';
+}
+
+// After unlink or rmdir of `r`, whose stat before was `before` (taken only
+// while watched): the link count (files), the end of the file once no
+// name is left, then the name's removal from the directory (Linux's
+// vfs_unlink/vfs_rmdir and d_delete_notify). The file's end is reported
+// at once, even while it is open (Linux: at the last close).
+void NotifyRemoved(const Resolved& r, const std::optional<struct stat>& before,
+                   bool is_dir) {
+  if (!before) return;
+  // At most one link fewer: a lower file the overlay hid behind a
+  // whiteout still shows its lower count.
+  auto now = r.node->Stat();
+  const nlink_t fewer = before->st_nlink > 0 ? before->st_nlink - 1 : 0;
+  const nlink_t links = now ? std::min(now->st_nlink, fewer) : 0;
+  if (!is_dir) NotifyFile(nullptr, "", *before, IN_ATTRIB);
+  if (is_dir || links == 0) NotifyDeleted(*before);
+  NotifyNodeEntry(*r.parent, r.name, is_dir, IN_DELETE);
+}
+
+// The file's stat, if anyone watches (for the events after it changes).
+std::optional<struct stat> StatIfWatched(Node& node) {
+  if (!NotifyWatched()) return std::nullopt;
+  auto st = node.Stat();
+  if (!st) return std::nullopt;
+  return *st;
 }
 
 }  // namespace
@@ -63,8 +93,10 @@ base::Result<void> VfsImpl::Mkdir(const PathContext& ctx, std::string_view path,
                                   mode_t mode) {
   Change c = TRY(PrepareCreate(ctx, path, /*dir=*/true));
   TRY(MayCreate(TRY(c.r.parent->Stat()), ctx.creds));
-  return c.r.parent->MakeChild(c.r.name, S_IFDIR | (mode & 01777), ctx.creds,
-                               "");
+  TRY(c.r.parent->MakeChild(c.r.name, S_IFDIR | (mode & 01777), ctx.creds,
+                            ""));
+  NotifyNodeEntry(*c.r.parent, c.r.name, /*is_dir=*/true, IN_CREATE);
+  return {};
 }
 
 base::Result<void> VfsImpl::Mknod(const PathContext& ctx, std::string_view path,
@@ -88,9 +120,11 @@ base::Result<void> VfsImpl::Mknod(const PathContext& ctx, std::string_view path,
   // Devices only ever come from devfs. FIFOs and socket files are made
   // where the filesystem can hold them (tmpfs, the overlay's upper layer).
   if (type == S_IFCHR || type == S_IFBLK) return base::Err(EPERM);
-  return c.r.parent->MakeChild(c.r.name,
-                               (type == 0 ? S_IFREG : type) | (mode & 07777),
-                               ctx.creds, "");
+  TRY(c.r.parent->MakeChild(c.r.name,
+                            (type == 0 ? S_IFREG : type) | (mode & 07777),
+                            ctx.creds, ""));
+  NotifyNodeEntry(*c.r.parent, c.r.name, /*is_dir=*/false, IN_CREATE);
+  return {};
 }
 
 base::Result<void> VfsImpl::Symlink(const PathContext& ctx,
@@ -99,7 +133,9 @@ base::Result<void> VfsImpl::Symlink(const PathContext& ctx,
   if (target.empty()) return base::Err(ENOENT);
   Change c = TRY(PrepareCreate(ctx, path, /*dir=*/false));
   TRY(MayCreate(TRY(c.r.parent->Stat()), ctx.creds));
-  return c.r.parent->MakeChild(c.r.name, S_IFLNK | 0777, ctx.creds, target);
+  TRY(c.r.parent->MakeChild(c.r.name, S_IFLNK | 0777, ctx.creds, target));
+  NotifyNodeEntry(*c.r.parent, c.r.name, /*is_dir=*/false, IN_CREATE);
+  return {};
 }
 
 base::Result<void> VfsImpl::Link(const PathContext& old_ctx,
@@ -124,7 +160,11 @@ base::Result<void> VfsImpl::Link(const PathContext& old_ctx,
   }
   TRY(MayCreate(TRY(c.r.parent->Stat()), creds));
   if (S_ISDIR(st.st_mode)) return base::Err(EPERM);
-  return c.r.parent->Link(c.r.name, *old.node);
+  TRY(c.r.parent->Link(c.r.name, *old.node));
+  // fsnotify_link: the link count (the file's own watches), then the name.
+  NotifyNode(nullptr, "", *old.node, IN_ATTRIB);
+  NotifyNodeEntry(*c.r.parent, c.r.name, /*is_dir=*/false, IN_CREATE);
+  return {};
 }
 
 base::Result<void> VfsImpl::Unlink(const PathContext& ctx,
@@ -137,7 +177,10 @@ base::Result<void> VfsImpl::Unlink(const PathContext& ctx,
   if (c.trailing_slash) return base::Err(dir ? EISDIR : ENOTDIR);
   TRY(MayDelete(TRY(c.r.parent->Stat()), TRY(c.r.node->Stat()), ctx.creds));
   if (dir) return base::Err(EISDIR);
-  return c.r.parent->Remove(c.r.name, *c.r.node);
+  const std::optional<struct stat> before = StatIfWatched(*c.r.node);
+  TRY(c.r.parent->Remove(c.r.name, *c.r.node));
+  NotifyRemoved(c.r, before, /*is_dir=*/false);
+  return {};
 }
 
 base::Result<void> VfsImpl::Rmdir(const PathContext& ctx,
@@ -158,7 +201,10 @@ base::Result<void> VfsImpl::Rmdir(const PathContext& ctx,
   TRY(MayDelete(TRY(c.r.parent->Stat()), TRY(c.r.node->Stat()), ctx.creds));
   if (c.r.node->type() != S_IFDIR) return base::Err(ENOTDIR);
   if (c.r.node_fs != c.r.fs) return base::Err(EBUSY);  // a mount point
-  return c.r.parent->Remove(c.r.name, *c.r.node);
+  const std::optional<struct stat> before = StatIfWatched(*c.r.node);
+  TRY(c.r.parent->Remove(c.r.name, *c.r.node));
+  NotifyRemoved(c.r, before, /*is_dir=*/true);
+  return {};
 }
 
 base::Result<void> VfsImpl::Rename(const PathContext& old_ctx,
@@ -218,7 +264,38 @@ base::Result<void> VfsImpl::Rename(const PathContext& old_ctx,
     if (old_dir) TRY(CheckPermission(old_st, kMayWrite, creds));
     if (exchange && new_dir) TRY(CheckPermission(new_st, kMayWrite, creds));
   }
-  return o.r.parent->Rename(o.r.name, *n.r.parent, n.r.name, flags);
+  // Identities first: the stats of the files after the move are the same
+  // files' (numbers do not change), but the replaced one may be gone.
+  const bool watched = NotifyWatched();
+  std::optional<struct stat> old_parent_st, new_parent_st;
+  if (watched) {
+    old_parent_st = TRY(o.r.parent->Stat());
+    new_parent_st = TRY(n.r.parent->Stat());
+  }
+  TRY(o.r.parent->Rename(o.r.name, *n.r.parent, n.r.name, flags));
+  if (watched) {
+    // fsnotify_move, once per file moved (twice for an exchange).
+    const uint32_t cookie = NotifyCookie();
+    NotifyEntry(*old_parent_st, o.r.name, old_dir, IN_MOVED_FROM, cookie);
+    NotifyEntry(*new_parent_st, n.r.name, old_dir, IN_MOVED_TO, cookie);
+    if (n.r.node && !exchange) {
+      NotifyFile(nullptr, "", new_st, IN_ATTRIB);
+      // As after unlink: at most one link fewer than before.
+      auto now = n.r.node->Stat();
+      if (!now || now->st_nlink == 0 || new_st.st_nlink <= 1 ||
+          S_ISDIR(new_st.st_mode)) {
+        NotifyDeleted(new_st);
+      }
+    }
+    NotifyFile(nullptr, "", old_st, IN_MOVE_SELF);
+    if (exchange) {
+      const uint32_t cookie2 = NotifyCookie();
+      NotifyEntry(*new_parent_st, n.r.name, new_dir, IN_MOVED_FROM, cookie2);
+      NotifyEntry(*old_parent_st, o.r.name, new_dir, IN_MOVED_TO, cookie2);
+      NotifyFile(nullptr, "", new_st, IN_MOVE_SELF);
+    }
+  }
+  return {};
 }
 
 }  // namespace vfs

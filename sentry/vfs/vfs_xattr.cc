@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "sentry/vfs/inotify.h"
 #include "sentry/vfs/permission.h"
 #include "sentry/vfs/vfs_impl.h"
 #include "sentry/vfs/xattr.h"
@@ -150,7 +151,11 @@ base::Result<void> DoSet(const XattrFile& f, const Creds& c,
   }
   TRY(CheckName(name, ns));
   if (!f.node) return base::Err(EOPNOTSUPP);
-  return f.node->SetXattr(name, value, flags);
+  TRY(f.node->SetXattr(name, value, flags));
+  // fsnotify_xattr (the file's own watches here; Linux tells its
+  // directory's too).
+  if (NotifyWatched()) NotifyFile(nullptr, "", f.st, IN_ATTRIB);
+  return {};
 }
 
 base::Result<void> DoRemove(const XattrFile& f, const Creds& c,
@@ -164,7 +169,9 @@ base::Result<void> DoRemove(const XattrFile& f, const Creds& c,
   if (ns == XattrNs::kSecurity && !IsAdmin(c)) return base::Err(EPERM);
   TRY(CheckName(name, ns));
   if (!f.node) return base::Err(EOPNOTSUPP);
-  return f.node->RemoveXattr(name);
+  TRY(f.node->RemoveXattr(name));
+  if (NotifyWatched()) NotifyFile(nullptr, "", f.st, IN_ATTRIB);
+  return {};
 }
 
 }  // namespace
