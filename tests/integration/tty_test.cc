@@ -67,6 +67,7 @@ TEST(TtyTest, RunscDoTtyThroughAHostTerminal) {
   auto r = RunCommand({"/usr/bin/python3", TTY_DRIVER_PATH, RunscPath()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("ok: ^Z"));
+  EXPECT_THAT(r.out, HasSubstr("ok: exit after a stopped job"));
 }
 
 }  // namespace
