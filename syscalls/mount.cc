@@ -45,7 +45,7 @@ Result<void> Umount2(Task& t, UserPath target, int flags) {
 
 // PivotRoot implements Linux syscall pivot_root(2).
 Result<void> PivotRoot(Task& t, UserPath new_root, UserPath put_old) {
-  if (!t.thread_group().creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
+  if (!t.creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
   std::string new_path = TRY(CopyInPath(t, new_root));
   std::string old_path = TRY(CopyInPath(t, put_old));
   vfs::PathContext ctx = TRY(t.PathContextAt(AT_FDCWD));
