@@ -1,4 +1,4 @@
-// Capabilities: capget(2), capset(2). The sets live in the process's
+// Capabilities: capget(2), capset(2). The sets live in each thread's
 // credentials (sentry/kernel/credentials.h); the uid changes that adjust
 // them are in credentials.cc.
 #include <linux/capability.h>
@@ -32,10 +32,10 @@ Result<int> Words(Task& t, UserPtr<__user_cap_header_struct> header,
 // The credentials of thread `tid` (0: the caller). Linux looks up any
 // task here, threads included.
 Result<Credentials> CredsOf(Task& t, int tid) {
-  if (tid == 0 || tid == t.tid()) return t.thread_group().creds();
+  if (tid == 0 || tid == t.tid()) return t.creds();
   std::optional<Credentials> creds;
   t.kernel().WithTask(
-      tid, [&](Task& target) { creds = target.thread_group().creds(); });
+      tid, [&](Task& target) { creds = target.creds(); });
   if (!creds) return Err(ESRCH);
   return *creds;
 }
@@ -84,7 +84,7 @@ Result<void> Capset(Task& t, UserPtr<__user_cap_header_struct> header,
   inheritable &= kernel::kAllCaps;
 
   // Linux's cap_capset rules.
-  Credentials c = t.thread_group().creds();
+  Credentials c = t.creds();
   // Without CAP_SETPCAP the inheritable set may only gain what is
   // permitted; with it, anything in the bounding set.
   if (!c.HasCap(CAP_SETPCAP) &&
@@ -99,19 +99,19 @@ Result<void> Capset(Task& t, UserPtr<__user_cap_header_struct> header,
   c.cap_inheritable = inheritable;
   // Ambient capabilities must stay both permitted and inheritable.
   c.cap_ambient &= permitted & inheritable;
-  t.thread_group().set_creds(std::move(c));
+  t.set_creds(std::move(c));
   return {};
 }
 
 }  // namespace
 
 void RegisterCapabilities(Registrar& r) {
-  const char* kPerProcess =
-      "capability sets are per process, not per thread; no file "
-      "capabilities or securebits yet (execve's transitions are for files "
-      "without capabilities)";
-  r.Partial<&Capget>(SYS_capget, kPerProcess);
-  r.Partial<&Capset>(SYS_capset, kPerProcess);
+  const char* kNote =
+      "capability sets per thread, as Linux; no file capabilities or "
+      "securebits yet (execve's transitions are for files without "
+      "capabilities)";
+  r.Partial<&Capget>(SYS_capget, kNote);
+  r.Partial<&Capset>(SYS_capset, kNote);
 }
 
 }  // namespace syscalls

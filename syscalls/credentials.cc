@@ -1,5 +1,6 @@
 // Changing identity: the setuid(2) family, setgroups(2). Checked in the
-// sentry against the task's own credentials; no host id ever changes.
+// sentry against the calling thread's own credentials and changing only
+// them (Task::creds, as Linux); no host id ever changes.
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
@@ -51,7 +52,7 @@ void Commit(Task& t, const Credentials& old, Credentials c) {
     t.thread_group().set_dumpable(0);
     t.pdeath_signal.store(0, std::memory_order_relaxed);
   }
-  t.thread_group().set_creds(std::move(c));
+  t.set_creds(std::move(c));
 }
 
 // Installs new uids after a setuid-family call checked them.
@@ -62,7 +63,7 @@ void CommitUids(Task& t, const Credentials& old, Credentials c) {
 
 // Setresuid implements Linux syscall setresuid(2).
 Result<void> Setresuid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
-  const Credentials old = t.thread_group().creds();
+  const Credentials old = t.creds();
   if (!old.HasCap(CAP_SETUID)) {
     for (uint32_t id : {r, e, s})
       if (id != kUnchanged && !OneOf(id, old.ruid, old.euid, old.suid))
@@ -79,7 +80,7 @@ Result<void> Setresuid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
 
 // Setresgid implements Linux syscall setresgid(2).
 Result<void> Setresgid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
-  const Credentials old = t.thread_group().creds();
+  const Credentials old = t.creds();
   Credentials c = old;
   if (!c.HasCap(CAP_SETGID)) {
     for (uint32_t id : {r, e, s})
@@ -97,7 +98,7 @@ Result<void> Setresgid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
 // Setuid implements Linux syscall setuid(2).
 Result<void> Setuid(Task& t, uint32_t uid) {
   if (uid == kUnchanged) return Err(EINVAL);
-  const Credentials old = t.thread_group().creds();
+  const Credentials old = t.creds();
   Credentials c = old;
   if (old.HasCap(CAP_SETUID)) {
     c.ruid = c.suid = uid;
@@ -112,7 +113,7 @@ Result<void> Setuid(Task& t, uint32_t uid) {
 // Setgid implements Linux syscall setgid(2).
 Result<void> Setgid(Task& t, uint32_t gid) {
   if (gid == kUnchanged) return Err(EINVAL);
-  Credentials c = t.thread_group().creds();
+  Credentials c = t.creds();
   if (c.HasCap(CAP_SETGID)) return Setresgid(t, gid, gid, gid);
   if (gid != c.rgid && gid != c.sgid) return Err(EPERM);
   return Setresgid(t, kUnchanged, gid, kUnchanged);
@@ -120,7 +121,7 @@ Result<void> Setgid(Task& t, uint32_t gid) {
 
 // Setreuid implements Linux syscall setreuid(2).
 Result<void> Setreuid(Task& t, uint32_t r, uint32_t e) {
-  const Credentials old = t.thread_group().creds();
+  const Credentials old = t.creds();
   if (!old.HasCap(CAP_SETUID)) {
     if (r != kUnchanged && r != old.ruid && r != old.euid) return Err(EPERM);
     if (e != kUnchanged && !OneOf(e, old.ruid, old.euid, old.suid))
@@ -139,7 +140,7 @@ Result<void> Setreuid(Task& t, uint32_t r, uint32_t e) {
 
 // Setregid implements Linux syscall setregid(2).
 Result<void> Setregid(Task& t, uint32_t r, uint32_t e) {
-  Credentials c = t.thread_group().creds();
+  Credentials c = t.creds();
   if (!c.HasCap(CAP_SETGID)) {
     if (r != kUnchanged && r != c.rgid && r != c.egid) return Err(EPERM);
     if (e != kUnchanged && !OneOf(e, c.rgid, c.egid, c.sgid)) return Err(EPERM);
@@ -153,7 +154,7 @@ Result<void> Setregid(Task& t, uint32_t r, uint32_t e) {
 // Setfsuid implements Linux syscall setfsuid(2): returns the old fsuid.
 // -1 (no valid uid) only reads it.
 Result<uint32_t> Setfsuid(Task& t, uint32_t uid) {
-  const Credentials old = t.thread_group().creds();
+  const Credentials old = t.creds();
   if (uid == kUnchanged || uid == old.fsuid) return old.fsuid;
   if (old.HasCap(CAP_SETUID) || OneOf(uid, old.ruid, old.euid, old.suid)) {
     Credentials c = old;
@@ -166,7 +167,7 @@ Result<uint32_t> Setfsuid(Task& t, uint32_t uid) {
 
 // Setfsgid implements Linux syscall setfsgid(2): returns the old fsgid.
 Result<uint32_t> Setfsgid(Task& t, uint32_t gid) {
-  const Credentials old = t.thread_group().creds();
+  const Credentials old = t.creds();
   if (gid == kUnchanged || gid == old.fsgid) return old.fsgid;
   if (old.HasCap(CAP_SETGID) || OneOf(gid, old.rgid, old.egid, old.sgid)) {
     Credentials c = old;
@@ -180,7 +181,7 @@ Result<uint32_t> Setfsgid(Task& t, uint32_t gid) {
 // then the size; the list is kept sorted (duplicates too), as Linux's
 // groups_sort, and getgroups(2) returns it so.
 Result<void> Setgroups(Task& t, int size, UserPtr<uint32_t> list) {
-  Credentials c = t.thread_group().creds();
+  Credentials c = t.creds();
   if (!c.HasCap(CAP_SETGID)) return Err(EPERM);
   if (size < 0 || size > kMaxGroups) return Err(EINVAL);
   std::vector<uint32_t> groups(size);
@@ -188,7 +189,7 @@ Result<void> Setgroups(Task& t, int size, UserPtr<uint32_t> list) {
                     groups.size() * sizeof(uint32_t)));
   std::sort(groups.begin(), groups.end());
   c.groups = std::move(groups);
-  t.thread_group().set_creds(c);
+  t.set_creds(std::move(c));
   return {};
 }
 
@@ -208,10 +209,10 @@ Result<void> Fadvise64(Task& t, Fd fd, int64_t offset, int64_t len,
 
 void RegisterCredentials(Registrar& r) {
   const char* kPerProcess =
-      "credentials are per process, not per thread (as glibc keeps them "
-      "in sync anyway); capabilities follow uid changes as in Linux, "
-      "without securebits (no PR_SET_KEEPCAPS); RLIMIT_NPROC is not "
-      "rechecked at the next execve";
+      "per thread as Linux (glibc's wrappers change every thread); "
+      "capabilities follow uid changes as in Linux, without securebits "
+      "(no PR_SET_KEEPCAPS); RLIMIT_NPROC is not rechecked at the next "
+      "execve";
   r.Partial<&Setuid>(SYS_setuid, kPerProcess);
   r.Partial<&Setgid>(SYS_setgid, kPerProcess);
   r.Partial<&Setreuid>(SYS_setreuid, kPerProcess);

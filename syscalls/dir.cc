@@ -101,7 +101,7 @@ Result<size_t> Getcwd(Task& t, UserPtr<char> buf, size_t size) {
 // `dir` is a real path (from the real "/", whatever the task's root).
 Result<void> CheckSearchable(Task& t, const vfs::PathContext& ctx,
                              const std::string& dir) {
-  kernel::Credentials c = t.thread_group().creds();
+  kernel::Credentials c = t.creds();
   vfs::PathContext real = ctx;
   real.root = "/";
   return t.kernel().vfs().Access(real, dir, X_OK, true, c.euid, c.egid);

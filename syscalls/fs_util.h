@@ -13,7 +13,7 @@ namespace syscalls {
 
 // Who the VFS checks permissions for: the task's fsuid, fsgid and groups.
 inline vfs::Creds FileCreds(Task& t) {
-  kernel::Credentials c = t.thread_group().creds();
+  kernel::Credentials c = t.creds();
   return vfs::Creds{c.fsuid, c.fsgid, std::move(c.groups)};
 }
 

@@ -20,18 +20,18 @@ Result<int> Getppid(Task& t) {
 Result<int> Gettid(Task& t) { return t.tid(); }
 
 // Getuid implements Linux syscall getuid(2).
-Result<uint32_t> Getuid(Task& t) { return t.thread_group().creds().ruid; }
+Result<uint32_t> Getuid(Task& t) { return t.creds().ruid; }
 // Geteuid implements Linux syscall geteuid(2).
-Result<uint32_t> Geteuid(Task& t) { return t.thread_group().creds().euid; }
+Result<uint32_t> Geteuid(Task& t) { return t.creds().euid; }
 // Getgid implements Linux syscall getgid(2).
-Result<uint32_t> Getgid(Task& t) { return t.thread_group().creds().rgid; }
+Result<uint32_t> Getgid(Task& t) { return t.creds().rgid; }
 // Getegid implements Linux syscall getegid(2).
-Result<uint32_t> Getegid(Task& t) { return t.thread_group().creds().egid; }
+Result<uint32_t> Getegid(Task& t) { return t.creds().egid; }
 
 // Getresuid implements Linux syscall getresuid(2).
 Result<void> Getresuid(Task& t, UserPtr<uint32_t> r, UserPtr<uint32_t> e,
                        UserPtr<uint32_t> s) {
-  kernel::Credentials c = t.thread_group().creds();
+  kernel::Credentials c = t.creds();
   TRY(t.mm().CopyOutObj(r, c.ruid));
   TRY(t.mm().CopyOutObj(e, c.euid));
   return t.mm().CopyOutObj(s, c.suid);
@@ -40,7 +40,7 @@ Result<void> Getresuid(Task& t, UserPtr<uint32_t> r, UserPtr<uint32_t> e,
 // Getresgid implements Linux syscall getresgid(2).
 Result<void> Getresgid(Task& t, UserPtr<uint32_t> r, UserPtr<uint32_t> e,
                        UserPtr<uint32_t> s) {
-  kernel::Credentials c = t.thread_group().creds();
+  kernel::Credentials c = t.creds();
   TRY(t.mm().CopyOutObj(r, c.rgid));
   TRY(t.mm().CopyOutObj(e, c.egid));
   return t.mm().CopyOutObj(s, c.sgid);
@@ -49,7 +49,7 @@ Result<void> Getresgid(Task& t, UserPtr<uint32_t> r, UserPtr<uint32_t> e,
 // Getgroups implements Linux syscall getgroups(2).
 Result<int> Getgroups(Task& t, int size, UserPtr<uint32_t> list) {
   if (size < 0) return Err(EINVAL);
-  kernel::Credentials c = t.thread_group().creds();
+  kernel::Credentials c = t.creds();
   int n = static_cast<int>(c.groups.size());
   if (size == 0) return n;
   if (size < n) return Err(EINVAL);

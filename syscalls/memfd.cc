@@ -27,7 +27,7 @@ Result<int> MemfdCreate(Task& t, UserPtr<char> uname, unsigned flags) {
     if (name.error().value == ENAMETOOLONG) return Err(EINVAL);
     return std::unexpected(name.error());
   }
-  const kernel::Credentials creds = t.thread_group().creds();
+  const kernel::Credentials creds = t.creds();
   std::shared_ptr<vfs::FileDescription> f = vfs::TmpfsMemfd(
       t.kernel().memory_file(), *name, creds.fsuid, creds.fsgid,
       flags & MFD_ALLOW_SEALING, flags & kMfdNoexecSeal);

@@ -22,7 +22,7 @@ mm::Limits Limits(Task& t) {
           .data = data.rlim_cur,
           .data_max = data.rlim_max,
           .memlock = tg.GetRlimit(RLIMIT_MEMLOCK).rlim_cur,
-          .ipc_lock = tg.creds().HasCap(CAP_IPC_LOCK)};
+          .ipc_lock = t.creds().HasCap(CAP_IPC_LOCK)};
 }
 
 // personality(READ_IMPLIES_EXEC): a readable mapping is executable too

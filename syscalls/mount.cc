@@ -27,7 +27,7 @@ Result<void> Mount(Task& t, UserPath source, UserPath target,
   if ((flags & 0xffff0000) == MS_MGC_VAL) flags &= ~0xffff0000UL;
   if (flags & MS_NOUSER) return Err(EINVAL);
   vfs::PathContext ctx = TRY(t.PathContextAt(AT_FDCWD));
-  if (!t.thread_group().creds().HasCap(CAP_SYS_ADMIN)) {
+  if (!t.creds().HasCap(CAP_SYS_ADMIN)) {
     // Linux looks the target up first: a missing one is ENOENT.
     TRY(t.kernel().vfs().Stat(ctx, target_path, true));
     return Err(EPERM);
@@ -39,13 +39,13 @@ Result<void> Mount(Task& t, UserPath source, UserPath target,
 Result<void> Umount2(Task& t, UserPath target, int flags) {
   std::string path = TRY(CopyInPath(t, target));
   vfs::PathContext ctx = TRY(t.PathContextAt(AT_FDCWD));
-  if (!t.thread_group().creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
+  if (!t.creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
   return t.kernel().vfs().Umount(ctx, path, flags);
 }
 
 // PivotRoot implements Linux syscall pivot_root(2).
 Result<void> PivotRoot(Task& t, UserPath new_root, UserPath put_old) {
-  if (!t.thread_group().creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
+  if (!t.creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
   std::string new_path = TRY(CopyInPath(t, new_root));
   std::string old_path = TRY(CopyInPath(t, put_old));
   vfs::PathContext ctx = TRY(t.PathContextAt(AT_FDCWD));
@@ -60,7 +60,7 @@ Result<void> Chroot(Task& t, UserPath path) {
   std::string p = TRY(CopyInPath(t, path));
   vfs::PathContext ctx = TRY(t.PathContextAt(AT_FDCWD));
   std::string dir = TRY(t.kernel().vfs().ResolveDirectory(ctx, p));
-  kernel::Credentials c = t.thread_group().creds();
+  kernel::Credentials c = t.creds();
   vfs::PathContext real = ctx;  // `dir` is a real path
   real.root = "/";
   TRY(t.kernel().vfs().Access(real, dir, X_OK, true, c.fsuid, c.fsgid));

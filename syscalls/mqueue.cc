@@ -55,7 +55,7 @@ Result<int> MqOpen(Task& t, UserPath uname, int oflag, uint32_t mode,
   args.mode = (mode & 0xffff) & ~t.fs().umask();
   args.rlimit_msgqueue =
       t.thread_group().GetRlimit(RLIMIT_MSGQUEUE).rlim_cur;
-  auto q = TRY(MqueuesOf(t).Open(t.thread_group().creds(), args));
+  auto q = TRY(MqueuesOf(t).Open(t.creds(), args));
   // dentry_open drops the creation flags (and O_PATH/O_DIRECTORY mean
   // nothing for a queue); the descriptor is always close-on-exec
   // (do_mq_open's get_unused_fd_flags(O_CLOEXEC)).
@@ -68,7 +68,7 @@ Result<int> MqOpen(Task& t, UserPath uname, int oflag, uint32_t mode,
 // MqUnlink implements Linux syscall mq_unlink(2).
 Result<void> MqUnlink(Task& t, UserPath uname) {
   std::string name = TRY(CopyInName(t, uname));
-  return MqueuesOf(t).Unlink(t.thread_group().creds(), name);
+  return MqueuesOf(t).Unlink(t.creds(), name);
 }
 
 // MqTimedsend implements Linux syscall mq_timedsend(2).
@@ -83,7 +83,7 @@ Result<void> MqTimedsend(Task& t, Fd fd, uint64_t msg_ptr, size_t len,
     return Err(EMSGSIZE);
   MqQueue::Message msg{.prio = prio, .data = std::vector<uint8_t>(len)};
   TRY(t.mm().CopyIn(msg_ptr, msg.data.data(), len));
-  const kernel::Credentials creds = t.thread_group().creds();
+  const kernel::Credentials creds = t.creds();
   auto signal = TRY(mq->queue().Send(
       t, std::move(msg), mq->flags() & O_NONBLOCK, deadline,
       MqQueue::Sender{.pid = t.thread_group().pid(), .uid = creds.ruid}));

@@ -15,7 +15,7 @@ Msg& MsgOf(Task& t) { return t.ns.ipc->msg(); }
 
 // Msgget implements Linux syscall msgget(2).
 Result<int> Msgget(Task& t, key_t key, int flag) {
-  return MsgOf(t).Get(t.thread_group().creds(), key, flag);
+  return MsgOf(t).Get(t.creds(), key, flag);
 }
 
 // Msgsnd implements Linux syscall msgsnd(2).
@@ -26,7 +26,7 @@ Result<int> Msgsnd(Task& t, int id, uint64_t msgp, uint64_t size, int flag) {
   if (type < 1) return Err(EINVAL);
   Msg::Message msg{.type = type, .data = std::vector<uint8_t>(size)};
   TRY(t.mm().CopyIn(msgp + sizeof(long), msg.data.data(), size));
-  TRY(MsgOf(t).Send(t, t.thread_group().creds(), t.thread_group().pid(), id,
+  TRY(MsgOf(t).Send(t, t.creds(), t.thread_group().pid(), id,
                     std::move(msg), flag));
   return 0;
 }
@@ -36,7 +36,7 @@ Result<int64_t> Msgrcv(Task& t, int id, uint64_t msgp, uint64_t size,
                        long type, int flag) {
   if (id < 0 || static_cast<int64_t>(size) < 0) return Err(EINVAL);
   Msg::Message msg =
-      TRY(MsgOf(t).Receive(t, t.thread_group().creds(),
+      TRY(MsgOf(t).Receive(t, t.creds(),
                            t.thread_group().pid(), id, size, type, flag));
   // The message is taken: a bad buffer loses it, as on Linux.
   TRY(t.mm().CopyOutObj(UserPtr<long>(msgp), msg.type));
@@ -48,7 +48,7 @@ Result<int64_t> Msgrcv(Task& t, int id, uint64_t msgp, uint64_t size,
 Result<int> Msgctl(Task& t, int id, int cmd, uint64_t buf) {
   if (cmd < 0 || id < 0) return Err(EINVAL);
   Msg& msg = MsgOf(t);
-  const kernel::Credentials creds = t.thread_group().creds();
+  const kernel::Credentials creds = t.creds();
   switch (cmd) {
     case IPC_INFO:
     case MSG_INFO: {

@@ -182,7 +182,7 @@ Result<int64_t> PipeFcntl(Task& t, vfs::FileDescription& f, int cmd,
   // Growing past /proc/sys/fs/pipe-max-size takes CAP_SYS_RESOURCE;
   // shrinking is always allowed.
   if (size > pipe->Capacity() && size > pipes::kPipeMaxSize &&
-      !t.thread_group().creds().HasCap(CAP_SYS_RESOURCE))
+      !t.creds().HasCap(CAP_SYS_RESOURCE))
     return Err(EPERM);
   return TRY(pipe->SetCapacity(size));
 }

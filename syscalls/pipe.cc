@@ -15,7 +15,7 @@ constexpr int kNotificationPipe = O_EXCL;
 Result<void> DoPipe2(Task& t, UserPtr<int> fds, int flags) {
   if (flags & kNotificationPipe) return Err(ENOPKG);
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) return Err(EINVAL);
-  const kernel::Credentials creds = t.thread_group().creds();
+  const kernel::Credentials creds = t.creds();
   pipes::PipeEnds ends = pipes::NewPipe(flags, creds.fsuid, creds.fsgid);
   const bool cloexec = flags & O_CLOEXEC;
   const int r =

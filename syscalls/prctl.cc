@@ -58,7 +58,7 @@ Result<int> SetMm(Task& t, uint64_t opt_arg, uint64_t addr, uint64_t arg4,
     TRY(ValidateMmMap(t, map));
     return Err(EINVAL);  // TODO: record the layout (CRIU's restore)
   }
-  if (!t.thread_group().creds().HasCap(CAP_SYS_RESOURCE)) return Err(EPERM);
+  if (!t.creds().HasCap(CAP_SYS_RESOURCE)) return Err(EPERM);
   // Linux's EINVAL for an address out of range or an unknown option; a
   // refusal for the rest (EXE_FILE, AUXV, the address options).
   return Err(EINVAL);

@@ -1,6 +1,7 @@
 // Tracing: ptrace(2), process_vm_readv(2), process_vm_writev(2). The
 // kernel side is sentry/kernel/ptrace*.cc.
 #include <elf.h>
+#include <linux/audit.h>
 #include <linux/ptrace.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -8,7 +9,9 @@
 #include <sys/user.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 #include "sentry/kernel/ptrace.h"
@@ -44,6 +47,12 @@ Result<std::shared_ptr<mm::MemoryManager>> TraceeMm(Task& t, int pid) {
 Result<void> OnStopped(Task& t, int pid,
                        const std::function<Result<void>(Task&, TaskPtrace&)>& fn) {
   return t.kernel().ptrace().WithTracee(t, pid, true, fn);
+}
+
+// ESRCH unless `pid` is the caller's stopped tracee: Linux's
+// ptrace_check_attach comes before a request looks at its arguments.
+Result<void> CheckStopped(Task& t, int pid) {
+  return OnStopped(t, pid, [](Task&, TaskPtrace&) { return Result<void>{}; });
 }
 
 Result<uint64_t> Peek(Task& t, int pid, uint64_t addr, uint64_t data,
@@ -92,6 +101,92 @@ Result<uint64_t> Regset(Task& t, int pid, int type, uint64_t data, bool set) {
   }));
   iov.iov_len = bytes.size();
   TRY(t.mm().CopyOutObj(iovp, iov));
+  return 0;
+}
+
+// PTRACE_PEEKSIGINFO: copies of the tracee's queued signals (its own
+// queue, or its process's with PTRACE_PEEKSIGINFO_SHARED), as Linux's
+// ptrace_peek_siginfo: the count copied; EFAULT only if none was.
+Result<uint64_t> PeekSiginfo(Task& t, int pid, uint64_t addr, uint64_t data) {
+  TRY(CheckStopped(t, pid));
+  const auto a =
+      TRY(t.mm().CopyInObj(UserPtr<struct ptrace_peeksiginfo_args>(addr)));
+  if (a.flags & ~uint32_t{PTRACE_PEEKSIGINFO_SHARED}) return Err(EINVAL);
+  if (a.nr < 0) return Err(EINVAL);
+  std::vector<siginfo_t> infos;
+  TRY(OnStopped(t, pid, [&](Task& tracee, TaskPtrace&) -> Result<void> {
+    const bool shared = a.flags & PTRACE_PEEKSIGINFO_SHARED;
+    infos = tracee.thread_group().signals().Queued(shared ? nullptr : &tracee,
+                                                   a.off, a.nr);
+    return {};
+  }));
+  uint64_t done = 0;
+  for (const siginfo_t& info : infos) {
+    if (!t.mm().CopyOutObj(UserPtr<siginfo_t>(data + done * sizeof(info)),
+                           info))
+      break;
+    ++done;
+  }
+  if (done == 0 && !infos.empty()) return Err(EFAULT);
+  return done;
+}
+
+// PTRACE_GET_SYSCALL_INFO, as Linux's ptrace_get_syscall_info: the
+// record's size whatever `size` lets through. A syscall stop counts as one
+// only with PTRACE_O_TRACESYSGOOD's 0x80 (how Linux tells them apart).
+Result<uint64_t> GetSyscallInfo(Task& t, int pid, uint64_t size,
+                                uint64_t data) {
+  struct ptrace_syscall_info info = {};
+  size_t actual = offsetof(struct ptrace_syscall_info, entry);
+  TRY(OnStopped(t, pid, [&](Task& tracee, TaskPtrace& tp) -> Result<void> {
+    const user_regs_struct r = kernel::Ptrace::GetRegs(tracee);
+    info.op = PTRACE_SYSCALL_INFO_NONE;
+    info.arch = AUDIT_ARCH_X86_64;
+    info.instruction_pointer = r.rip;
+    info.stack_pointer = r.rsp;
+    if (tp.code != (SIGTRAP | 0x80)) return {};
+    if (tp.kind == kernel::PtraceStopKind::kSyscallEnter) {
+      info.op = PTRACE_SYSCALL_INFO_ENTRY;
+      info.entry.nr = r.orig_rax;
+      const uint64_t args[6] = {r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9};
+      std::copy(std::begin(args), std::end(args), info.entry.args);
+      actual = offsetof(struct ptrace_syscall_info, entry.args) +
+               sizeof(info.entry.args);
+    } else if (tp.kind == kernel::PtraceStopKind::kSyscallExit) {
+      info.op = PTRACE_SYSCALL_INFO_EXIT;
+      info.exit.rval = static_cast<int64_t>(r.rax);
+      // IS_ERR_VALUE: -4095..-1.
+      info.exit.is_error = r.rax >= static_cast<uint64_t>(-4095);
+      actual = offsetof(struct ptrace_syscall_info, exit.is_error) +
+               sizeof(info.exit.is_error);
+    }
+    return {};
+  }));
+  TRY(t.mm().CopyOut(data, &info, std::min<uint64_t>(size, actual)));
+  return actual;
+}
+
+// PTRACE_GETSIGMASK / PTRACE_SETSIGMASK: `size` must be the kernel's
+// sigset_t; SIGKILL and SIGSTOP cannot be blocked.
+Result<uint64_t> Sigmask(Task& t, int pid, uint64_t size, uint64_t data,
+                         bool set) {
+  TRY(CheckStopped(t, pid));
+  if (size != sizeof(kernel::SigSet)) return Err(EINVAL);
+  const UserPtr<kernel::SigSet> ptr(data);
+  if (!set) {
+    kernel::SigSet mask = 0;
+    TRY(OnStopped(t, pid, [&](Task& tracee, TaskPtrace&) {
+      mask = tracee.signal_mask;
+      return Result<void>{};
+    }));
+    TRY(t.mm().CopyOutObj(ptr, mask));
+    return 0;
+  }
+  const kernel::SigSet mask = TRY(t.mm().CopyInObj(ptr));
+  TRY(OnStopped(t, pid, [&](Task& tracee, TaskPtrace&) {
+    tracee.SetSignalMask(mask & ~kernel::kUnblockable);
+    return Result<void>{};
+  }));
   return 0;
 }
 
@@ -229,11 +324,18 @@ Result<uint64_t> Ptrace(Task& t, int64_t request, int pid, uint64_t addr,
       TRY(t.mm().CopyOutObj(UserPtr<unsigned long>(data), msg));
       return 0;
     }
+    case PTRACE_PEEKSIGINFO:
+      return PeekSiginfo(t, pid, addr, data);
+    case PTRACE_GETSIGMASK:
+      return Sigmask(t, pid, addr, data, false);
+    case PTRACE_SETSIGMASK:
+      return Sigmask(t, pid, addr, data, true);
+    case PTRACE_GET_SYSCALL_INFO:
+      return GetSyscallInfo(t, pid, addr, data);
     default:
       // Not our stopped tracee: ESRCH before the request is looked at.
-      TRY(OnStopped(t, pid, [](Task&, TaskPtrace&) { return Result<void>{}; }));
-      // TODO(issue 13): PEEKSIGINFO, GET/SETSIGMASK, GET_SYSCALL_INFO,
-      // ARCH_PRCTL, seccomp requests.
+      TRY(CheckStopped(t, pid));
+      // TODO(issue 13): ARCH_PRCTL, seccomp requests.
       return Err(EIO);
   }
 }
@@ -329,9 +431,10 @@ void RegisterPtrace(Registrar& r) {
       SYS_ptrace,
       "tasks of the sandbox trace each other: TRACEME, ATTACH, SEIZE, "
       "signal, syscall, event and group stops, PEEK/POKE, regs and regsets "
-      "(PRSTATUS, PRFPREG, X86_XSTATE), SINGLESTEP, INTERRUPT, LISTEN; no "
-      "hardware breakpoints (debug registers read 0), PEEKSIGINFO, "
-      "GET/SETSIGMASK, GET_SYSCALL_INFO, ARCH_PRCTL or seccomp stops (EIO)");
+      "(PRSTATUS, PRFPREG, X86_XSTATE), SINGLESTEP, INTERRUPT, LISTEN, "
+      "PEEKSIGINFO, GET/SETSIGMASK, GET_SYSCALL_INFO; no hardware "
+      "breakpoints (debug registers read 0), ARCH_PRCTL or seccomp stops "
+      "(EIO)");
   r.Full<&ProcessVmReadv>(SYS_process_vm_readv);
   r.Full<&ProcessVmWritev>(SYS_process_vm_writev);
 }

@@ -23,7 +23,7 @@ Result<void> SetLimit(Task& t, kernel::ThreadGroup& target, int resource,
   rlimit old = target.GetRlimit(resource);
   // Raising a hard limit needs CAP_SYS_RESOURCE.
   if (v.rlim_max > old.rlim_max &&
-      !t.thread_group().creds().HasCap(CAP_SYS_RESOURCE))
+      !t.creds().HasCap(CAP_SYS_RESOURCE))
     return Err(EPERM);
   if (resource == RLIMIT_NOFILE && v.rlim_max > (1u << 20)) return Err(EPERM);
   target.SetRlimit(resource, v);
@@ -64,7 +64,7 @@ Result<void> Prlimit64(Task& t, int pid, int resource, UserPtr<rlimit> in,
   if (pid != 0 && pid != tg->pid()) {
     other = t.kernel().processes().Find(pid);
     if (!other) return Err(ESRCH);
-    if (!MayPrlimit(tg->creds(), other->creds())) return Err(EPERM);
+    if (!MayPrlimit(t.creds(), other->creds())) return Err(EPERM);
     tg = other.get();
   }
   const rlimit old = tg->GetRlimit(resource);

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "syscalls/common.h"
@@ -120,7 +121,7 @@ Result<void> Change(Task& t, Task& target, Request r) {
                                  : RtPolicy(r.policy) != (r.priority != 0))
     return Err(EINVAL);
 
-  const Credentials me = t.thread_group().creds();
+  const Credentials me = t.creds();
   if (!me.HasCap(CAP_SYS_NICE)) {
     if (FairPolicy(r.policy) && r.nice < old.nice &&
         !CanNice(me, target, r.nice))
@@ -138,7 +139,7 @@ Result<void> Change(Task& t, Task& target, Request r) {
     if (old.policy == SCHED_IDLE && r.policy != SCHED_IDLE &&
         !CanNice(me, target, old.nice))
       return Err(EPERM);
-    if (!SameOwner(me, target.thread_group().creds())) return Err(EPERM);
+    if (!SameOwner(me, target.creds())) return Err(EPERM);
     if (old.reset_on_fork && !r.reset_on_fork) return Err(EPERM);
   }
   // No utilization clamping (a kernel without CONFIG_UCLAMP_TASK), and
@@ -327,7 +328,7 @@ Result<std::vector<int>> PriorityTargets(Task& t, int which, int who) {
     procs = tree.Group(who == 0 ? tree.Pgid(t.thread_group().pid()) : who);
   } else {
     const uint32_t uid =
-        who == 0 ? t.thread_group().creds().ruid : static_cast<uint32_t>(who);
+        who == 0 ? t.creds().ruid : static_cast<uint32_t>(who);
     for (auto& tg : tree.Live())
       if (tg->creds().ruid == uid) procs.push_back(tg);
   }
@@ -356,11 +357,11 @@ Result<int> Getpriority(Task& t, int which, int who) {
 // it may; the error is the last target's refusal, or ESRCH if none.
 Result<void> Setpriority(Task& t, int which, int who, int nice) {
   nice = std::clamp(nice, kMinNice, kMaxNice);
-  const Credentials me = t.thread_group().creds();
+  const Credentials me = t.creds();
   int error = ESRCH;
   for (int tid : TRY(PriorityTargets(t, which, who))) {
     auto r = WithThread(t, tid, [&](Task& target) -> Result<void> {
-      if (!SameOwner(me, target.thread_group().creds()) &&
+      if (!SameOwner(me, target.creds()) &&
           !me.HasCap(CAP_SYS_NICE))
         return Err(EPERM);
       SchedParams p = target.sched.Get();
@@ -378,12 +379,37 @@ Result<void> Setpriority(Task& t, int which, int who, int nice) {
   return {};
 }
 
+// The CPUs the sandbox runs on (the sentry's own mask), which every
+// thread may use.
+cpu_set_t SandboxCpus() {
+  cpu_set_t host;
+  CPU_ZERO(&host);
+  if (sched_getaffinity(0, sizeof(host), &host) != 0) CPU_SET(0, &host);
+  return host;
+}
+
+// A thread's mask: what it set, limited to the CPUs that exist.
+cpu_set_t AffinityOf(const Task& t) {
+  const cpu_set_t all = SandboxCpus();
+  const std::optional<cpu_set_t> set = t.sched.Affinity();
+  if (!set) return all;
+  cpu_set_t out;
+  CPU_AND(&out, &*set, &all);
+  return out;
+}
+
 // Getcpu implements Linux syscall getcpu(2): the host CPU the calling
-// sentry thread is on (the app's stub thread may be on another), node 0.
+// sentry thread is on if the thread's mask has it, else the first CPU of
+// the mask (the app's stub thread may be elsewhere, and the host does not
+// pin threads to their masks); node 0.
 Result<void> Getcpu(Task& t, UserPtr<unsigned> cpu, UserPtr<unsigned> node,
                     uint64_t tcache) {
+  const cpu_set_t mask = AffinityOf(t);
   int c = sched_getcpu();
-  if (c < 0) c = 0;
+  if (c < 0 || c >= CPU_SETSIZE || !CPU_ISSET(c, &mask)) {
+    c = 0;
+    while (c < CPU_SETSIZE - 1 && !CPU_ISSET(c, &mask)) ++c;
+  }
   bool fault = false;
   if (!cpu.IsNull()) fault |= !t.mm().CopyOutObj(cpu, unsigned(c));
   if (!node.IsNull()) fault |= !t.mm().CopyOutObj(node, 0u);
@@ -391,48 +417,64 @@ Result<void> Getcpu(Task& t, UserPtr<unsigned> cpu, UserPtr<unsigned> node,
   return {};
 }
 
-// Affinity: the thread must exist; changing another user's needs
-// CAP_SYS_NICE.
-Result<void> CheckAffinityTarget(Task& t, int pid, bool set) {
+// Runs `fn` on the affinity target `pid` (0: the caller; a thread id
+// names that thread). Changing another user's needs CAP_SYS_NICE.
+Result<void> OnAffinityTarget(Task& t, int pid, bool set,
+                              const std::function<Result<void>(Task&)>& fn) {
   if (pid < 0) return Err(ESRCH);  // Linux's find_process_by_pid finds none
-  const Credentials me = t.thread_group().creds();
+  const Credentials me = t.creds();
   return WithThread(t, pid, [&](Task& target) -> Result<void> {
-    if (set && !SameOwner(me, target.thread_group().creds()) &&
-        !me.HasCap(CAP_SYS_NICE))
+    if (set && !SameOwner(me, target.creds()) && !me.HasCap(CAP_SYS_NICE))
       return Err(EPERM);
-    return {};
+    return fn(target);
   });
 }
 
-// SchedGetaffinity implements Linux syscall sched_getaffinity(2): the
-// host CPUs the sandbox may run on.
-Result<size_t> SchedGetaffinity(Task& t, int pid, unsigned len,
-                                UserPtr<uint8_t> mask) {
-  cpu_set_t host;
-  CPU_ZERO(&host);
-  if (sched_getaffinity(0, sizeof(host), &host) != 0) return Err(errno);
-  // Like Linux, the size is that of the kernel's mask: enough longs for the
-  // highest possible CPU. The length is checked before the target.
+// The size of the kernel's mask (Linux's cpumask_size(): whole longs for
+// nr_cpu_ids, here the highest CPU of the sandbox).
+size_t MaskSize() {
+  const cpu_set_t all = SandboxCpus();
   int highest = 0;
   for (int i = 0; i < CPU_SETSIZE; ++i)
-    if (CPU_ISSET(i, &host)) highest = i;
-  size_t size = ((highest / 64) + 1) * sizeof(uint64_t);
+    if (CPU_ISSET(i, &all)) highest = i;
+  return ((highest / 64) + 1) * sizeof(uint64_t);
+}
+
+// SchedGetaffinity implements Linux syscall sched_getaffinity(2): the
+// thread's mask. The length is checked before the target.
+Result<size_t> SchedGetaffinity(Task& t, int pid, unsigned len,
+                                UserPtr<uint8_t> mask) {
+  const size_t size = MaskSize();
   if (len < size || len % sizeof(uint64_t)) return Err(EINVAL);
-  TRY(CheckAffinityTarget(t, pid, /*set=*/false));
-  TRY(t.mm().CopyOut(mask.addr, &host, size));
+  cpu_set_t out;
+  TRY(OnAffinityTarget(t, pid, /*set=*/false, [&](Task& target) {
+    out = AffinityOf(target);
+    return Result<void>{};
+  }));
+  TRY(t.mm().CopyOut(mask.addr, &out, size));
   return size;
 }
 
-// SchedSetaffinity implements Linux syscall sched_setaffinity(2). The
-// sandbox does not pin its threads; the mask is checked and dropped.
+// SchedSetaffinity implements Linux syscall sched_setaffinity(2): the
+// mask is kept for the thread (bits of CPUs that do not exist dropped;
+// EINVAL if none is left), not enforced: the host places the threads.
 Result<void> SchedSetaffinity(Task& t, int pid, unsigned len,
                               UserPtr<uint8_t> mask) {
-  uint64_t first = 0;
-  if (len < sizeof(first)) return Err(EINVAL);
-  first = TRY(t.mm().CopyInObj(UserPtr<uint64_t>(mask.addr)));
-  TRY(CheckAffinityTarget(t, pid, /*set=*/true));
-  if (first == 0) return Err(EINVAL);
-  return {};
+  // Linux's get_user_cpu_mask: a short mask is zero-extended, a long one
+  // cut to the kernel's size.
+  cpu_set_t in;
+  CPU_ZERO(&in);
+  const size_t n = std::min<size_t>(len, MaskSize());
+  TRY(t.mm().CopyIn(mask.addr, &in, n));
+  const cpu_set_t all = SandboxCpus();
+  cpu_set_t valid;
+  CPU_AND(&valid, &in, &all);
+  return OnAffinityTarget(t, pid, /*set=*/true,
+                          [&](Task& target) -> Result<void> {
+                            if (CPU_COUNT(&valid) == 0) return Err(EINVAL);
+                            target.sched.SetAffinity(valid);
+                            return {};
+                          });
 }
 
 // SchedYield implements Linux syscall sched_yield(2).
@@ -465,11 +507,14 @@ void RegisterSched(Registrar& r) {
   r.Partial<&Getpriority>(SYS_getpriority, kRecorded);
   r.Partial<&Setpriority>(SYS_setpriority, kRecorded);
   r.Partial<&Getcpu>(SYS_getcpu,
-                     "the host CPU of the sentry thread serving the call; "
+                     "the host CPU of the sentry thread serving the call "
+                     "if the thread's mask has it, else the mask's first; "
                      "node 0");
   r.Full<&SchedGetaffinity>(SYS_sched_getaffinity);
-  r.Partial<&SchedSetaffinity>(SYS_sched_setaffinity,
-                               "accepted and ignored: threads are not pinned");
+  r.Partial<&SchedSetaffinity>(
+      SYS_sched_setaffinity,
+      "kept per thread with Linux's checks and read back, inherited by "
+      "clone; not enforced: the host places the threads");
   r.Full<&SchedYield>(SYS_sched_yield);
 }
 

@@ -17,7 +17,7 @@ Sem& SemOf(Task& t) { return t.ns.ipc->sem(); }
 
 // Semget implements Linux syscall semget(2).
 Result<int> Semget(Task& t, key_t key, int nsems, int flag) {
-  return SemOf(t).Get(t.thread_group().creds(), key, nsems, flag);
+  return SemOf(t).Get(t.creds(), key, nsems, flag);
 }
 
 // Linux's do_semtimedop: the argument checks, then the set.
@@ -34,7 +34,7 @@ Result<int> DoSemop(Task& t, int id, uint64_t sops, uint64_t nsops,
       return Err(EINVAL);
     deadline = absl::Now() + absl::DurationFromTimespec(ts);
   }
-  TRY(SemOf(t).Op(t, t.thread_group().creds(), t.thread_group().pid(), id,
+  TRY(SemOf(t).Op(t, t.creds(), t.thread_group().pid(), id,
                   ops, deadline));
   return 0;
 }
@@ -54,7 +54,7 @@ Result<int> Semtimedop(Task& t, int id, uint64_t sops, uint64_t nsops,
 Result<int> Semctl(Task& t, int id, int num, int cmd, uint64_t arg) {
   if (id < 0) return Err(EINVAL);
   Sem& sem = SemOf(t);
-  const kernel::Credentials creds = t.thread_group().creds();
+  const kernel::Credentials creds = t.creds();
   const int pid = t.thread_group().pid();
   switch (cmd) {
     case IPC_INFO:

@@ -13,13 +13,13 @@ kernel::ipc::Shm& ShmOf(Task& t) { return t.ns.ipc->shm(); }
 
 // Shmget implements Linux syscall shmget(2).
 Result<int> Shmget(Task& t, key_t key, size_t size, int flag) {
-  return ShmOf(t).Get(t.kernel().memory_file(), t.thread_group().creds(),
+  return ShmOf(t).Get(t.kernel().memory_file(), t.creds(),
                       t.thread_group().pid(), key, size, flag);
 }
 
 // Shmat implements Linux syscall shmat(2).
 Result<uint64_t> Shmat(Task& t, int id, uint64_t addr, int flag) {
-  return ShmOf(t).Attach(t.mm(), t.thread_group().creds(),
+  return ShmOf(t).Attach(t.mm(), t.creds(),
                          t.thread_group().pid(), id, addr, flag);
 }
 
@@ -33,7 +33,7 @@ Result<int> Shmdt(Task& t, uint64_t addr) {
 Result<int> Shmctl(Task& t, int id, int cmd, uint64_t buf) {
   if (cmd < 0 || id < 0) return Err(EINVAL);
   kernel::ipc::Shm& shm = ShmOf(t);
-  const kernel::Credentials creds = t.thread_group().creds();
+  const kernel::Credentials creds = t.creds();
   switch (cmd) {
     case IPC_INFO: {
       shminfo info;

@@ -31,13 +31,15 @@ constexpr uint64_t kUapiSaFlags =
 
 // Linux's check_kill_permission: the caller's own process; CAP_KILL, or
 // the sender's real or effective uid is the target's real or saved uid
-// (kill_ok_by_cred); SIGCONT also within the caller's session.
-bool MayKill(Task& t, kernel::ThreadGroup& target, int sig) {
+// (kill_ok_by_cred); SIGCONT also within the caller's session. The
+// caller's credentials are its thread's; the target's are those of the
+// thread named (`them`), its leader's for a process.
+bool MayKill(Task& t, kernel::ThreadGroup& target,
+             const kernel::Credentials& them, int sig) {
   kernel::ThreadGroup& self = t.thread_group();
   if (&target == &self) return true;
-  const kernel::Credentials me = self.creds();
+  const kernel::Credentials me = t.creds();
   if (me.HasCap(CAP_KILL)) return true;
-  const kernel::Credentials them = target.creds();
   if (me.euid == them.ruid || me.euid == them.suid || me.ruid == them.ruid ||
       me.ruid == them.suid)
     return true;
@@ -67,7 +69,7 @@ Result<void> WithThread(Task& t, int tgid, int tid, int sig,
       tid,
       [&](Task& target) {
         if (tgid > 0 && target.thread_group().pid() != tgid) return;
-        if (!MayKill(t, target.thread_group(), sig)) {
+        if (!MayKill(t, target.thread_group(), target.creds(), sig)) {
           r = Err(EPERM);
           return;
         }
@@ -191,12 +193,12 @@ Result<int> RtSigtimedwait(Task& t, UserPtr<SigSet> uset,
 Result<void> Kill(Task& t, int pid, int sig) {
   kernel::ThreadGroup& self = t.thread_group();
   const siginfo_t info =
-      kernel::MakeSigInfoFrom(sig, SI_USER, self.pid(), self.creds().ruid);
+      kernel::MakeSigInfoFrom(sig, SI_USER, self.pid(), t.creds().ruid);
   if (pid > 0) {
     // Linux finds the process before it looks at the signal.
     auto target = TRY(FindProcess(t, pid));
     TRY(CheckSignal(sig));
-    if (!MayKill(t, *target, sig)) return Err(EPERM);
+    if (!MayKill(t, *target, target->creds(), sig)) return Err(EPERM);
     if (sig) target->SendSignal(info);
     return {};
   }
@@ -214,7 +216,7 @@ Result<void> Kill(Task& t, int pid, int sig) {
   bool any = false, denied = false;
   for (auto& tg : targets) {
     if (pid == -1 && (tg->pid() == 1 || tg.get() == &self)) continue;
-    if (!MayKill(t, *tg, sig)) {
+    if (!MayKill(t, *tg, tg->creds(), sig)) {
       denied = true;
       continue;
     }
@@ -230,7 +232,7 @@ Result<void> SendToThread(Task& t, int tgid, int tid, int sig) {
   TRY(CheckSignal(sig));
   kernel::ThreadGroup& self = t.thread_group();
   const siginfo_t info =
-      kernel::MakeSigInfoFrom(sig, SI_TKILL, self.pid(), self.creds().ruid);
+      kernel::MakeSigInfoFrom(sig, SI_TKILL, self.pid(), t.creds().ruid);
   return WithThread(t, tgid, tid, sig, [&](Task& target) -> Result<void> {
     if (sig) target.SendSignal(info);
     return {};
@@ -265,7 +267,7 @@ Result<void> RtSigqueueinfo(Task& t, int pid, int sig,
   TRY(CheckForgery(t, pid, info));
   auto target = TRY(FindProcess(t, pid));
   TRY(CheckSignal(sig));
-  if (!MayKill(t, *target, sig)) return Err(EPERM);
+  if (!MayKill(t, *target, target->creds(), sig)) return Err(EPERM);
   if (sig == 0) return {};
   return target->signals().Send(info, nullptr);  // EAGAIN: queue full
 }

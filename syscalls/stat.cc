@@ -143,7 +143,7 @@ Result<void> AccessAt(Task& t, int dirfd, UserPath path, int mode,
     dirfd = AT_FDCWD;
   }
   vfs::PathContext ctx = TRY(PathContextFor(t, dirfd, p));
-  kernel::Credentials c = t.thread_group().creds();
+  kernel::Credentials c = t.creds();
   bool effective = flags & AT_EACCESS;
   return t.kernel().vfs().Access(ctx, p, mode, !(flags & AT_SYMLINK_NOFOLLOW),
                                  effective ? c.euid : c.ruid,

@@ -41,7 +41,7 @@ Result<void> Uname(Task& t, UserPtr<struct utsname> buf) {
 // the privilege in the namespace's user namespace (the sandbox has one),
 // the length, then the copy. The name is `len` bytes, NULs and all.
 Result<std::string> CopyInUtsName(Task& t, UserPtr<char> name, int len) {
-  if (!t.thread_group().creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
+  if (!t.creds().HasCap(CAP_SYS_ADMIN)) return Err(EPERM);
   if (len < 0 || static_cast<size_t>(len) > kernel::kMaxUtsName)
     return Err(EINVAL);
   std::string value(static_cast<size_t>(len), '\0');

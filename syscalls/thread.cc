@@ -56,7 +56,7 @@ Result<void> GetRobustList(Task& t, int pid, UserPtr<uint64_t> head,
     list = t.robust_list_head.load();
   } else {
     // Any task of the sandbox, with ptrace's read permission (Linux).
-    const kernel::Credentials me = t.thread_group().creds();
+    const kernel::Credentials me = t.creds();
     Result<uint64_t> r = Err(ESRCH);
     t.kernel().WithTask(
         pid,
@@ -66,7 +66,7 @@ Result<void> GetRobustList(Task& t, int pid, UserPtr<uint64_t> head,
           // dumpable flag would count.
           const bool gone = target.finished;
           if (&tg != &t.thread_group() &&
-              !kernel::PtraceMayRead(me, tg.creds(),
+              !kernel::PtraceMayRead(me, target.creds(),
                                      gone || tg.dumpable() == 1)) {
             r = Err(EPERM);
             return;

@@ -76,7 +76,8 @@ void CpuLimit::Ring() {
       alarm_.Set(clock, LimitNs(r.rlim_cur));
     }
   }
-  tg_.SendSignal(MakeSigInfo(signo, SI_KERNEL));
+  // To a thread using CPU, as Linux's check_process_timers.
+  tg_.signals().SendCpuTimerSignal(MakeSigInfo(signo, SI_KERNEL));
 }
 
 }  // namespace kernel

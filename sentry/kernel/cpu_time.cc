@@ -48,6 +48,11 @@ void TaskCpu::Finish() {
   finished_ = true;
 }
 
+bool TaskCpu::running() const {
+  absl::MutexLock lock(&mu_);
+  return !finished_ && state_ != State::kIdle;
+}
+
 bool TaskCpu::finished() const {
   absl::MutexLock lock(&mu_);
   return finished_;

@@ -70,6 +70,8 @@ class TaskCpu {
   // The task has exited: its clock is gone (for timers on it).
   void Finish();
   bool finished() const;
+  // In app code or in the sentry (not blocked, stopped or gone).
+  bool running() const;
 
  private:
   mutable absl::Mutex mu_;

@@ -108,7 +108,13 @@ void Itimer::Ring() {
       alarm_.Set(clock, deadline_);
     }
   }
-  tg_.SendSignal(MakeSigInfo(signo_, SI_KERNEL));
+  const siginfo_t info = MakeSigInfo(signo_, SI_KERNEL);
+  // REAL is for the process; the CPU timers go to a thread using CPU.
+  if (which_ == ITIMER_REAL) {
+    tg_.SendSignal(info);
+  } else {
+    tg_.signals().SendCpuTimerSignal(info);
+  }
 }
 
 }  // namespace kernel

@@ -95,6 +95,10 @@ void TimerSignalTaken(siginfo_t* info) {
   if (it != r.timers.end()) it->second->SignalTaken(info);
 }
 
+void TimerSignalPeeked(siginfo_t* info) {
+  if (info->si_code == SI_TIMER) SetCookie(info, 0);
+}
+
 PosixTimer::PosixTimer(Kernel& kernel, ThreadGroup& tg, int id,
                        TimerClock clock, TimerNotify notify)
     : kernel_(kernel),

@@ -111,13 +111,16 @@ Result<vfs::ProcTask> ProcView::Task(int pid, int tid) const {
   // Init was forked by runsc outside the sandbox, with SIGCHLD.
   p.exit_signal =
       pid == 1 && info->exit_signal == 0 ? SIGCHLD : info->exit_signal;
-  const Credentials c = tg->creds();
-  p.ruid = c.ruid, p.euid = c.euid, p.suid = c.suid, p.fsuid = c.fsuid;
-  p.rgid = c.rgid, p.egid = c.egid, p.sgid = c.sgid, p.fsgid = c.fsgid;
-  p.groups = c.groups;
-  p.cap_inh = c.cap_inheritable, p.cap_prm = c.cap_permitted;
-  p.cap_eff = c.cap_effective, p.cap_bnd = c.cap_bounding;
-  p.cap_amb = c.cap_ambient;
+  // The thread's own credentials (a process's are its leader's).
+  const auto set_creds = [&p](const Credentials& c) {
+    p.ruid = c.ruid, p.euid = c.euid, p.suid = c.suid, p.fsuid = c.fsuid;
+    p.rgid = c.rgid, p.egid = c.egid, p.sgid = c.sgid, p.fsgid = c.fsgid;
+    p.groups = c.groups;
+    p.cap_inh = c.cap_inheritable, p.cap_prm = c.cap_permitted;
+    p.cap_eff = c.cap_effective, p.cap_bnd = c.cap_bounding;
+    p.cap_amb = c.cap_ambient;
+  };
+  set_creds(tg->creds());
   p.dumpable = tg->dumpable() == 1;
   p.oom_score_adj = tg->oom_score_adj();
   for (int sig = 1; sig <= kNumSignals; ++sig) {
@@ -134,6 +137,8 @@ Result<vfs::ProcTask> ProcView::Task(int pid, int tid) const {
       [&](kernel::Task& t) {
         if (&t.thread_group() != tg.get()) return;
         found = true;
+        set_creds(t.creds());
+        p.tracer_pid = kernel_.ptrace().TracerPid(t);
         p.comm = t.comm();
         p.state = t.finished ? 'Z' : t.state();
         const SchedParams sp = t.sched.Get();

@@ -39,11 +39,13 @@ int WaitStatusOf(const ExitStatus& s) {
   return (s.code & 0xff) << 8;
 }
 
-Result<void> PtraceMayAttach(Task& tracer, ThreadGroup& target) {
+Result<void> PtraceMayAttach(Task& tracer, ThreadGroup& target,
+                             const Credentials* target_creds) {
   ThreadGroup& self = tracer.thread_group();
   if (&self == &target) return {};
-  const Credentials me = self.creds();
-  if (!PtraceMayRead(me, target.creds(), target.dumpable() == 1))
+  const Credentials me = tracer.creds();
+  const Credentials them = target_creds ? *target_creds : target.creds();
+  if (!PtraceMayRead(me, them, target.dumpable() == 1))
     return Err(EPERM);
   if (kYamaPtraceScope == 0 || me.HasCap(CAP_SYS_PTRACE)) return {};
   // Yama's scope 1: only descendants, or a process that named us (or an
@@ -94,6 +96,11 @@ Result<void> Ptrace::TraceMe(Task& t) {
   return r;
 }
 
+int Ptrace::TracerPid(Task& t) {
+  absl::MutexLock lock(&mu_);
+  return t.ptrace_.tracer_tid ? t.ptrace_.tracer_pid : 0;
+}
+
 Result<void> Ptrace::Attach(Task& tracer, int tid, bool seize,
                             uint32_t options) {
   if (tid <= 0) return Err(ESRCH);
@@ -103,7 +110,10 @@ Result<void> Ptrace::Attach(Task& tracer, int tid, bool seize,
   // Not ourselves, not init.
   if (target.get() == &tracer.thread_group() || target->pid() == 1)
     return Err(EPERM);
-  TRY(PtraceMayAttach(tracer, *target));
+  std::optional<Credentials> tracee_creds;
+  tracer.kernel().WithTask(tid, [&](Task& t) { tracee_creds = t.creds(); });
+  TRY(PtraceMayAttach(tracer, *target,
+                      tracee_creds ? &*tracee_creds : nullptr));
   auto events = tree.ChildEvents(tracer.thread_group().pid());
   auto tracer_tg = tree.Find(tracer.thread_group().pid());
   Result<void> r = Err(ESRCH);
@@ -114,7 +124,7 @@ Result<void> Ptrace::Attach(Task& tracer, int tid, bool seize,
     // PTRACE_ATTACH stops the tracee with SIGSTOP, from the tracer.
     tracee.thread_group().SendSignal(MakeSigInfoFrom(
         SIGSTOP, SI_USER, tracer.thread_group().pid(),
-        tracer.thread_group().creds().ruid));
+        tracer.creds().ruid));
     // A task sleeping in a group stop reports it to its new tracer.
     tracee.Interrupt();
   });
@@ -238,7 +248,7 @@ std::optional<WaitEvent> Ptrace::TryWait(ProcessTree& tree, int waiter_pid,
     *any = true;
     if (!tp.stopped || !tp.waitable) continue;
     // Linux reports ptrace stops without WUNTRACED/WSTOPPED.
-    WaitEvent ev{.pid = t->tid(), .uid = t->thread_group().creds().ruid};
+    WaitEvent ev{.pid = t->tid(), .uid = t->creds().ruid};
     ev.kind = WaitEvent::Kind::kStopped;
     ev.status.signal = tp.code;
     ev.trapped = true;
@@ -314,13 +324,13 @@ void Ptrace::TaskExited(Task& t, bool process_ends, ExitStatus status) {
                           .tracer_tid = tp.tracer_tid,
                           .tid = t.tid(),
                           .pid = pid,
-                          .uid = t.thread_group().creds().ruid,
+                          .uid = t.creds().ruid,
                           .status = status});
     // The tracer's exit signal for it, as Linux's do_notify_parent.
     siginfo_t chld{};
     chld.si_signo = SIGCHLD;
     chld.si_pid = t.tid();
-    chld.si_uid = t.thread_group().creds().ruid;
+    chld.si_uid = t.creds().ruid;
     chld.si_code = status.signal
                        ? (status.core_dumped ? CLD_DUMPED : CLD_KILLED)
                        : CLD_EXITED;

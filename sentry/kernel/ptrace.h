@@ -137,6 +137,9 @@ class Ptrace {
   // of the exit unless it is its process's real parent (the zombie tells).
   void TaskExited(Task& t, bool process_ends, ExitStatus status);
 
+  // The process id of `t`'s tracer, 0 if none (/proc's TracerPid).
+  int TracerPid(Task& t);
+
  private:
   friend class Task;
   Task* FindLocked(int tracer_tid, int tid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -164,8 +167,10 @@ int WaitStatusOf(const ExitStatus& s);
 
 // Linux's ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) with Yama's
 // scope: may `tracer` attach to (or read the memory of) process `target`?
-// EPERM if not.
-base::Result<void> PtraceMayAttach(Task& tracer, ThreadGroup& target);
+// EPERM if not. The tracer's credentials are its thread's; the target's
+// those of the thread named (`target_creds`), else its leader's.
+base::Result<void> PtraceMayAttach(Task& tracer, ThreadGroup& target,
+                                   const Credentials* target_creds = nullptr);
 
 // The Yama ptrace_scope the sandbox enforces (/proc/sys/kernel/yama).
 inline constexpr int kYamaPtraceScope = 1;

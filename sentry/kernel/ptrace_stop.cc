@@ -35,6 +35,10 @@ bool Task::PtraceStop(int code, PtraceStopKind kind, siginfo_t* info,
     tp.has_siginfo = info != nullptr;
     tp.siginfo = info ? *info : siginfo_t{};
     if (kind == PtraceStopKind::kEvent) tp.event_msg = msg;
+    // Linux (5.3) says which syscall stop this is in the event message
+    // (PTRACE_EVENTMSG_SYSCALL_ENTRY/EXIT).
+    if (kind == PtraceStopKind::kSyscallEnter) tp.event_msg = 1;
+    if (kind == PtraceStopKind::kSyscallExit) tp.event_msg = 2;
     tp.fp = std::move(fp);
     tp.fp_dirty = tp.listening = false;
     tp.resume_sig = 0;
@@ -48,7 +52,7 @@ bool Task::PtraceStop(int code, PtraceStopKind kind, siginfo_t* info,
     chld.si_signo = SIGCHLD;
     chld.si_code = CLD_TRAPPED;
     chld.si_pid = tid_;
-    chld.si_uid = tg_->creds().ruid;
+    chld.si_uid = creds().ruid;
     chld.si_status = code & 0x7f;
     tracer_tg->SendSignal(chld);
   }
@@ -119,7 +123,7 @@ void Task::PtraceExec(int old_tid) {
     // Linux's send_sig(SIGTRAP, current, 0): delivered after the call
     // returns, so the tracer sees the new image stopped.
     SendSignal(
-        MakeSigInfoFrom(SIGTRAP, SI_USER, tg_->pid(), tg_->creds().ruid));
+        MakeSigInfoFrom(SIGTRAP, SI_USER, tg_->pid(), creds().ruid));
   }
 }
 

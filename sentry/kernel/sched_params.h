@@ -4,13 +4,18 @@
 //
 // They are recorded, not enforced: every sandbox thread runs on a sentry
 // host thread that the host schedules like any other, so SCHED_FIFO/RR,
-// SCHED_IDLE and nice change nothing about how the thread runs.
+// SCHED_IDLE and nice change nothing about how the thread runs. The same
+// holds for the CPU affinity mask (sched_setaffinity(2)): kept per thread,
+// read back, inherited, and what getcpu(2) answers from, but the host
+// places the threads.
 //
 // Lock order: SchedState::mu_ is a leaf.
 #ifndef SENTRY_KERNEL_SCHED_PARAMS_H_
 #define SENTRY_KERNEL_SCHED_PARAMS_H_
 
 #include <sched.h>
+
+#include <optional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -34,6 +39,16 @@ class SchedState {
     absl::MutexLock lock(&mu_);
     params_ = p;
   }
+  // The affinity mask; nullopt means every CPU of the sandbox (the
+  // default, so that no mask need be computed for threads that never ask).
+  std::optional<cpu_set_t> Affinity() const {
+    absl::MutexLock lock(&mu_);
+    return affinity_;
+  }
+  void SetAffinity(const std::optional<cpu_set_t>& mask) {
+    absl::MutexLock lock(&mu_);
+    affinity_ = mask;
+  }
   // What a child inherits (Linux's sched_fork): with SCHED_RESET_ON_FORK
   // a real-time policy becomes SCHED_OTHER, a negative nice 0, and the
   // flag is not inherited.
@@ -54,6 +69,7 @@ class SchedState {
  private:
   mutable absl::Mutex mu_;
   SchedParams params_ ABSL_GUARDED_BY(mu_);
+  std::optional<cpu_set_t> affinity_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kernel

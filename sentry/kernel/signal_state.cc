@@ -182,10 +182,48 @@ void SignalState::WakeForLocked(int sig, Task* preferred) {
   // Every task blocks it: it stays pending until one unblocks it.
 }
 
-base::Result<void> SignalState::Send(const siginfo_t& info, Task* task) {
-  const int sig = info.si_signo;
-  if (!ValidSignal(sig)) return base::Err(EINVAL);
+Task* SignalState::NextRunningLocked(int sig) {
+  const size_t n = tasks_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const size_t at = (cpu_signal_next_ + i) % n;
+    Task* t = tasks_[at];
+    if (WantsLocked(*t, sig) && t->cpu().running()) {
+      cpu_signal_next_ = at + 1;
+      return t;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<siginfo_t> SignalState::Queued(Task* task, uint64_t off,
+                                           size_t max) {
   absl::MutexLock lock(&mu_);
+  const std::vector<siginfo_t>& all =
+      (task ? task->signals_.pending : shared_).entries();
+  std::vector<siginfo_t> out;
+  for (uint64_t i = off; i < all.size() && out.size() < max; ++i) {
+    out.push_back(all[i]);
+    TimerSignalPeeked(&out.back());
+  }
+  return out;
+}
+
+void SignalState::SendCpuTimerSignal(const siginfo_t& info) {
+  if (!ValidSignal(info.si_signo)) return;
+  absl::MutexLock lock(&mu_);
+  // Nobody running takes it (nullptr): any thread may.
+  (void)SendLocked(info, nullptr, NextRunningLocked(info.si_signo));
+}
+
+base::Result<void> SignalState::Send(const siginfo_t& info, Task* task) {
+  if (!ValidSignal(info.si_signo)) return base::Err(EINVAL);
+  absl::MutexLock lock(&mu_);
+  return SendLocked(info, task, task);
+}
+
+base::Result<void> SignalState::SendLocked(const siginfo_t& info, Task* task,
+                                           Task* wake) {
+  const int sig = info.si_signo;
   if (tg_.exiting()) return {};
 
   // Side effects at send time, whatever the mask (Linux's prepare_signal).
@@ -234,7 +272,7 @@ base::Result<void> SignalState::Send(const siginfo_t& info, Task* task) {
     if (q.set() & SigBit(sig)) return {};
   }
   if (!q.Enqueue(info)) return {};
-  WakeForLocked(sig, task);
+  WakeForLocked(sig, wake);
   return {};
 }
 

@@ -89,6 +89,8 @@ class PendingQueue {
   // signal come out in the order they went in.
   std::optional<siginfo_t> Dequeue(SigSet allowed);
   void Discard(SigSet signals);
+  // The queued signals in arrival order (PTRACE_PEEKSIGINFO).
+  const std::vector<siginfo_t>& entries() const { return entries_; }
 
  private:
   // Arrival order. Short in practice (one entry per standard signal);
@@ -169,6 +171,17 @@ class SignalState {
   // process at once. EAGAIN: a real-time signal (not from kill(2)) over
   // RLIMIT_SIGPENDING queued ones, which only sigqueue reports.
   base::Result<void> Send(const siginfo_t& info, Task* task);
+  // A process-directed signal of the process's CPU clock (ITIMER_PROF and
+  // ITIMER_VIRTUAL, RLIMIT_CPU's SIGXCPU): Linux sends it to the thread
+  // whose tick found the timer expired, so threads that use CPU take turns.
+  // Here it goes, by turns, to a thread that is running (in app code or
+  // in the sentry) and does not block it; to any taker if none is.
+  void SendCpuTimerSignal(const siginfo_t& info);
+
+  // Copies of the signals queued for the process (task == nullptr) or for
+  // `task`, in arrival order, from the `off`th, at most `max` of them
+  // (PTRACE_PEEKSIGINFO): nothing is taken.
+  std::vector<siginfo_t> Queued(Task* task, uint64_t off, size_t max);
 
   // The mask changed (rt_sigprocmask, sigsuspend, sigreturn, delivery).
   // Wakes another task for shared signals this one now blocks.
@@ -224,12 +237,20 @@ class SignalState {
   // Picks a task that takes a process-directed `sig` and wakes it.
   void WakeForLocked(int sig, Task* preferred)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Send with the lock held; `wake` (if not null) is the task to wake
+  // for a process-directed signal.
+  base::Result<void> SendLocked(const siginfo_t& info, Task* task, Task* wake)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The next running task after the last one chosen that takes `sig`.
+  Task* NextRunningLocked(int sig) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool WantsLocked(Task& t, int sig) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ThreadGroup& tg_;
   mutable absl::Mutex mu_;
   PendingQueue shared_ ABSL_GUARDED_BY(mu_);
   std::vector<Task*> tasks_ ABSL_GUARDED_BY(mu_);
+  // Where SendCpuTimerSignal's round looks first (an index into tasks_).
+  size_t cpu_signal_next_ ABSL_GUARDED_BY(mu_) = 0;
   // Group stop. stop_seq_ counts stops; a task has joined the one in
   // effect when its TaskSignals::stop_seq equals it.
   int stop_signal_ ABSL_GUARDED_BY(mu_) = 0;  // nonzero while stopped

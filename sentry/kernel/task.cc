@@ -17,9 +17,23 @@ Task::Task(Kernel& kernel, std::shared_ptr<ThreadGroup> tg, int tid,
       tid_(tid),
       fds_(std::move(fds)),
       fs_(std::move(fs)),
-      context_(kernel.platform().NewContext()) {}
+      context_(kernel.platform().NewContext()) {
+  absl::MutexLock lock(&creds_mu_);
+  creds_ = tg_->creds();  // the process's first thread; Clone sets others'
+}
 
 Task::~Task() = default;
+
+Credentials Task::creds() const {
+  absl::MutexLock lock(&creds_mu_);
+  return creds_;
+}
+
+void Task::set_creds(Credentials c) {
+  if (tid_ == tg_->pid()) tg_->set_creds(c);
+  absl::MutexLock lock(&creds_mu_);
+  creds_ = std::move(c);
+}
 
 void Task::ExitGroup(ExitStatus status) {
   tg_->BeginExit(status);
@@ -99,7 +113,7 @@ void Task::Interrupt() {
 }
 
 Result<vfs::PathContext> Task::PathContextAt(int dirfd) const {
-  const Credentials c = tg_->creds();
+  const Credentials c = creds();
   vfs::PathContext ctx{.process = &process_view_,
                        .creds = {c.fsuid, c.fsgid, c.groups},
                        .root = fs_->root(),

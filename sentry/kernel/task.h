@@ -47,6 +47,16 @@ class Task {
   Kernel& kernel() const { return kernel_; }
   ThreadGroup& thread_group() const { return *tg_; }
   int tid() const { return tid_; }
+  // The thread's credentials (credentials.h), as Linux's task->cred: the
+  // setuid family, setgroups and capset change the calling thread only
+  // (glibc's wrappers make every thread call them), clone copies the
+  // creator's, and every permission check uses the caller's. Any thread
+  // may read them.
+  Credentials creds() const;
+  // Installs the calling thread's new credentials (its own thread, or
+  // before it starts). A leader's are also its process's
+  // (ThreadGroup::creds: what /proc/<pid> and process-directed checks see).
+  void set_creds(Credentials c);
   mm::MemoryManager& mm() const { return *mm_; }
   FdTable& fds() const { return *fds_; }
   // The task gets a table of its own, a copy of the one it may share
@@ -351,6 +361,10 @@ class Task {
   // leaf, taken under Kernel::mu_ or ThreadGroup::mu_.
   mutable absl::Mutex view_mu_;
   const std::shared_ptr<Comm> comm_ = std::make_shared<Comm>();
+
+  // A leaf.
+  mutable absl::Mutex creds_mu_;
+  Credentials creds_ ABSL_GUARDED_BY(creds_mu_);
 
   mutable absl::Mutex mu_;
   bool interrupted_ ABSL_GUARDED_BY(mu_) = false;

@@ -77,7 +77,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
 
   // RLIMIT_NPROC binds the caller's real uid unless it is root or holds
   // CAP_SYS_RESOURCE or CAP_SYS_ADMIN (Linux's copy_process).
-  const Credentials creds = tg_->creds();
+  const Credentials creds = this->creds();
   TaskLimits limits{.pids = kernel_.pids_limit(), .uid = creds.ruid};
   if (creds.ruid != 0 && !creds.HasCap(CAP_SYS_RESOURCE) &&
       !creds.HasCap(CAP_SYS_ADMIN))
@@ -118,7 +118,7 @@ Result<int> Task::Clone(const CloneArgs& a) {
         tg_->pid(), a.flags & CLONE_PARENT, a.exit_signal, limits,
         [&](int pid, int ppid) {
           auto child =
-              std::make_shared<ThreadGroup>(pid, ppid, parent_tg.creds());
+              std::make_shared<ThreadGroup>(pid, ppid, creds);
           child->CopyFrom(parent_tg);
           // CLONE_SIGHAND without CLONE_THREAD: two processes, one table.
           if (a.flags & CLONE_SIGHAND) child->ShareHandlers(parent_tg);
@@ -140,8 +140,10 @@ Result<int> Task::Clone(const CloneArgs& a) {
   child->set_comm(comm());
   child->no_new_privs = no_new_privs;
   child->personality = personality;
+  child->set_creds(creds);  // the creator's, as Linux's copy_creds
   child->ns = child_ns;
   child->sched.Set(sched.ForFork());
+  child->sched.SetAffinity(sched.Affinity());  // Linux's dup_task_struct
   if (a.flags & CLONE_CHILD_CLEARTID) child->clear_child_tid = a.child_tid;
   if (a.flags & CLONE_CHILD_SETTID)
     (void)child->mm_->CopyOutObj(mm::UserPtr<int32_t>(a.child_tid), tid);
@@ -214,7 +216,7 @@ Result<void> Task::Unshare(uint64_t flags) {
   if ((flags & CLONE_VM) && mm_.use_count() > 1) return Err(EINVAL);
 
   // What to change is computed first; nothing changes on an error.
-  const Credentials creds = tg_->creds();
+  const Credentials creds = this->creds();
   if (flags & CLONE_NEWUSER) return Err(EPERM);  // see kUnsupportedNamespaces
   Namespaces new_ns = ns;
   if (flags & kNamespaceFlags) {

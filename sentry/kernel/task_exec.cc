@@ -162,7 +162,7 @@ Result<void> Task::Exec(const std::string& path, std::vector<std::string> argv,
 }
 
 Result<void> Task::Exec(ExecArgs a, std::string* why) {
-  const Credentials creds = tg_->creds();
+  const Credentials creds = this->creds();
   const vfs::Creds vcreds = VfsCreds(creds);
   // Linux's would_dump: a file the caller may not read makes the process
   // not dumpable.
@@ -284,7 +284,9 @@ Result<void> Task::Exec(ExecArgs a, std::string* why) {
   // exec, which the sandbox does not have yet (no set-id bits honoured).
   personality &= ~static_cast<uint32_t>(READ_IMPLIES_EXEC);
   const Credentials after = CredsAfterExec(creds);
+  // The process and its one remaining thread.
   tg_->set_creds(after);
+  set_creds(after);
   // Linux's begin_new_exec: dumpable unless the ids differ or a file was
   // unreadable (then suid_dumpable, 0 here).
   tg_->set_dumpable(readable && after.euid == after.ruid &&

@@ -69,7 +69,7 @@ void Task::Exited() {
       if (!successor && !t->exiting()) successor = t->tid();
     });
     SendDeathSignals(kernel_.processes().ThreadExited(pid, tid_, successor),
-                     pid, tg_->creds().ruid);
+                     pid, creds().ruid);
     if (tid_ != pid) {
       kernel_.processes().RemoveThread(tid_);
       kernel_.ReleaseThread(tid_);
@@ -94,7 +94,7 @@ void Task::Exited() {
   // The children go to a subreaper or init first, with their death
   // signals; their new parent hears of those that are zombies already.
   Orphans orphans = kernel_.processes().Reparent(pid);
-  SendDeathSignals(orphans.children, pid, tg_->creds().ruid);
+  SendDeathSignals(orphans.children, pid, creds().ruid);
   for (int reaped : orphans.reaped) kernel_.ReleaseProcess(reaped);
   for (int pgid : orphans.hangup_groups) {
     for (int sig : {SIGHUP, SIGCONT})

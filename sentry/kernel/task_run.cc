@@ -58,7 +58,7 @@ void Task::Run() {
         if (fsize.TakeExceeded() &&
             regs_.rax == static_cast<uint64_t>(-int64_t{EFBIG}))
           SendSignal(
-              MakeSigInfoFrom(SIGXFSZ, SI_USER, tg_->pid(), tg_->creds().ruid));
+              MakeSigInfoFrom(SIGXFSZ, SI_USER, tg_->pid(), creds().ruid));
         break;
       case platform::Trap::Kind::kPageFault:
       case platform::Trap::Kind::kSignal:

@@ -84,7 +84,7 @@ void Task::SendSignal(const siginfo_t& info) {
 
 void SendSigpipe(Task& t) {
   t.SendSignal(MakeSigInfoFrom(SIGPIPE, SI_USER, t.thread_group().pid(),
-                               t.thread_group().creds().ruid));
+                               t.creds().ruid));
 }
 
 bool Task::SignalPending() { return tg_->signals().Pending(*this); }

@@ -18,6 +18,9 @@ void TimerSignalQueued(const siginfo_t& info);
 // (the signal became ignored). Fills in si_overrun and wipes the
 // sentry's mark. For any other siginfo, nothing.
 void TimerSignalTaken(siginfo_t* info);
+// A copy of a queued `*info` leaves the sentry (PTRACE_PEEKSIGINFO): wipes
+// the sentry's mark only.
+void TimerSignalPeeked(siginfo_t* info);
 
 }  // namespace kernel
 

@@ -41,7 +41,7 @@ kernel::Kernel* KernelOf(const vfs::ProcessView* process) {
 
 uint32_t FsuidOf(const vfs::ProcessView* process) {
   kernel::Task* t = process ? process->task() : nullptr;
-  return t ? t->thread_group().creds().fsuid : 0;
+  return t ? t->creds().fsuid : 0;
 }
 
 // Makes a terminal with the lowest free index and its master.

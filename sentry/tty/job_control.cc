@@ -63,7 +63,7 @@ Result<void> SetControlling(kernel::Task& t,
   std::shared_ptr<Terminal> current = ControllingTerminal(t);
   if (sid == pid && current == term) return {};
   if (sid != pid || current) return Err(EPERM);
-  const bool admin = t.thread_group().creds().HasCap(CAP_SYS_ADMIN);
+  const bool admin = t.creds().HasCap(CAP_SYS_ADMIN);
   if (const int other = term->session(); other != 0) {
     if (!force || !admin) return Err(EPERM);
     k.terminals().Clear(other);

@@ -275,7 +275,7 @@ class DevDirNode : public Node,
       default:  // ptmx
         open = [devpts, k, task](int flags, const std::string& path,
                                  const struct stat& st) {
-          const uint32_t uid = task ? task->thread_group().creds().fsuid : 0;
+          const uint32_t uid = task ? task->creds().fsuid : 0;
           return devpts->OpenMaster(k, uid, flags, st, path);
         };
         break;

@@ -43,6 +43,7 @@ struct ProcTask {
   int nice = 0, rt_priority = 0, policy = 0;
   int num_threads = 1;
   int exit_signal = 0;  // SIGCHLD for a fork child
+  int tracer_pid = 0;   // the ptrace tracer's process, 0 if none
   uint64_t sig_blocked = 0, sig_ignored = 0, sig_caught = 0;
   uint32_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
   uint32_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;

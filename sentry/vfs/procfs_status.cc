@@ -118,9 +118,9 @@ base::Result<std::string> PidStatus(const Walker& w, int pid, int tid) {
   const int cpus = w.kernel->System().cpus;
   std::string out = absl::StrFormat(
       "Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
-      "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
+      "PPid:\t%d\nTracerPid:\t%d\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
       "FDSize:\t%d\nGroups:\t",
-      t.comm, t.umask, StateName(t.state), pid, tid ? tid : pid, t.ppid, t.ruid,
+      t.comm, t.umask, StateName(t.state), pid, tid ? tid : pid, t.ppid, t.tracer_pid, t.ruid,
       t.euid, t.suid, t.fsuid, t.rgid, t.egid, t.sgid, t.fsgid, t.fd_slots);
   for (size_t i = 0; i < t.groups.size(); ++i)
     absl::StrAppend(&out, i ? " " : "", t.groups[i]);
