@@ -19,7 +19,7 @@ constexpr uint32_t kAllInotifyBits =
 Result<int> DoInotifyInit(Task& t, int flags) {
   if (flags & ~(IN_NONBLOCK | IN_CLOEXEC)) return Err(EINVAL);
   // Charged to the real uid, as Linux's inc_ucount.
-  auto in = TRY(vfs::Inotify::Create(t.thread_group().creds().ruid,
+  auto in = TRY(vfs::Inotify::Create(t.creds().ruid,
                                      O_RDONLY | (flags & O_NONBLOCK)));
   return t.fds().Install(std::move(in), flags & IN_CLOEXEC, 0,
                          NofileLimit(t));
