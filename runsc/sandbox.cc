@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/fd_io.h"
 #include "base/unique_fd.h"
+#include "sentry/boot/control_server.h"
 
 namespace runsc {
 namespace {
@@ -52,7 +53,7 @@ pid_t ForkSandbox() {
 // sandbox process (ForkSandbox).
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
                             const std::vector<std::pair<int, int>>& fds,
-                            bool sandbox) {
+                            bool sandbox, bool detached) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -61,9 +62,12 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
   const pid_t pid = sandbox ? ForkSandbox() : fork();
   if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
   if (pid != 0) return pid;
-  // The child must not outlive the runsc that started it.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent && getppid() != 0) _exit(125);
+  // The child must not outlive the runsc that started it, unless that is
+  // runsc create.
+  if (!detached) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent && getppid() != 0) _exit(125);
+  }
   // Out of the way first, so that no target number overwrites a source.
   for (size_t i = 0; i < fds.size(); ++i) {
     high[i] = fcntl(fds[i].first, F_DUPFD_CLOEXEC, 100);
@@ -81,7 +85,8 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
 // (root); an unprivileged runsc do gets a gofer that is still walled in
 // by its walks and its seccomp filter, but not chrooted (gofer/README.md).
 absl::StatusOr<pid_t> StartGofer(const std::string& exe,
-                                 const boot::Config& config, int sock) {
+                                 const boot::Config& config, int sock,
+                                 bool detached) {
   std::vector<std::string> args = {
       exe, "gofer", "--root=" + config.root,
       absl::StrCat("--sock-fd=", kGoferSockFd),
@@ -97,7 +102,7 @@ absl::StatusOr<pid_t> StartGofer(const std::string& exe,
                     config.visible[i]);
   }
   if (!mounts.empty()) args.push_back("--mounts=" + mounts);
-  return Spawn(args, {{sock, kGoferSockFd}}, /*sandbox=*/false);
+  return Spawn(args, {{sock, kGoferSockFd}}, /*sandbox=*/false, detached);
 }
 
 void KillAndReap(pid_t pid) {
@@ -117,7 +122,7 @@ absl::StatusOr<Sandbox> StartSandbox(const boot::Config& config,
     return absl::ErrnoToStatus(errno, "socketpair");
   base::UniqueFd sentry_end(socks[0]), gofer_end(socks[1]);
   Sandbox sandbox;
-  auto gofer = StartGofer(*exe, config, gofer_end.get());
+  auto gofer = StartGofer(*exe, config, gofer_end.get(), options.detached);
   if (!gofer.ok()) return gofer.status();
   sandbox.gofer = *gofer;
   gofer_end.Reset();
@@ -138,7 +143,13 @@ absl::StatusOr<Sandbox> StartSandbox(const boot::Config& config,
                                                  {sentry_end.get(), kGoferFd}};
   if (options.console_fd >= 0)
     fds_to_pass.push_back({options.console_fd, boot::kConsoleFd});
-  auto pid = Spawn(args, fds_to_pass, /*sandbox=*/true);
+  if (options.control_fd >= 0) {
+    fds_to_pass.push_back({options.control_fd, boot::kControlFd});
+    fds_to_pass.push_back({options.ready_fd, boot::kReadyFd});
+    args.push_back(absl::StrCat("--control-fd=", boot::kControlFd));
+    args.push_back(absl::StrCat("--ready-fd=", boot::kReadyFd));
+  }
+  auto pid = Spawn(args, fds_to_pass, /*sandbox=*/true, options.detached);
   if (!pid.ok()) {
     KillAndReap(sandbox.gofer);
     return pid.status();

@@ -17,6 +17,13 @@ struct SandboxOptions {
   // runsc do -t: the sandbox's end of the console socket, passed as
   // boot::kConsoleFd (-1: none).
   int console_fd = -1;
+  // runsc create: the listening control socket and the write end of the
+  // ready pipe, passed as boot::kControlFd and boot::kReadyFd (-1: none).
+  int control_fd = -1;
+  int ready_fd = -1;
+  // runsc create: the sandbox and gofer outlive this process (no
+  // parent-death signal); whoever reaps them learns the container's end.
+  bool detached = false;
 };
 
 // A running sandbox: the sentry's process and its gofer's.

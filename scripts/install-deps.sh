@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libabsl-dev libseccomp-dev libprotobuf-dev protobuf-compiler
-  nlohmann-json3-dev libbenchmark-dev libgtest-dev libgmock-dev
+  nlohmann-json3-dev libcli11-dev libbenchmark-dev libgtest-dev libgmock-dev
   busybox-static python3 libpython3.11-testsuite make gcc procps
 )
 for a in "$@"; do

@@ -1,6 +1,6 @@
-// runsc boot --config-fd=N [--gofer-fd=M]: the sandbox process itself
-// (internal; started by `runsc do`, and later by `runsc create`), served
-// its files by the gofer at M.
+// runsc boot --config-fd=N [--gofer-fd=M] [--control-fd=C --ready-fd=R]:
+// the sandbox process itself (internal; started by `runsc do`, and by
+// `runsc create` with a control socket), served its files by the gofer at M.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,7 +8,6 @@
 
 #include "base/log.h"
 #include "runsc/cmd/commands.h"
-#include "runsc/flags.h"
 #include "sentry/boot/boot.h"
 
 namespace runsc {
@@ -27,17 +26,12 @@ bool ReadAll(int fd, std::string* out) {
 
 }  // namespace
 
-int Boot(const std::vector<std::string>& args) {
-  auto flags = ParseFlags(args, {"config-fd", "gofer-fd", "debug-log"}, {"debug"});
-  if (!flags.ok()) {
-    PrintError(std::string(flags.status().message()));
-    return 125;
-  }
+int Boot(const BootFlags& flags) {
   // Only errors reach the app's stderr by default; a debug log gets the
   // warnings and notes too (unimplemented syscalls, why a task died).
   base::SetLogLevel(base::LogLevel::kError);
-  if (flags->Has("debug-log")) {
-    std::string path = flags->Get("debug-log");
+  if (!flags.debug_log.empty()) {
+    const std::string& path = flags.debug_log;
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
       PrintError("cannot open debug log " + path);
@@ -46,9 +40,9 @@ int Boot(const std::vector<std::string>& args) {
     base::SetLogFd(fd);
     base::SetLogLevel(base::LogLevel::kInfo);
   }
-  if (flags->Bool("debug")) base::SetLogLevel(base::LogLevel::kDebug);
+  if (flags.debug) base::SetLogLevel(base::LogLevel::kDebug);
 
-  int config_fd = atoi(flags->Get("config-fd", "-1").c_str());
+  const int config_fd = flags.config_fd;
   std::string json;
   if (config_fd < 0 || !ReadAll(config_fd, &json)) {
     PrintError("boot: cannot read the sandbox configuration");
@@ -61,15 +55,20 @@ int Boot(const std::vector<std::string>& args) {
     PrintError(why);
     return 125;
   }
-  int gofer_fd = -1;
-  if (flags->Has("gofer-fd")) {
-    gofer_fd = atoi(flags->Get("gofer-fd").c_str());
-    if (gofer_fd < 3 || fcntl(gofer_fd, F_SETFD, FD_CLOEXEC) != 0) {
-      PrintError("boot: --gofer-fd is not an open file");
+  // The inherited fds must not reach helpers the sentry starts.
+  for (auto [fd, name] : {std::pair{flags.gofer_fd, "--gofer-fd"},
+                          {flags.control_fd, "--control-fd"},
+                          {flags.ready_fd, "--ready-fd"}}) {
+    if (fd != -1 && (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)) {
+      PrintError(std::string("boot: ") + name + " is not an open file");
       return 125;
     }
   }
-  return boot::Run(config, gofer_fd);
+  if ((flags.control_fd == -1) != (flags.ready_fd == -1)) {
+    PrintError("boot: --control-fd and --ready-fd go together");
+    return 125;
+  }
+  return boot::Run(config, flags.gofer_fd, flags.control_fd, flags.ready_fd);
 }
 
 }  // namespace runsc

@@ -14,7 +14,6 @@
 
 #include "runsc/cmd/commands.h"
 #include "runsc/console.h"
-#include "runsc/flags.h"
 #include "runsc/sandbox.h"
 
 extern char** environ;
@@ -31,9 +30,9 @@ std::pair<int, int> ConsoleSockets() {
 }
 
 // Starts the sandbox and waits for it.
-int RunDo(const boot::Config& config, const ParsedFlags& flags) {
-  SandboxOptions options{.debug_log = flags.Get("debug-log"),
-                         .debug = flags.Bool("debug")};
+int RunDo(const boot::Config& config, const DoFlags& flags) {
+  SandboxOptions options{.debug_log = flags.debug_log,
+                         .debug = flags.debug};
   auto [ours, theirs] =
       config.tty ? ConsoleSockets() : std::pair<int, int>{-1, -1};
   if (config.tty && (ours < 0 || theirs < 0)) {
@@ -64,16 +63,18 @@ int RunDo(const boot::Config& config, const ParsedFlags& flags) {
 
 }  // namespace
 
-int Do(const std::vector<std::string>& args) {
-  auto flags = ParseFlags(
-      args,
-      {"platform", "debug-log", "root", "root-dir", "network", "pids-limit"},
-      {"strace", "debug", "force-overlay", "t", "tty", "systrap-patch"});
-  if (!flags.ok()) {
-    PrintError(std::string(flags.status().message()));
+int Do(const Globals& g, const DoFlags& given) {
+  DoFlags flags = given;
+  // The global flags count for do too; its own win.
+  if (flags.platform.empty()) flags.platform = g.platform;
+  if (flags.debug_log.empty()) flags.debug_log = g.debug_log;
+  flags.strace |= g.strace;
+  flags.debug |= g.debug;
+  if (!flags.command.empty() && flags.command[0].starts_with("-")) {
+    PrintError("unknown flag: " + flags.command[0]);
     return 125;
   }
-  if (flags->rest.empty()) {
+  if (flags.command.empty()) {
     PrintError("usage: runsc do [--platform=systrap|ptrace] "
                "[--systrap-patch=true|false] [--strace] "
                "[--debug-log=PATH] [--pids-limit=N] [--root-dir=DIR] "
@@ -81,8 +82,8 @@ int Do(const std::vector<std::string>& args) {
     return 125;
   }
   boot::Config config;
-  config.argv = flags->rest;
-  config.platform = flags->Get("platform", "systrap");
+  config.argv = flags.command;
+  config.platform = flags.platform;
   if (config.platform != "ptrace" && config.platform != "systrap") {
     PrintError("unknown platform \"" + config.platform +
                "\" (available: ptrace, systrap)");
@@ -91,12 +92,12 @@ int Do(const std::vector<std::string>& args) {
   // Off unless --systrap-patch[=true]: on this VM the gs base the fast
   // path needs costs more per context switch than the path saves
   // (platform/README.md, "Syscall patching").
-  config.systrap_patch = flags->Bool("systrap-patch");
-  config.strace = flags->Bool("strace");
+  config.systrap_patch = flags.systrap_patch;
+  config.strace = flags.strace;
   // -t: a terminal of the sandbox's own for the command, relayed to ours.
-  config.tty = flags->Bool("t") || flags->Bool("tty");
-  if (flags->Has("pids-limit")) {
-    std::string v = flags->Get("pids-limit");
+  config.tty = flags.tty;
+  if (!flags.pids_limit.empty()) {
+    const std::string& v = flags.pids_limit;
     char* end = nullptr;
     errno = 0;
     unsigned long long n = strtoull(v.c_str(), &end, 10);
@@ -110,12 +111,12 @@ int Do(const std::vector<std::string>& args) {
   for (char** e = environ; *e; ++e) config.env.emplace_back(*e);
   config.uid = getuid();
   config.gid = getgid();
-  if (flags->Has("root-dir")) {
+  if (!flags.root_dir.empty()) {
     // Another tree as the overlay's lower layer (a rootfs made with
     // debootstrap or busybox): the command starts in its "/", as chroot.
     char root[PATH_MAX];
     struct stat st;
-    const std::string dir = flags->Get("root-dir");
+    const std::string& dir = flags.root_dir;
     if (!realpath(dir.c_str(), root) || stat(root, &st) != 0) {
       PrintError("--root-dir: \"" + dir + "\": " + strerror(errno));
       return 125;
@@ -126,7 +127,7 @@ int Do(const std::vector<std::string>& args) {
     }
     config.root = root;
     config.cwd = "/";
-    return RunDo(config, *flags);
+    return RunDo(config, flags);
   }
   char cwd[PATH_MAX];
   if (getcwd(cwd, sizeof(cwd))) config.cwd = cwd;
@@ -145,7 +146,7 @@ int Do(const std::vector<std::string>& args) {
         config.visible.end())
       config.visible.push_back(top);
   }
-  return RunDo(config, *flags);
+  return RunDo(config, flags);
 }
 
 }  // namespace runsc

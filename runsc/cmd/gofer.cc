@@ -14,18 +14,9 @@
 #include "gofer/confine.h"
 #include "gofer/server.h"
 #include "runsc/cmd/commands.h"
-#include "runsc/flags.h"
 
 namespace runsc {
 namespace {
-
-bool ParseInt(const std::string& s, int* out) {
-  char* end = nullptr;
-  long v = strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end || v < 0 || v > 1 << 20) return false;
-  *out = static_cast<int>(v);
-  return true;
-}
 
 int Fail(const std::string& msg) {
   PrintError("gofer: " + msg);
@@ -34,13 +25,9 @@ int Fail(const std::string& msg) {
 
 }  // namespace
 
-int Gofer(const std::vector<std::string>& args) {
-  auto flags =
-      ParseFlags(args, {"root", "sock-fd", "mounts", "isolation", "workers"},
-                 {"read-write"});
-  if (!flags.ok()) return Fail(std::string(flags.status().message()));
-  int sock = -1;
-  if (!flags->Has("root") || !ParseInt(flags->Get("sock-fd"), &sock))
+int Gofer(const GoferFlags& flags) {
+  const int sock = flags.sock_fd;
+  if (flags.root.empty() || sock < 0)
     return Fail(
         "usage: runsc gofer --root=DIR --sock-fd=N [--read-write] "
         "[--mounts=NAME=PATH[:rw],...] [--isolation=pivot|chroot|none]");
@@ -52,9 +39,9 @@ int Gofer(const std::vector<std::string>& args) {
                 " is not a SOCK_SEQPACKET socket");
 
   std::vector<gofer::MountSpec> specs;
-  specs.push_back({"/", flags->Get("root"), !flags->Bool("read-write")});
-  if (flags->Has("mounts")) {
-    for (absl::string_view m : absl::StrSplit(flags->Get("mounts"), ',')) {
+  specs.push_back({"/", flags.root, !flags.read_write});
+  if (!flags.mounts.empty()) {
+    for (absl::string_view m : absl::StrSplit(flags.mounts, ',')) {
       std::pair<std::string, std::string> kv =
           absl::StrSplit(m, absl::MaxSplits('=', 1));
       gofer::MountSpec spec{kv.first, kv.second, true};
@@ -68,7 +55,7 @@ int Gofer(const std::vector<std::string>& args) {
     }
   }
   gofer::Isolation isolation;
-  std::string iso = flags->Get("isolation", "pivot");
+  const std::string& iso = flags.isolation;
   if (iso == "pivot")
     isolation = gofer::Isolation::kPivotRoot;
   else if (iso == "chroot")
@@ -78,10 +65,11 @@ int Gofer(const std::vector<std::string>& args) {
   else
     return Fail("--isolation must be pivot, chroot or none");
   gofer::Server::Options options;
-  if (flags->Has("workers") &&
-      (!ParseInt(flags->Get("workers"), &options.workers) ||
-       options.workers < 1 || options.workers > 64))
-    return Fail("--workers needs a number from 1 to 64");
+  if (flags.workers != 0) {
+    if (flags.workers < 1 || flags.workers > 64)
+      return Fail("--workers needs a number from 1 to 64");
+    options.workers = flags.workers;
+  }
 
   // Hold nothing from the parent but stdio and the socket.
   if (sock > 3) close_range(3, sock - 1, 0);

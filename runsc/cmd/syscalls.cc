@@ -4,7 +4,6 @@
 #include <string>
 
 #include "runsc/cmd/commands.h"
-#include "runsc/flags.h"
 #include "syscalls/table.h"
 
 namespace runsc {
@@ -26,13 +25,7 @@ const char* SupportName(kernel::Support s) {
 
 }  // namespace
 
-int Syscalls(const std::vector<std::string>& args) {
-  auto flags = ParseFlags(args, {"format"}, {});
-  if (!flags.ok()) {
-    PrintError(std::string(flags.status().message()));
-    return 125;
-  }
-  std::string format = flags->Get("format", "table");
+int Syscalls(const std::string& format) {
   if (format != "table" && format != "markdown") {
     PrintError("--format must be table or markdown");
     return 125;

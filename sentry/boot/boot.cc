@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "base/log.h"
 #include "sentry/boot/confine.h"
+#include "sentry/boot/control_server.h"
 #include "sentry/fs/gofer/gofer_fs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/tty/console.h"
@@ -155,7 +156,7 @@ auto GoferTrees(const Config& config, int sock) {
 
 std::string GoferMountName(size_t i) { return "m" + std::to_string(i); }
 
-int Run(const Config& config, int gofer_fd) {
+int Run(const Config& config, int gofer_fd, int control_fd, int ready_fd) {
   BlockForwardedSignals();
   std::string why;
   kernel::Kernel::Options options{
@@ -218,7 +219,19 @@ int Run(const Config& config, int gofer_fd) {
   } else {
     init.stdio = ImportStdio();
   }
+  int start_conn = -1;
+  if (control_fd >= 0) {
+    // runsc create: the sandbox is built and the command found; say so,
+    // and run nothing until runsc start (or a kill) comes.
+    const char ready = 1;
+    (void)!write(ready_fd, &ready, 1);
+    close(ready_fd);
+    StartOrder order = WaitForStart(control_fd);
+    if (!order.start) return 128 + order.signal;
+    start_conn = order.conn;
+  }
   if (auto r = (*k)->StartInit(std::move(init), &why); !r) {
+    if (start_conn >= 0) Reply(start_conn, why);
     Complain(why);
     // As a shell: 127 when the command is not found, 126 when it is found
     // but cannot be executed.
@@ -231,6 +244,19 @@ int Run(const Config& config, int gofer_fd) {
   }
   // Detached: it sleeps in sigwaitinfo until the process exits.
   std::thread(ForwardSignals).detach();
+  if (start_conn >= 0) {
+    Reply(start_conn, "");
+    ServeControl(control_fd, [](int sig, bool all) {
+      absl::MutexLock lock(&g_forward_mu);
+      if (!g_forward_to) return;
+      // TODO: --all with a signal other than SIGKILL reaches init only.
+      if (all && sig == SIGKILL) {
+        g_forward_to->Shutdown(kernel::ExitStatus{.signal = SIGKILL});
+      } else {
+        g_forward_to->SignalFromHost(sig);
+      }
+    });
+  }
   kernel::ExitStatus status = (*k)->WaitInit();
   {
     absl::MutexLock lock(&g_forward_mu);

@@ -52,8 +52,12 @@ std::string GoferMountName(size_t i);
 // status, 128+N if a signal N killed it, 126/127 when it could not start).
 // `gofer_fd`, if not -1, is the socket to the gofer serving config.root
 // and config.visible: the sentry then opens no host path for them.
+// `control_fd`, if not -1, is the listening control socket of a sandbox
+// made by runsc create (control_server.h): the sentry then writes a byte
+// to `ready_fd` once the command is found, and waits for start there.
 // Must be called while the process is single-threaded.
-int Run(const Config& config, int gofer_fd = -1);
+int Run(const Config& config, int gofer_fd = -1, int control_fd = -1,
+        int ready_fd = -1);
 
 }  // namespace boot
 

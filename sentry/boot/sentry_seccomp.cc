@@ -15,6 +15,7 @@
 
 #include "absl/base/internal/sysinfo.h"
 #include "sentry/boot/confine.h"
+#include "sentry/boot/control_server.h"
 
 namespace boot {
 namespace {
@@ -123,6 +124,11 @@ base::Result<void> InstallSentrySeccomp() {
     scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(op));
     add(SCMP_ACT_ALLOW, SYS_prctl, 1, &c);
   }
+
+  // accept4: connections on the control socket of a sandbox made by runsc
+  // create (runsc start and kill), and on no other fd.
+  scmp_arg_cmp control = SCMP_A0(SCMP_CMP_EQ, kControlFd);
+  add(SCMP_ACT_ALLOW, SYS_accept4, 1, &control);
 
   if (rc == 0) rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
   if (rc == 0) rc = seccomp_load(ctx);

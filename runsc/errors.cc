@@ -1,0 +1,48 @@
+#include "runsc/errors.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "base/fd_io.h"
+#include "runsc/cmd/commands.h"
+
+namespace runsc {
+
+void PrintError(const std::string& msg) {
+  fprintf(stderr, "runsc: %s\n", msg.c_str());
+}
+
+int Fail(const Globals& g, const std::string& msg) {
+  PrintError(msg);
+  if (g.log.empty()) return 1;
+  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", absl::Now(),
+                                            absl::UTCTimeZone());
+  std::string line;
+  if (g.log_format == "json") {
+    line =
+        nlohmann::json{{"level", "error"}, {"msg", msg}, {"time", time}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    line = "time=\"" + time + "\" level=error msg=" +
+           nlohmann::json(msg).dump(-1, ' ', false,
+                                    nlohmann::json::error_handler_t::replace);
+  }
+  line += "\n";
+  int fd = open(g.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    base::WriteFull(fd, line.data(), line.size());
+    close(fd);
+  }
+  return 1;
+}
+
+int Fail(const Globals& g, const absl::Status& status) {
+  return Fail(g, std::string(status.message()));
+}
+
+}  // namespace runsc
