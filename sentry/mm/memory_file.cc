@@ -4,7 +4,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iterator>
@@ -47,7 +46,6 @@ base::Result<uint64_t> MemoryFile::Allocate(uint64_t len) {
     free_.erase(it);
     if (rest > 0) free_.emplace(offset + len, rest);
     allocated_ += len;
-    ZeroKeptLocked(offset, len);
     return offset;
   }
   uint64_t new_top;
@@ -56,74 +54,7 @@ base::Result<uint64_t> MemoryFile::Allocate(uint64_t len) {
   uint64_t offset = top_;
   top_ = new_top;
   allocated_ += len;
-  // A kept range may lie above top_ (the top shrank over it).
-  ZeroKeptLocked(offset, len);
   return offset;
-}
-
-void MemoryFile::ZeroKeptLocked(uint64_t offset, uint64_t len) {
-  if (kept_.empty()) return;
-  const uint64_t end = offset + len;
-  auto it = kept_.upper_bound(offset);
-  if (it != kept_.begin()) --it;
-  while (it != kept_.end() && it->first < end) {
-    const uint64_t k = it->first, k_end = k + it->second;
-    if (k_end <= offset) {
-      ++it;
-      continue;
-    }
-    const uint64_t from = std::max(k, offset), to = std::min(k_end, end);
-    memset(base_ + from, 0, to - from);
-    kept_bytes_ -= to - from;
-    it = kept_.erase(it);
-    // What lies outside the allocation stays kept.
-    if (k < from) kept_.emplace(k, from - k);
-    if (to < k_end) it = kept_.emplace(to, k_end - to).first;
-  }
-}
-
-namespace {
-
-void Punch(int fd, uint8_t* base, uint64_t offset, uint64_t len) {
-  if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                static_cast<off_t>(offset), static_cast<off_t>(len)) != 0) {
-    // Cannot happen on a memfd; zero by hand so reuse stays correct.
-    LOG(Warning) << "memory file: punch hole failed: " << strerror(errno);
-    memset(base + offset, 0, len);
-  }
-}
-
-}  // namespace
-
-void MemoryFile::KeepOrPunchLocked(uint64_t offset, uint64_t len) {
-  if (len > kKeepMax) {
-    Punch(fd_.get(), base_, offset, len);
-    return;
-  }
-  if (kept_bytes_ + len > kKeepTotal) {
-    // Full: what was kept goes back to the host now, in one call per
-    // range (they are merged), and this range starts the next batch.
-    for (const auto& [k, n] : kept_) Punch(fd_.get(), base_, k, n);
-    kept_.clear();
-    kept_bytes_ = 0;
-  }
-  {
-    uint64_t end = offset + len;
-    auto next = kept_.lower_bound(offset);
-    if (next != kept_.begin()) {
-      auto prev = std::prev(next);
-      if (prev->first + prev->second == offset) {
-        offset = prev->first;
-        kept_.erase(prev);
-      }
-    }
-    if (next != kept_.end() && next->first == end) {
-      end += next->second;
-      kept_.erase(next);
-    }
-    kept_.emplace(offset, end - offset);
-    kept_bytes_ += len;
-  }
 }
 
 void MemoryFile::SplitSharedLocked(uint64_t at) {
@@ -191,11 +122,15 @@ void MemoryFile::Free(uint64_t offset, uint64_t len) {
 
 void MemoryFile::ReleaseLocked(uint64_t offset, uint64_t len) {
   uint64_t end = offset + len;
+  // Give the pages back to the host first, so the range reads as zero
+  // when it is handed out again. Also drops them from every stub mapping.
+  if (fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                static_cast<off_t>(offset), static_cast<off_t>(len)) != 0) {
+    // Cannot happen on a memfd; zero by hand so reuse stays correct.
+    LOG(Warning) << "memory file: punch hole failed: " << strerror(errno);
+    memset(base_ + offset, 0, len);
+  }
   CHECK(end <= top_);
-  // Give the pages back to the host (now or, if small, later), so the
-  // range reads as zero when it is handed out again. A punch also drops
-  // them from every stub mapping.
-  KeepOrPunchLocked(offset, len);
   CHECK(allocated_ >= len);
   allocated_ -= len;
 

@@ -3,8 +3,7 @@
 // The sentry maps the whole file into its own address space once, so that
 // copying to or from the application is a memcpy at base() + offset. The
 // platform maps ranges of the same file into the stubs. Freed ranges are
-// punched out (their memory goes back to the host) and reused; the last
-// few small ones are kept and zeroed when reused instead (see Free).
+// punched out (their memory goes back to the host) and reused.
 #ifndef SENTRY_MM_MEMORY_FILE_H_
 #define SENTRY_MM_MEMORY_FILE_H_
 
@@ -39,13 +38,8 @@ class MemoryFile {
   base::Result<uint64_t> Allocate(uint64_t len);
   // Drops one reference to a range from Allocate (or a page-aligned part
   // of one). Pages nobody else references go back to the host and read as
-  // zero when reused. Small ranges (up to kKeepMax, kKeepTotal in all) go
-  // back later: a file created and removed, a small munmap, would
-  // otherwise cost a host fallocate to free the page and a fault in the
-  // sentry to bring one back; Allocate zeroes what it hands out of them.
+  // zero when reused.
   void Free(uint64_t offset, uint64_t len);
-  static constexpr uint64_t kKeepMax = 16 * kPageSize;
-  static constexpr uint64_t kKeepTotal = 256 * kPageSize;
   // Adds a reference to an allocated range: a shared mapping inherited by
   // fork, or private pages fork shares copy-on-write. Each IncRef needs one
   // more Free.
@@ -72,18 +66,6 @@ class MemoryFile {
   // Everything at or above top_ has never been allocated.
   uint64_t top_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t allocated_ ABSL_GUARDED_BY(mu_) = 0;
-  // Free ranges (in free_ or above top_) not punched yet: offset -> length,
-  // never adjacent (merged), kept_bytes_ in all. Their old bytes are still
-  // there, so Allocate zeroes what it hands out of them.
-  std::map<uint64_t, uint64_t> kept_ ABSL_GUARDED_BY(mu_);
-  uint64_t kept_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  // Records [offset, offset + len) in kept_, or punches it (and everything
-  // kept) when that would keep too much.
-  void KeepOrPunchLocked(uint64_t offset, uint64_t len)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Zeroes the kept parts of a range being allocated and forgets them.
-  void ZeroKeptLocked(uint64_t offset, uint64_t len)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Ranges with references beyond the first: start -> (end, extra refs).
   // Most memory has one owner, so this stays small.

@@ -1,7 +1,5 @@
 #include "sentry/mm/memory_file.h"
 
-#include <sys/stat.h>
-
 #include <cstring>
 
 #include "gtest/gtest.h"
@@ -85,50 +83,6 @@ TEST(MemoryFileTest, FreesPartOfAnAllocation) {
   mf->Free(a + P, 2 * P);
   EXPECT_EQ(mf->allocated(), 3 * P);
   EXPECT_EQ(*mf->Allocate(2 * P), a + P);
-}
-
-// Host blocks the memory file holds (shmem counts what is resident).
-uint64_t HostBytes(const MemoryFile& mf) {
-  struct stat st;
-  EXPECT_EQ(fstat(mf.fd(), &st), 0);
-  return static_cast<uint64_t>(st.st_blocks) * 512;
-}
-
-TEST(MemoryFileTest, SmallFreesAreKeptThenZeroedOnReuse) {
-  auto mf = *MemoryFile::Create(1024 * P);
-  uint64_t a = *mf->Allocate(2 * P);
-  memset(mf->base() + a, 0xcd, 2 * P);
-  mf->Free(a, 2 * P);  // the top shrinks over it: kept, not punched
-  EXPECT_EQ(mf->allocated(), 0u);
-  EXPECT_EQ(HostBytes(*mf), 2 * P);
-  // Reused by the bump allocator: zero, as a punched page would read.
-  EXPECT_EQ(*mf->Allocate(P), a);
-  EXPECT_EQ(mf->base()[a], 0);
-  EXPECT_EQ(mf->base()[a + P - 1], 0);
-  EXPECT_EQ(mf->base()[a + P], 0xcd);  // still kept, not handed out
-  EXPECT_EQ(*mf->Allocate(3 * P), a + P);
-  for (uint64_t i = a; i < a + 4 * P; ++i) ASSERT_EQ(mf->base()[i], 0);
-}
-
-TEST(MemoryFileTest, LargeFreesAndTooManyKeptAreGivenBack) {
-  auto mf = *MemoryFile::Create(1024 * P);
-  const uint64_t big = MemoryFile::kKeepMax + P;
-  uint64_t a = *mf->Allocate(big);
-  memset(mf->base() + a, 1, big);
-  mf->Free(a, big);
-  EXPECT_EQ(HostBytes(*mf), 0u);
-  // Small frees are kept up to kKeepTotal; the next one punches them all.
-  const uint64_t n = MemoryFile::kKeepTotal / P + 1;
-  uint64_t b = *mf->Allocate(n * P);
-  uint64_t guard = *mf->Allocate(P);  // keeps b below the top
-  memset(mf->base() + b, 1, n * P + P);
-  for (uint64_t i = 0; i + 1 < n; ++i) mf->Free(b + i * P, P);
-  EXPECT_EQ(HostBytes(*mf), (n + 1) * P);
-  mf->Free(b + (n - 1) * P, P);
-  EXPECT_EQ(HostBytes(*mf), 2 * P);  // the last one (kept) and the guard
-  mf->Free(guard, P);
-  EXPECT_EQ(*mf->Allocate(n * P + P), b);
-  for (uint64_t i = b; i < b + n * P + P; ++i) ASSERT_EQ(mf->base()[i], 0);
 }
 
 TEST(MemoryFileTest, ExhaustionIsEnomem) {
