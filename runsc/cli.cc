@@ -105,8 +105,8 @@ int RunCli(int argc, char** argv) {
   GoferFlags gf;
   CLI::App* gofer = verb("gofer", "", [&] { return Gofer(gf); });
   gofer->fallthrough(false);
-  gofer->add_option("--root", gf.root)->required();
-  gofer->add_option("--sock-fd", gf.sock_fd)->required();
+  gofer->add_option("--root", gf.root);  // Gofer() explains what is missing
+  gofer->add_option("--sock-fd", gf.sock_fd);
   gofer->add_option("--mounts", gf.mounts);
   gofer->add_option("--isolation", gf.isolation);
   gofer->add_option("--workers", gf.workers);

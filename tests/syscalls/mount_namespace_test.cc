@@ -11,22 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
-#include "cap_util.h"
-#include "temp_dir.h"
-#include "test_util.h"
+#include "mount_util.h"
 
 namespace syscall_test {
 namespace {
-
-// In a child: returns `step` from the body if `cond` fails.
-#define REQUIRE(step, cond)     \
-  do {                          \
-    if (!(cond)) return (step); \
-  } while (0)
 
 // Runs `body` in a child with a mount namespace of its own.
 int InNewNamespace(const std::function<int()>& body) {
@@ -41,15 +31,7 @@ int InNewNamespace(const std::function<int()>& body) {
 // Whether `mountinfo` (a /proc/<pid>/mountinfo path) lists a mount at
 // `point`.
 bool Lists(const std::string& mountinfo, const std::string& point) {
-  std::ifstream in(mountinfo);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, at;
-    f >> id >> parent >> dev >> root >> at;
-    if (at == point) return true;
-  }
-  return false;
+  return !MountInfoLineAt(mountinfo, point).empty();
 }
 
 std::string NsLink(const std::string& pid) {
@@ -64,13 +46,7 @@ std::string Cwd() {
   return getcwd(buf, sizeof buf) ? std::string(buf) : "";
 }
 
-class MountNamespaceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!HasEffectiveCap(CAP_SYS_ADMIN)) GTEST_SKIP() << "needs CAP_SYS_ADMIN";
-  }
-  TempDir dir_;
-};
+using MountNamespaceTest = MountTestBase;
 
 // A mount made after unshare(CLONE_NEWNS) is seen only in the new
 // namespace, by its own /proc/<pid>/mountinfo; the namespace files differ.

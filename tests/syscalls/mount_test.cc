@@ -14,18 +14,10 @@
 #include <sstream>
 #include <string>
 
-#include "cap_util.h"
-#include "temp_dir.h"
-#include "test_util.h"
+#include "mount_util.h"
 
 namespace syscall_test {
 namespace {
-
-// In a child: returns `step` from the body if `cond` fails.
-#define REQUIRE(step, cond) \
-  do {                      \
-    if (!(cond)) return (step); \
-  } while (0)
 
 bool EnterPrivateMounts() {
   if (unshare(CLONE_NEWNS) != 0) return errno == EPERM || errno == EINVAL;
@@ -41,37 +33,15 @@ int InMountChild(const std::function<int()>& body) {
 }
 
 bool IsMountPoint(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, point;
-    f >> id >> parent >> dev >> root >> point;
-    if (point == path) return true;
-  }
-  return false;
+  return !MountInfoLineAt("/proc/self/mountinfo", path).empty();
 }
 
 // The mountinfo line of the topmost mount at `path` ("" if none).
 std::string MountInfoLine(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line, found;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, point;
-    f >> id >> parent >> dev >> root >> point;
-    if (point == path) found = line;
-  }
-  return found;
+  return MountInfoLineAt("/proc/self/mountinfo", path);
 }
 
-class MountTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!HasEffectiveCap(CAP_SYS_ADMIN)) GTEST_SKIP() << "needs CAP_SYS_ADMIN";
-  }
-  TempDir dir_;
-};
+using MountTest = MountTestBase;
 
 TEST_F(MountTest, TmpfsMountAndUmount) {
   const std::string d = dir_ / "m";
