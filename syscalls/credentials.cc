@@ -2,6 +2,7 @@
 // sentry against the calling thread's own credentials and changing only
 // them (Task::creds, as Linux); no host id ever changes.
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <sys/syscall.h>
 
 #include <algorithm>
@@ -28,8 +29,9 @@ void FixCapsForSetuid(const Credentials& old, Credentials& c) {
   const bool was_root = old.ruid == 0 || old.euid == 0 || old.suid == 0;
   const bool is_root = c.ruid == 0 || c.euid == 0 || c.suid == 0;
   if (was_root && !is_root) {
-    // No SECBIT_KEEP_CAPS (PR_SET_KEEPCAPS) yet: permitted always goes.
-    c.cap_permitted = c.cap_effective = 0;
+    // PR_SET_KEEPCAPS (SECBIT_KEEP_CAPS) keeps the permitted set.
+    if (!(old.securebits & SECBIT_KEEP_CAPS))
+      c.cap_permitted = c.cap_effective = 0;
     c.cap_ambient = 0;
   }
   if (old.euid == 0 && c.euid != 0) c.cap_effective = 0;
@@ -211,7 +213,7 @@ void RegisterCredentials(Registrar& r) {
   const char* kPerProcess =
       "per thread as Linux (glibc's wrappers change every thread); "
       "capabilities follow uid changes as in Linux, without securebits "
-      "(no PR_SET_KEEPCAPS); RLIMIT_NPROC is not rechecked at the next "
+      "(PR_SET_KEEPCAPS only); RLIMIT_NPROC is not rechecked at the next "
       "execve";
   r.Partial<&Setuid>(SYS_setuid, kPerProcess);
   r.Partial<&Setgid>(SYS_setgid, kPerProcess);

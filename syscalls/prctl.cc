@@ -1,5 +1,6 @@
 // prctl(2): the per-process switches programs commonly flip.
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <linux/prctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -117,6 +118,23 @@ Result<int> Prctl(Task& t, int option, uint64_t arg2, uint64_t arg3,
     }
     case PR_GET_DUMPABLE:
       return t.thread_group().dumpable();
+    case PR_SET_KEEPCAPS: {
+      // Linux's cap_task_prctl: a boolean, refused once locked.
+      if (arg2 > 1) return Err(EINVAL);
+      kernel::Credentials c = t.creds();
+      if (c.securebits & SECBIT_KEEP_CAPS_LOCKED) return Err(EPERM);
+      if (arg2) {
+        c.securebits |= SECBIT_KEEP_CAPS;
+      } else {
+        c.securebits &= ~SECBIT_KEEP_CAPS;
+      }
+      t.set_creds(std::move(c));
+      return 0;
+    }
+    case PR_GET_KEEPCAPS:
+      return (t.creds().securebits & SECBIT_KEEP_CAPS) ? 1 : 0;
+    case PR_GET_SECUREBITS:
+      return static_cast<int>(t.creds().securebits);
     case PR_SET_NO_NEW_PRIVS:
       if (arg2 != 1 || arg3 || arg4 || arg5) return Err(EINVAL);
       t.no_new_privs = true;

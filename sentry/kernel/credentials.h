@@ -34,6 +34,9 @@ struct Credentials {
   CapSet cap_inheritable = 0;
   CapSet cap_bounding = kAllCaps;
   CapSet cap_ambient = 0;
+  // SECBIT_* (linux/securebits.h); only KEEP_CAPS and its lock have an
+  // effect (prctl PR_SET_KEEPCAPS, cleared by execve).
+  uint32_t securebits = 0;
 
   // The credentials of the container's first process, running as uid/gid.
   static Credentials ForIds(uint32_t uid, uint32_t gid) {

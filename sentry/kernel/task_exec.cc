@@ -84,6 +84,7 @@ std::optional<Result<Shebang>> ParseShebang(std::string buf) {
 // inheritable sets as permitted, effective too if its euid is 0, and
 // loses the ambient set; anyone else keeps just the ambient set.
 Credentials CredsAfterExec(Credentials c) {
+  c.securebits &= ~(1u << 4);  // SECBIT_KEEP_CAPS does not survive exec
   c.suid = c.fsuid = c.euid;
   c.sgid = c.fsgid = c.egid;
   if (c.ruid == 0 || c.euid == 0) {

@@ -3,6 +3,7 @@
 // children (capabilities once dropped cannot come back).
 #include <grp.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -215,6 +216,30 @@ TEST(SetuidCapsTest, LeavingRootClearsEverything) {
               // And there is no way back.
               if (setuid(0) != -1 || errno != EPERM) return 3;
               return 0;
+            }),
+            0);
+}
+
+// PR_SET_KEEPCAPS keeps the permitted set when the uids leave root (the
+// effective set still goes); execve would clear the flag.
+TEST(SetuidCapsTest, KeepCapsKeepsPermitted) {
+  REQUIRE_ROOT();
+  EXPECT_EQ(InChild([] {
+              const Caps start = Get();
+              if (prctl(PR_GET_KEEPCAPS) != 0) return 1;
+              if (prctl(PR_SET_KEEPCAPS, 2) != -1 || errno != EINVAL) return 2;
+              if (prctl(PR_SET_KEEPCAPS, 1) != 0) return 3;
+              if (prctl(PR_GET_KEEPCAPS) != 1) return 4;
+              if (!(prctl(PR_GET_SECUREBITS) & (1 << 4))) return 5;
+              if (syscall(SYS_setresuid, kUser, kUser, kUser) != 0) return 6;
+              Caps c = Get();
+              if (c.effective != 0 || c.permitted != start.permitted) return 7;
+              // Set again from the permitted set, the capability works.
+              c.effective = Bit(CAP_SETUID);
+              if (Set(c) != 0) return 8;
+              if (syscall(SYS_setresuid, 0, 0, 0) != 0) return 9;
+              if (prctl(PR_SET_KEEPCAPS, 0) != 0) return 10;
+              return prctl(PR_GET_KEEPCAPS) == 0 ? 0 : 11;
             }),
             0);
 }
