@@ -177,7 +177,9 @@ TEST_F(ServerTest, GetdentsPagesThroughABigDirectory) {
     EXPECT_LE(ents.size(), 100u);
     for (const auto& e : ents) {
       EXPECT_TRUE(got.insert(e.name).second) << "twice: " << e.name;
-      if (e.name.starts_with("f")) EXPECT_EQ(e.type, DT_REG);
+      if (e.name.starts_with("f")) {
+        EXPECT_EQ(e.type, DT_REG);
+      }
     }
     off = ents.back().offset;
   }

@@ -73,9 +73,53 @@ std::vector<mm::UserRange> DropFront(std::span<const mm::UserRange> ranges,
   return out;
 }
 
+// One attempt for a file that takes memory managers' locks itself
+// (bounces_io: /proc/<pid>/mem, whose target may be the caller): through a
+// sentry buffer a chunk at a time, copied from or to the app's buffers
+// outside the file's I/O. A short chunk ends it, as does a fault after the
+// first byte (the count so far).
+Result<size_t> BounceAttempt(Task& t, std::span<const mm::UserRange> ranges,
+                             mm::Access access, size_t done,
+                             IoAttempt attempt) {
+  constexpr size_t kChunk = 64 * 1024;
+  std::vector<uint8_t> buf;
+  size_t moved = 0;
+  auto partial = [&](Result<size_t> r) -> Result<size_t> {
+    if (moved > 0) return moved;
+    return r;
+  };
+  for (const mm::UserRange& r : ranges) {
+    for (size_t off = 0; off < r.len;) {
+      const size_t n = std::min(kChunk, r.len - off);
+      buf.resize(n);
+      const iovec v{buf.data(), n};
+      size_t got;
+      if (access == mm::Access::kRead) {  // write(2): the app's bytes out
+        if (!t.mm().CopyIn(r.addr + off, buf.data(), n))
+          return partial(Err(EFAULT));
+        Result<size_t> w = attempt({&v, 1}, done + moved);
+        if (!w) return partial(w);
+        got = std::min(*w, n);
+      } else {  // read(2): into the app's buffer
+        Result<size_t> rd = attempt({&v, 1}, done + moved);
+        if (!rd) return partial(rd);
+        got = std::min(*rd, n);
+        if (!t.mm().CopyOut(r.addr + off, buf.data(), got))
+          return partial(Err(EFAULT));
+      }
+      moved += got;
+      off += got;
+      if (got < n) return moved;
+    }
+  }
+  return moved;
+}
+
 // One attempt through the app's buffers as they are mapped now.
-Result<size_t> Attempt(Task& t, std::span<const mm::UserRange> ranges,
+Result<size_t> Attempt(Task& t, vfs::FileDescription& f,
+                       std::span<const mm::UserRange> ranges,
                        mm::Access access, size_t done, IoAttempt attempt) {
+  if (f.bounces_io()) return BounceAttempt(t, ranges, access, done, attempt);
   return t.mm().WithIoBlocks(ranges, access,
                              [&](std::span<const iovec> iov) {
                                return attempt(iov, done);
@@ -109,7 +153,7 @@ Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
   std::optional<absl::Time> start;
   for (bool timed_out = false;;) {
     TRY(f.CheckIo(t, /*write=*/false));
-    Result<size_t> r = Attempt(t, dst, mm::Access::kWrite, 0, attempt);
+    Result<size_t> r = Attempt(t, f, dst, mm::Access::kWrite, 0, attempt);
     f.AfterIo(t);
     // fsnotify_access, once per read(2) of the VFS's files.
     if (r && *r > 0) vfs::NotifyDescription(f, IN_ACCESS);
@@ -136,7 +180,7 @@ Result<size_t> WriteLoop(Task& t, vfs::FileDescription& f,
       if (done > 0) return done;
       return std::unexpected(c.error());
     }
-    Result<size_t> r = Attempt(t, left, mm::Access::kRead, done, attempt);
+    Result<size_t> r = Attempt(t, f, left, mm::Access::kRead, done, attempt);
     f.AfterIo(t);
     if (r) {
       done += *r;

@@ -20,8 +20,9 @@ namespace syscalls {
 
 // One attempt at the transfer: `iov` is the sentry's view of what is left
 // of the app's buffers, valid only during the call (the address space is
-// held meanwhile: MemoryManager::WithIoBlocks); `done` is the bytes moved
-// so far (for positional I/O: offset + done). The attempt must not block.
+// held meanwhile: MemoryManager::WithIoBlocks), or for a file that
+// bounces_io a sentry buffer; `done` is the bytes moved so far (for
+// positional I/O: offset + done). The attempt must not block.
 using IoAttempt =
     absl::FunctionRef<Result<size_t>(std::span<const iovec> iov, size_t done)>;
 

@@ -20,6 +20,12 @@ std::vector<mm::UserRange> Ranges(uint64_t addr, size_t len) {
   return {{addr, len}};
 }
 
+// Where a positional transfer that has moved `done` bytes goes on. Wraps
+// (to an offset the file rejects) rather than overflow.
+int64_t PositionAfter(int64_t offset, size_t done) {
+  return static_cast<int64_t>(static_cast<uint64_t>(offset) + done);
+}
+
 Result<FilePtr> Readable(Task& t, Fd fd) {
   FilePtr f = TRY(GetFile(t, fd));
   if (!f->readable()) return Err(EBADF);
@@ -76,8 +82,9 @@ Result<size_t> Pread64(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count,
   FilePtr f = TRY(Readable(t, fd));
   if (offset < 0) return Err(EINVAL);
   auto buffers = Ranges(buf.addr, count);
-  return BlockingRead(t, *f, buffers,
-                      [&](auto iov, size_t) { return f->PRead(iov, offset); });
+  return BlockingRead(t, *f, buffers, [&](auto iov, size_t done) {
+    return f->PRead(iov, PositionAfter(offset, done));
+  });
 }
 
 // Pwrite64 implements Linux syscall pwrite64(2).
@@ -88,9 +95,7 @@ Result<size_t> Pwrite64(Task& t, Fd fd, UserPtr<uint8_t> buf, size_t count,
   if (f->ignores_write_data()) return count < kMaxRwCount ? count : kMaxRwCount;
   auto buffers = Ranges(buf.addr, count);
   return BlockingWrite(t, *f, buffers, [&](auto iov, size_t done) {
-    // Wraps (to an offset the file rejects) rather than overflow.
-    const uint64_t at = static_cast<uint64_t>(offset) + done;
-    return f->PWrite(iov, static_cast<int64_t>(at));
+    return f->PWrite(iov, PositionAfter(offset, done));
   });
 }
 
@@ -100,8 +105,9 @@ Result<size_t> Preadv(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt,
   FilePtr f = TRY(Readable(t, fd));
   if (offset < 0) return Err(EINVAL);
   auto buffers = TRY(VectorRanges(t, iov, iovcnt));
-  return BlockingRead(t, *f, buffers,
-                      [&](auto v, size_t) { return f->PRead(v, offset); });
+  return BlockingRead(t, *f, buffers, [&](auto v, size_t done) {
+    return f->PRead(v, PositionAfter(offset, done));
+  });
 }
 
 // Pwritev implements Linux syscall pwritev(2).
@@ -111,9 +117,7 @@ Result<size_t> Pwritev(Task& t, Fd fd, UserPtr<struct iovec> iov, int iovcnt,
   if (offset < 0) return Err(EINVAL);
   auto buffers = TRY(VectorRanges(t, iov, iovcnt));
   return BlockingWrite(t, *f, buffers, [&](auto v, size_t done) {
-    // Wraps (to an offset the file rejects) rather than overflow.
-    const uint64_t at = static_cast<uint64_t>(offset) + done;
-    return f->PWrite(v, static_cast<int64_t>(at));
+    return f->PWrite(v, PositionAfter(offset, done));
   });
 }
 

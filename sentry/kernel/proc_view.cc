@@ -14,6 +14,7 @@
 #include "sentry/kernel/ipc/sem.h"
 #include "sentry/kernel/ipc/shm.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/ptrace.h"
 
 namespace kernel {
 
@@ -34,6 +35,48 @@ int FdSlots(const std::vector<int>& fds) {
   while (slots < top && slots < (1 << 30)) slots *= 2;
   return slots;
 }
+
+// /proc/<pid>/mem's hold on an address space: weak, as Linux's mmgrab
+// without mmget, so an open file does not keep a dead process's memory.
+class TaskMemory : public vfs::ProcessMemory {
+ public:
+  explicit TaskMemory(std::weak_ptr<mm::MemoryManager> mm)
+      : mm_(std::move(mm)) {}
+
+  Result<size_t> Read(uint64_t addr, uint8_t* buf, size_t len) override {
+    return Move(addr, len, [&](mm::MemoryManager& m, uint64_t at, size_t off,
+                               size_t n) {
+      return m.ReadForce(at, buf + off, n).has_value();
+    });
+  }
+  Result<size_t> Write(uint64_t addr, const uint8_t* buf,
+                       size_t len) override {
+    return Move(addr, len, [&](mm::MemoryManager& m, uint64_t at, size_t off,
+                               size_t n) {
+      return m.WriteForce(at, buf + off, n).has_value();
+    });
+  }
+
+ private:
+  template <typename Fn>
+  Result<size_t> Move(uint64_t addr, size_t len, Fn page) {
+    std::shared_ptr<mm::MemoryManager> m = mm_.lock();
+    if (!m) return 0;
+    size_t done = 0;
+    while (done < len) {
+      uint64_t at;
+      if (__builtin_add_overflow(addr, done, &at)) break;
+      const size_t n =
+          std::min<size_t>(len - done, mm::kPageSize - at % mm::kPageSize);
+      if (!page(*m, at, done, n)) break;
+      done += n;
+    }
+    if (done == 0 && len > 0) return Err(EIO);
+    return done;
+  }
+
+  const std::weak_ptr<mm::MemoryManager> mm_;
+};
 
 int64_t SinceBoot(const Kernel& k, absl::Time t) {
   return std::max<int64_t>(0, absl::ToInt64Nanoseconds(t - k.boot_time()));
@@ -235,6 +278,24 @@ Result<std::string> ProcView::ReadMemory(int pid, uint64_t addr,
   return out;
 }
 
+Result<std::shared_ptr<vfs::ProcessMemory>> ProcView::OpenMemory(
+    int pid, int caller_tid) const {
+  std::shared_ptr<ThreadGroup> tg = FindProcess(kernel_, pid);
+  if (!tg) return Err(ESRCH);
+  std::shared_ptr<ThreadGroup> self = kernel_.processes().FindByTid(caller_tid);
+  std::optional<Credentials> me;
+  kernel_.WithTask(caller_tid, [&](kernel::Task& t) { me = t.creds(); });
+  if (!self || !me) return Err(ESRCH);
+  if (!PtraceMayAttach(kernel_.processes(), *self, *me, *tg, tg->creds())) {
+    return Err(EACCES);
+  }
+  std::optional<Task::Shared> s = SharedOf(kernel_, *tg, 0);
+  // A zombie's memory is gone already: the file opens, and reads nothing.
+  std::weak_ptr<mm::MemoryManager> m;
+  if (s) m = s->mm;
+  return std::make_shared<TaskMemory>(std::move(m));
+}
+
 Result<std::array<rlimit, RLIM_NLIMITS>> ProcView::Limits(int pid) const {
   std::shared_ptr<ThreadGroup> tg = FindProcess(kernel_, pid);
   if (!tg) return Err(ESRCH);
@@ -375,6 +436,82 @@ vfs::ProcSystem ProcView::System() const {
   if (sched_getaffinity(0, sizeof(set), &set) == 0)
     s.cpus = std::max(1, CPU_COUNT(&set));
   return s;
+}
+
+std::vector<vfs::ProcIpcObject> ProcView::IpcObjects(
+    int tid, vfs::IpcKind kind) const {
+  std::shared_ptr<IpcNamespace> ns;
+  kernel_.WithTask(tid, [&](kernel::Task& t) {
+    if (!t.finished) ns = t.SharedState().ns.ipc;
+  });
+  if (!ns) return {};
+  // Linux lists every object, readable or not (as *_STAT_ANY).
+  const Credentials anyone;
+  std::vector<vfs::ProcIpcObject> out;
+  auto perm = [](const ipc_perm& p, vfs::ProcIpcObject& o) {
+    o.key = p.__key;
+    o.mode = p.mode;
+    o.uid = p.uid, o.gid = p.gid, o.cuid = p.cuid, o.cgid = p.cgid;
+  };
+  switch (kind) {
+    case vfs::IpcKind::kShm: {
+      shminfo info;
+      const int top = ns->shm().Info(&info);
+      for (int i = 0; i <= top; ++i) {
+        shmid_ds ds;
+        Result<int> id = ns->shm().Stat(anyone, i, true, false, &ds);
+        if (!id) continue;
+        vfs::ProcIpcObject o{.id = *id,
+                             .size = ds.shm_segsz,
+                             .nattch = ds.shm_nattch,
+                             .pid1 = ds.shm_cpid,
+                             .pid2 = ds.shm_lpid,
+                             .time1 = ds.shm_atime,
+                             .time2 = ds.shm_dtime,
+                             .ctime = ds.shm_ctime};
+        perm(ds.shm_perm, o);
+        out.push_back(o);
+      }
+      break;
+    }
+    case vfs::IpcKind::kSem: {
+      seminfo info;
+      const int top = ns->sem().Info(false, &info);
+      for (int i = 0; i <= top; ++i) {
+        semid_ds ds;
+        Result<int> id = ns->sem().Stat(anyone, i, true, false, &ds);
+        if (!id) continue;
+        vfs::ProcIpcObject o{.id = *id,
+                             .size = ds.sem_nsems,
+                             .time1 = ds.sem_otime,
+                             .ctime = ds.sem_ctime};
+        perm(ds.sem_perm, o);
+        out.push_back(o);
+      }
+      break;
+    }
+    case vfs::IpcKind::kMsg: {
+      msginfo info;
+      const int top = ns->msg().Info(false, &info);
+      for (int i = 0; i <= top; ++i) {
+        msqid_ds ds;
+        Result<int> id = ns->msg().Stat(anyone, i, true, false, &ds);
+        if (!id) continue;
+        vfs::ProcIpcObject o{.id = *id,
+                             .size = ds.__msg_cbytes,
+                             .messages = ds.msg_qnum,
+                             .pid1 = ds.msg_lspid,
+                             .pid2 = ds.msg_lrpid,
+                             .time1 = ds.msg_stime,
+                             .time2 = ds.msg_rtime,
+                             .ctime = ds.msg_ctime};
+        perm(ds.msg_perm, o);
+        out.push_back(o);
+      }
+      break;
+    }
+  }
+  return out;
 }
 
 vfs::ProcIpcLimits ProcView::IpcLimits() const {

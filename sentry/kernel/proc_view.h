@@ -28,6 +28,8 @@ class ProcView : public vfs::KernelView {
   base::Result<vfs::ProcMemory> Memory(int pid) const override;
   base::Result<std::string> ReadMemory(int pid, uint64_t addr,
                                        size_t len) const override;
+  base::Result<std::shared_ptr<vfs::ProcessMemory>> OpenMemory(
+      int pid, int caller_tid) const override;
   base::Result<std::array<rlimit, RLIM_NLIMITS>> Limits(int pid) const override;
   base::Result<std::string> ExePath(int pid) const override;
   base::Result<std::string> Cwd(int pid) const override;
@@ -40,6 +42,8 @@ class ProcView : public vfs::KernelView {
                                          bool privileged) const override;
   base::Result<std::string> UtsName(int tid, bool domain) const override;
   base::Result<Writer> UtsNameWriter(int tid, bool domain) const override;
+  std::vector<vfs::ProcIpcObject> IpcObjects(
+      int tid, vfs::IpcKind kind) const override;
   vfs::ProcSystem System() const override;
   vfs::ProcIpcLimits IpcLimits() const override;
   std::string BootId() const override { return boot_id_; }

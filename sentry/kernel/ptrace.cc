@@ -43,14 +43,20 @@ Result<void> PtraceMayAttach(Task& tracer, ThreadGroup& target,
                              const Credentials* target_creds) {
   ThreadGroup& self = tracer.thread_group();
   if (&self == &target) return {};
-  const Credentials me = tracer.creds();
-  const Credentials them = target_creds ? *target_creds : target.creds();
+  return PtraceMayAttach(tracer.kernel().processes(), self, tracer.creds(),
+                         target,
+                         target_creds ? *target_creds : target.creds());
+}
+
+Result<void> PtraceMayAttach(ProcessTree& tree, ThreadGroup& self,
+                             const Credentials& me, ThreadGroup& target,
+                             const Credentials& them) {
+  if (&self == &target) return {};
   if (!PtraceMayRead(me, them, target.dumpable() == 1))
     return Err(EPERM);
   if (kYamaPtraceScope == 0 || me.HasCap(CAP_SYS_PTRACE)) return {};
   // Yama's scope 1: only descendants, or a process that named us (or an
   // ancestor of ours) with PR_SET_PTRACER.
-  ProcessTree& tree = tracer.kernel().processes();
   if (IsAncestor(tree, self.pid(), target.pid())) return {};
   const int declared = target.ptracer.load();
   if (declared == -1) return {};

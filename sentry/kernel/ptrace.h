@@ -37,6 +37,7 @@
 
 namespace kernel {
 
+class ProcessTree;
 class Task;
 class ThreadGroup;
 
@@ -171,6 +172,11 @@ int WaitStatusOf(const ExitStatus& s);
 // those of the thread named (`target_creds`), else its leader's.
 base::Result<void> PtraceMayAttach(Task& tracer, ThreadGroup& target,
                                    const Credentials* target_creds = nullptr);
+// The same for a tracer known by its process and credentials (a file
+// opened by another thread: /proc/<pid>/mem).
+base::Result<void> PtraceMayAttach(ProcessTree& tree, ThreadGroup& self,
+                                   const Credentials& me, ThreadGroup& target,
+                                   const Credentials& them);
 
 // The Yama ptrace_scope the sandbox enforces (/proc/sys/kernel/yama).
 inline constexpr int kYamaPtraceScope = 1;

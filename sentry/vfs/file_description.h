@@ -124,6 +124,11 @@ class FileDescription {
     return absl::InfiniteFuture();
   }
 
+  // True for files whose I/O takes a memory manager's lock
+  // (/proc/<pid>/mem): the syscall layer then moves their data through a
+  // sentry buffer, outside the caller's address space lock, instead of
+  // handing them the caller's pages.
+  virtual bool bounces_io() const { return false; }
   // True for files whose write never looks at the data (/dev/null): Linux
   // then succeeds even for a buffer the app cannot read.
   virtual bool ignores_write_data() const { return false; }

@@ -97,6 +97,41 @@ struct ProcIpcLimits {
   int sem[4] = {};  // SEMMSL SEMMNS SEMOPM SEMMNI
 };
 
+// One System V IPC object, as /proc/sysvipc/{shm,sem,msg} shows it;
+// fields its kind does not have stay 0.
+enum class IpcKind { kShm, kSem, kMsg };
+struct ProcIpcObject {
+  int32_t key = 0;
+  int id = 0;
+  uint32_t mode = 0;  // with SHM_DEST/SHM_LOCKED for shm
+  uint32_t uid = 0, gid = 0, cuid = 0, cgid = 0;
+  uint64_t size = 0;      // shm: bytes; sem: semaphores; msg: bytes queued
+  uint64_t messages = 0;  // msg: messages queued
+  uint64_t nattch = 0;    // shm
+  // shm: creator and last shmat/shmdt; msg: last sender and receiver.
+  int pid1 = 0, pid2 = 0;
+  // shm: attach, detach, change; sem: last semop, -, change; msg: send,
+  // receive, change. Seconds since the epoch.
+  int64_t time1 = 0, time2 = 0, ctime = 0;
+};
+
+// A process's address space as /proc/<pid>/mem reaches it (Linux's
+// mem_rw with FOLL_FORCE: protection is ignored, unmapped pages are not).
+// It holds the memory, not the process: once the process exits or execs,
+// the old memory is gone and transfers move nothing.
+class ProcessMemory {
+ public:
+  virtual ~ProcessMemory() = default;
+  // Moves bytes between `buf` (sentry memory) and [addr, addr + len), a
+  // page at a time up to the first one that is not mapped: the count
+  // moved, EIO if that is the first, 0 if the memory is gone. Takes the
+  // process's memory lock: never call it with any address space held.
+  virtual base::Result<size_t> Read(uint64_t addr, uint8_t* buf,
+                                    size_t len) = 0;
+  virtual base::Result<size_t> Write(uint64_t addr, const uint8_t* buf,
+                                     size_t len) = 0;
+};
+
 class KernelView {
  public:
   virtual ~KernelView() = default;
@@ -114,6 +149,11 @@ class KernelView {
   // stops short where it is unmapped.
   virtual base::Result<std::string> ReadMemory(int pid, uint64_t addr,
                                                size_t len) const = 0;
+  // /proc/<pid>/mem opened by thread `caller_tid`: Linux's
+  // PTRACE_MODE_ATTACH check (EACCES when it fails, as mm_access), then
+  // the process's memory as it is now.
+  virtual base::Result<std::shared_ptr<ProcessMemory>> OpenMemory(
+      int pid, int caller_tid) const = 0;
   virtual base::Result<std::array<rlimit, RLIM_NLIMITS>> Limits(
       int pid) const = 0;
   virtual base::Result<std::string> ExePath(int pid) const = 0;
@@ -139,6 +179,9 @@ class KernelView {
   virtual base::Result<std::string> UtsName(int tid, bool domain) const = 0;
   virtual base::Result<Writer> UtsNameWriter(int tid, bool domain) const = 0;
 
+  // The System V IPC objects of thread `tid`'s IPC namespace, by index.
+  virtual std::vector<ProcIpcObject> IpcObjects(int tid,
+                                                IpcKind kind) const = 0;
   virtual ProcSystem System() const = 0;
   virtual ProcIpcLimits IpcLimits() const = 0;
   // kernel.random.boot_id: fixed for the sandbox's life.

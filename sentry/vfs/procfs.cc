@@ -1,5 +1,6 @@
 // /proc itself: the processes of the sandbox, self, thread-self, the
-// system files (procfs_system.cc) and sys/ (procfs_sys.cc).
+// system files (procfs_system.cc), sys/ (procfs_sys.cc) and sysvipc/
+// (procfs_sysvipc.cc).
 #include "sentry/vfs/procfs.h"
 
 #include <string>
@@ -31,6 +32,7 @@ class RootDir : public ProcDir {
       return std::make_shared<ProcLink>(kTopFileIno, "self/mounts");
     }
     if (name == "sys") return MakeSysDir(w_);
+    if (name == "sysvipc") return MakeSysvipcDir(w_);
     if (std::optional<int> id = ParseNumber(name)) {
       // Any thread id names a directory (Linux hides non-leaders from the
       // listing only).
@@ -56,6 +58,7 @@ class RootDir : public ProcDir {
     out.push_back({kSelfIno, DT_LNK, "self"});
     out.push_back({kThreadSelfIno, DT_LNK, "thread-self"});
     out.push_back({kSysIno, DT_DIR, "sys"});
+    out.push_back({kSysvipcIno, DT_DIR, "sysvipc"});
     for (int pid : w_.kernel->Pids())
       out.push_back({PidIno(pid, false, 1), DT_DIR, std::to_string(pid)});
   }

@@ -46,6 +46,7 @@ inline constexpr uint64_t kSelfIno = 2;
 inline constexpr uint64_t kThreadSelfIno = 3;
 inline constexpr uint64_t kTopFileIno = 16;    // + index (procfs.cc)
 inline constexpr uint64_t kSysIno = 0x100000;  // + index (procfs_sys.cc)
+inline constexpr uint64_t kSysvipcIno = 0x200000;  // + index (sysvipc.cc)
 inline uint64_t PidIno(int id, bool task, unsigned file, uint64_t n = 0) {
   return (static_cast<uint64_t>(id) << 32) | (task ? (1ull << 31) : 0) |
          (static_cast<uint64_t>(file & 0x7ff) << 20) | (n & 0xfffff);
@@ -170,6 +171,11 @@ class ProcLink : public Node {
 // /proc/<pid> (and /proc/<pid>/task/<tid> with `tid`): procfs_pid.cc.
 base::Result<std::shared_ptr<Node>> MakePidDir(const Walker& w, int pid,
                                                int tid);
+// /proc/<pid>/mem: procfs_mem.cc.
+std::shared_ptr<Node> MakeMemNode(const Walker& w, int pid, uint64_t ino,
+                                  Owner owner);
+// /proc/sysvipc: procfs_sysvipc.cc.
+std::shared_ptr<Node> MakeSysvipcDir(const Walker& w);
 // /proc/sys: procfs_sys.cc.
 std::shared_ptr<Node> MakeSysDir(const Walker& w);
 

@@ -43,6 +43,7 @@ enum Kind : unsigned {
   kFdLink,
   kFdinfoFile,
   kNsLink,
+  kMem,
 };
 
 // A link whose target the walker may not see (Linux's proc_fd_access_allowed
@@ -269,6 +270,9 @@ base::Result<std::shared_ptr<Node>> MakePidDir(const Walker& w, int id,
     if (!may_read) return base::Err(EACCES);
     return PidAuxv(w, pid);
   });
+  e.push_back({"mem", ino(kMem), DT_REG, [w, pid, i = ino(kMem), owner] {
+                 return MakeMemNode(w, pid, i, owner);
+               }});
   file("status", kStatus, 0444,
        [w, pid, tid] { return PidStatus(w, pid, tid); });
   file("limits", kLimits, 0444, [w, pid] { return PidLimits(w, pid); });

@@ -89,6 +89,14 @@ class FakeProcess : public ProcessView, public KernelView {
                                        size_t len) const override {
     return std::string();
   }
+  std::vector<ProcIpcObject> IpcObjects(int tid,
+                                        IpcKind kind) const override {
+    return {};
+  }
+  base::Result<std::shared_ptr<ProcessMemory>> OpenMemory(
+      int pid, int caller_tid) const override {
+    return base::Err(EACCES);
+  }
   base::Result<std::array<rlimit, RLIM_NLIMITS>> Limits(
       int pid) const override {
     std::array<rlimit, RLIM_NLIMITS> l;
