@@ -96,18 +96,34 @@ Task* Kernel::StartTask(std::unique_ptr<Task> task,
 
 Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
   auto tg = std::make_shared<ThreadGroup>(/*pid=*/1, /*ppid=*/0, init.creds);
-  auto fds = std::make_shared<FdTable>();
-  for (size_t i = 0; i < init.stdio.size(); ++i) {
-    if (init.stdio[i])
-      TRY(fds->InstallAt(static_cast<int>(i), init.stdio[i], false, 1 << 20));
-  }
-  auto fs = std::make_shared<FsContext>(init.cwd);
+  tg->set_unkillable(init.unkillable);
   processes_.AddInit(tg);
   {
     absl::MutexLock lock(&mu_);
     init_ = tg;
   }
+  auto task = std::make_unique<Task>(*this, tg, /*tid=*/1,
+                                     std::make_shared<FdTable>(),
+                                     std::make_shared<FsContext>(init.cwd));
+  // Linux's init_uts_ns: the domain name starts as "(none)".
+  task->ns = Namespaces{
+      .uts = std::make_shared<UtsNamespace>(options_.hostname, "(none)"),
+      .ipc = std::make_shared<IpcNamespace>(),
+      .mnt = vfs_->InitialMountNamespace()};
+  {
+    absl::MutexLock lock(&gate_mu_);
+    if (!init.hold && gate_ == Gate::kHeld) gate_ = Gate::kRun;
+  }
+  return ExecNewTask(std::move(task), std::move(init), why);
+}
 
+Result<void> Kernel::ExecNewTask(std::unique_ptr<Task> task, InitProcess spec,
+                                 std::string* why) {
+  for (size_t i = 0; i < spec.stdio.size(); ++i) {
+    if (spec.stdio[i])
+      TRY(task->SharedState().fds->InstallAt(static_cast<int>(i),
+                                             spec.stdio[i], false, 1 << 20));
+  }
   // The exec runs on the task's own host thread, since that thread must be
   // the one that creates and traces the address space. The handshake is
   // shared so that neither side outlives state the other still touches.
@@ -118,31 +134,113 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
     std::string why;
   };
   auto hs = std::make_shared<ExecHandshake>();
-  auto task = std::make_unique<Task>(*this, tg, /*tid=*/1, fds, fs);
-  // Linux's init_uts_ns: the domain name starts as "(none)".
-  task->ns = Namespaces{
-      .uts = std::make_shared<UtsNamespace>(options_.hostname, "(none)"),
-      .ipc = std::make_shared<IpcNamespace>(),
-      .mnt = vfs_->InitialMountNamespace()};
-  tg->AddThread(task.get());
-  StartTask(std::move(task), [hs, init = std::move(init)](Task& t) mutable {
-    std::string path = !init.path.empty()    ? init.path
-                       : init.argv.empty() ? ""
-                                           : init.argv[0];
-    std::string exec_why;
-    Result<void> r =
-        t.Exec(path, std::move(init.argv), std::move(init.envp), &exec_why);
-    if (!r) t.thread_group().BeginExit(ExitStatus{.code = 127});
-    absl::MutexLock l(&hs->mu);
-    hs->result = r;
-    hs->why = std::move(exec_why);
-    hs->done = true;
-    return r;
-  });
+  task->thread_group().AddThread(task.get());
+  const bool hold = spec.hold;
+  StartTask(std::move(task),
+            [this, hs, hold, spec = std::move(spec)](Task& t) mutable {
+              std::string path = !spec.path.empty()    ? spec.path
+                                 : spec.argv.empty() ? ""
+                                                     : spec.argv[0];
+              std::string exec_why;
+              Result<void> r = t.Exec(path, std::move(spec.argv),
+                                      std::move(spec.envp), &exec_why);
+              if (!r) t.thread_group().BeginExit(ExitStatus{.code = 127});
+              {
+                absl::MutexLock l(&hs->mu);
+                hs->result = r;
+                hs->why = std::move(exec_why);
+                hs->done = true;
+              }
+              if (r && hold && !AwaitInitRelease()) {
+                // Killed before start: it never runs a single instruction.
+                t.thread_group().BeginExit(ExitStatus{.signal = SIGKILL});
+                return Result<void>(Err(EINTR));
+              }
+              return r;
+            });
   absl::MutexLock l(&hs->mu);
   hs->mu.Await(absl::Condition(&hs->done));
   if (!hs->result) *why = hs->why;
   return hs->result;
+}
+
+bool Kernel::AwaitInitRelease() {
+  absl::MutexLock lock(&gate_mu_);
+  gate_mu_.Await(absl::Condition(
+      +[](Gate* g) { return *g != Gate::kHeld; }, &gate_));
+  return gate_ == Gate::kRun;
+}
+
+void Kernel::ReleaseInit() {
+  absl::MutexLock lock(&gate_mu_);
+  if (gate_ == Gate::kHeld) gate_ = Gate::kRun;
+}
+
+Result<int> Kernel::StartProcess(InitProcess spec, std::string* why) {
+  // The new process joins init's namespaces, as runc's exec joins the
+  // container's.
+  Namespaces ns;
+  bool init_alive = false;
+  WithTask(1, [&](Task& t) {
+    if (t.finished) return;
+    ns = t.SharedState().ns;
+    init_alive = true;
+  });
+  if (!init_alive || !ns.mnt) {
+    *why = "container not running";
+    return Err(ESRCH);
+  }
+  std::shared_ptr<ThreadGroup> tg = TRY(processes_.AddDetached(
+      TaskLimits{.pids = pids_limit()}, [&](int pid) {
+        return std::make_shared<ThreadGroup>(pid, /*ppid=*/0, spec.creds);
+      }));
+  const int pid = tg->pid();
+  auto task = std::make_unique<Task>(*this, tg, pid,
+                                     std::make_shared<FdTable>(),
+                                     std::make_shared<FsContext>(spec.cwd));
+  task->ns = std::move(ns);
+  spec.hold = false;
+  if (spec.before_exec) spec.before_exec(pid);
+  if (auto r = ExecNewTask(std::move(task), std::move(spec), why); !r) {
+    (void)WaitProcess(pid);  // it exits at once: reap it
+    return std::unexpected(r.error());
+  }
+  return pid;
+}
+
+bool Kernel::ProcessDoneLocked(int pid) {
+  // None at all: its task never started (StartProcess failed first).
+  for (const auto& [tid, t] : tasks_) {
+    if (t->thread_group().pid() == pid && !t->finished) return false;
+  }
+  return true;
+}
+
+ExitStatus Kernel::WaitProcess(int pid) {
+  ExitStatus status;
+  {
+    struct Args {
+      Kernel* kernel;
+      int pid;
+    } args{this, pid};
+    absl::MutexLock lock(&mu_);
+    // The leader's task stays until ReleaseProcess below: nobody else
+    // reaps a process without a parent.
+    mu_.Await(absl::Condition(
+        +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return a->kernel->ProcessDoneLocked(a->pid);
+        },
+        &args));
+    for (const auto& [tid, t] : tasks_) {
+      if (t->thread_group().pid() == pid) {
+        status = t->thread_group().exit_status();
+        break;
+      }
+    }
+  }
+  processes_.Reap(pid);
+  ReleaseProcess(pid);
+  return status;
 }
 
 void Kernel::TaskExited(Task* task) {
@@ -263,21 +361,54 @@ ExitStatus Kernel::WaitInit() {
   return init_ ? init_->exit_status() : ExitStatus{};
 }
 
+void Kernel::Pause() {
+  {
+    absl::MutexLock lock(&pause_mu_);
+    paused_ = true;
+    paused_fast_.store(true, std::memory_order_release);
+  }
+  // Out of app code now; the loop's check stops them there.
+  absl::MutexLock lock(&mu_);
+  for (auto& [tid, t] : tasks_)
+    if (!t->finished) t->KickOutOfApp();
+}
+
+void Kernel::Resume() {
+  absl::MutexLock lock(&pause_mu_);
+  paused_ = false;
+  paused_fast_.store(false, std::memory_order_release);
+}
+
+void Kernel::WaitWhilePaused() {
+  absl::MutexLock lock(&pause_mu_);
+  pause_mu_.Await(absl::Condition(
+      +[](bool* p) { return !*p; }, &paused_));
+}
+
 void Kernel::Shutdown(ExitStatus status) {
+  Resume();
+  {
+    // A held init ends without running.
+    absl::MutexLock lock(&gate_mu_);
+    if (gate_ == Gate::kHeld) gate_ = Gate::kAbort;
+  }
   absl::MutexLock lock(&mu_);
   for (auto& [tid, t] : tasks_)
     if (!t->finished) t->ExitGroup(status);
 }
 
-void Kernel::SignalFromHost(int sig) {
-  LOG(Info) << "signal " << sig << " from the host, for init";
-  std::shared_ptr<ThreadGroup> init = processes_.Find(1);
-  if (!init) return;
+void Kernel::SignalFromHost(int sig) { (void)SignalProcessFromHost(1, sig); }
+
+bool Kernel::SignalProcessFromHost(int pid, int sig) {
+  LOG(Info) << "signal " << sig << " from the host, for pid " << pid;
+  std::shared_ptr<ThreadGroup> tg = processes_.Find(pid);
+  if (!tg) return false;
   // As if sent by a process outside the sandbox's pid namespace: si_pid 0.
   siginfo_t info{};
   info.si_signo = sig;
   info.si_code = SI_USER;
-  init->SendSignal(info);
+  tg->SendSignal(info);
+  return true;
 }
 
 void Kernel::NoteUnimplemented(uint64_t nr, const char* name) {

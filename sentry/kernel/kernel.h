@@ -72,10 +72,41 @@ class Kernel {
     // fds 0, 1, 2 (and more) of the first process
     std::vector<std::shared_ptr<vfs::FileDescription>> stdio;
     Credentials creds;
+    // runsc create: the program is loaded, but runs only at ReleaseInit
+    // (runsc start), so that a missing or bad binary fails create.
+    bool hold = false;
+    // runsc create/run: init is a container's init (ThreadGroup::
+    // unkillable); runsc do's is an ordinary process.
+    bool unkillable = false;
+    // StartProcess: called with the new pid before the program is loaded
+    // (a terminal for its session, which the pid names).
+    std::function<void(int pid)> before_exec;
   };
   // Starts the container's first process (pid 1) on its own host thread and
   // returns once its executable is loaded, or why it could not be.
   base::Result<void> StartInit(InitProcess init, std::string* why);
+  // Lets a held init (InitProcess::hold) run. Shutdown ends it instead.
+  void ReleaseInit();
+  // Starts a process beside init, as runsc exec does (gVisor's
+  // CreateProcess): no parent in the sandbox (ppid 0), its own session and
+  // process group, init's namespaces. Returns its pid once its program is
+  // loaded, or why it could not be (ESRCH once init is gone).
+  base::Result<int> StartProcess(InitProcess spec, std::string* why);
+  // Blocks until process `pid` of StartProcess has exited, reaps it (no
+  // one in the sandbox can: it has no parent) and returns how it ended.
+  ExitStatus WaitProcess(int pid);
+  // A signal from the host for process `pid` (runsc kill's for init, 1,
+  // or a signal runsc exec passes on); false if there is no such process.
+  bool SignalProcessFromHost(int pid, int sig);
+  // runsc pause: every task stops before it next runs app code (one
+  // blocked in a syscall when the call returns); Resume lets them go on.
+  // Shutdown resumes, so that a paused sandbox can be killed.
+  void Pause();
+  void Resume();
+  // Read by every task at every turn of its loop: an atomic load.
+  bool paused() const { return paused_fast_.load(std::memory_order_acquire); }
+  // A task's loop: sleeps while the sandbox is paused.
+  void WaitWhilePaused();
   // Blocks until the first process has exited.
   ExitStatus WaitInit();
   // Asks every task to exit.
@@ -131,7 +162,13 @@ class Kernel {
   // root and cwd moved as `move` says (each shared FsContext once).
   void ApplyPivot(const vfs::MountNamespace* ns, const vfs::PivotMove& move);
   // How many tasks may exist at once (a fork bomb gets EAGAIN).
-  size_t pids_limit() const { return options_.pids_limit; }
+  size_t pids_limit() const {
+    return pids_limit_.load(std::memory_order_relaxed);
+  }
+  // runsc update: a new limit for new tasks (existing ones stay).
+  void set_pids_limit(size_t limit) {
+    pids_limit_.store(limit, std::memory_order_relaxed);
+  }
 
   // execve's de_thread, once the other threads of `task`'s process were
   // told to exit: waits until they have all finished (so that their ids
@@ -146,6 +183,15 @@ class Kernel {
  private:
   // Called by a task's host thread when the task has finished.
   void TaskExited(Task* task);
+  // Runs `task` and execs `spec` on its thread (the thread that must own
+  // the address space); returns once the program is loaded or failed.
+  base::Result<void> ExecNewTask(std::unique_ptr<Task> task, InitProcess spec,
+                                 std::string* why);
+  // On init's thread, after its exec: false if the sandbox is shutting
+  // down instead of starting.
+  bool AwaitInitRelease();
+  // Whether every task of process `pid` has finished.
+  bool ProcessDoneLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Joins and deletes finished tasks of reaped processes.
   void CollectLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether every task of `task`'s process but `task` has finished.
@@ -172,6 +218,16 @@ class Kernel {
   std::set<int> released_ ABSL_GUARDED_BY(mu_);  // tids that may go
   std::shared_ptr<ThreadGroup> init_ ABSL_GUARDED_BY(mu_);
   int live_tasks_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // The gate of a held init: kHeld until ReleaseInit (kRun) or Shutdown
+  // (kAbort).
+  enum class Gate { kHeld, kRun, kAbort };
+  std::atomic<size_t> pids_limit_{options_.pids_limit};
+  absl::Mutex pause_mu_;
+  bool paused_ ABSL_GUARDED_BY(pause_mu_) = false;
+  std::atomic<bool> paused_fast_{false};  // paused_, for paused()
+  absl::Mutex gate_mu_;
+  Gate gate_ ABSL_GUARDED_BY(gate_mu_) = Gate::kHeld;
 };
 
 }  // namespace kernel

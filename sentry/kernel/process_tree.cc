@@ -38,6 +38,25 @@ void ProcessTree::AddInit(std::shared_ptr<ThreadGroup> init) {
   n.pgid = n.sid = 1;
 }
 
+Result<std::shared_ptr<ThreadGroup>> ProcessTree::AddDetached(
+    const TaskLimits& limits,
+    const std::function<std::shared_ptr<ThreadGroup>(int)>& make) {
+  absl::MutexLock lock(&mu_);
+  TRY(CheckLimitsLocked(limits));
+  const int pid = TRY(NextIdLocked());
+  Node& n = nodes_[pid];
+  n.tg = make(pid);
+  n.pgid = n.sid = pid;
+  return n.tg;
+}
+
+void ProcessTree::Reap(int pid) {
+  absl::MutexLock lock(&mu_);
+  // Its tasks have all finished (Kernel::WaitProcess), or never started.
+  if (Node* n = FindLocked(pid); n && n->ppid == 0 && pid != 1)
+    nodes_.erase(pid);
+}
+
 Result<std::shared_ptr<ThreadGroup>> ProcessTree::AddChild(
     int parent, bool clone_parent, int exit_signal, const TaskLimits& limits,
     const std::function<std::shared_ptr<ThreadGroup>(int, int)>& make, int want,

@@ -92,6 +92,14 @@ class ProcessTree {
 
   // Registers init (pid 1, its own group and session, no parent).
   void AddInit(std::shared_ptr<ThreadGroup> init);
+  // Registers `make(pid)` under a new pid with no parent, in a group and
+  // session of its own (a process runsc exec starts). EAGAIN past
+  // `limits`. Nobody in the sandbox reaps it: Reap does, after its exit.
+  base::Result<std::shared_ptr<ThreadGroup>> AddDetached(
+      const TaskLimits& limits,
+      const std::function<std::shared_ptr<ThreadGroup>(int pid)>& make);
+  // Forgets the exited process `pid` of AddDetached.
+  void Reap(int pid);
   // Allocates a pid (`want`, clone3's set_tid, if not 0: EEXIST if in use)
   // and registers `make(pid)` as a child of `parent` (or of parent's
   // parent with CLONE_PARENT, reporting with `parent`'s exit signal as

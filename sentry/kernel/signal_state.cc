@@ -255,6 +255,13 @@ base::Result<void> SignalState::SendLocked(const siginfo_t& info, Task* task,
   // task stops for them, and drops them only after that.
   const bool traced = mask_of && mask_of->ptraced() && sig != SIGKILL;
   if (!blocked && !traced && IgnoredBy(tg_.GetSigaction(sig), sig)) return {};
+  // A container's init takes from inside only the signals it handles,
+  // SIGKILL and SIGSTOP included (Linux's sig_task_ignored for a pid
+  // namespace's init); the host's reach it. A blocked one is queued (for
+  // sigwait, as tini's) and dropped at delivery.
+  if (!blocked && !traced && tg_.unkillable() && !FromHost(info) &&
+      tg_.GetSigaction(sig).handler == reinterpret_cast<uint64_t>(SIG_DFL))
+    return {};
 
   if (sig == SIGKILL) {
     // Cannot be blocked, caught or ignored: the process ends now, and

@@ -68,6 +68,12 @@ enum class DefaultAction { kTerminate, kCore, kStop, kIgnore, kContinue };
 DefaultAction DefaultActionOf(int sig);
 // SIG_IGN, or SIG_DFL of a signal whose default is to ignore it.
 bool IgnoredBy(const KernelSigaction& act, int sig);
+// A signal from outside the sandbox (runsc kill, runsc do's forwarding,
+// Kernel::SignalProcessFromHost): SI_USER from pid 0, which no process
+// in the sandbox can be.
+inline bool FromHost(const siginfo_t& info) {
+  return info.si_code == SI_USER && info.si_pid == 0;
+}
 
 // A siginfo_t with si_signo and si_code set, the rest zero.
 siginfo_t MakeSigInfo(int sig, int code);

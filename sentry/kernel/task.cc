@@ -112,6 +112,8 @@ void Task::Interrupt() {
   context_->Interrupt();
 }
 
+void Task::KickOutOfApp() { context_->Interrupt(); }
+
 Result<vfs::PathContext> Task::PathContextAt(int dirfd) const {
   const Credentials c = creds();
   vfs::PathContext ctx{.process = &process_view_,

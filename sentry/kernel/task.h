@@ -155,6 +155,9 @@ class Task {
   };
   // Wakes a blocked task and kicks a running one out of app code.
   void Interrupt();
+  // Only kicks it out of app code (Kernel::Pause): a blocked task stays
+  // blocked, and no syscall sees EINTR.
+  void KickOutOfApp();
 
   // ---- Signals (signal_state.h, task_signals.cc) ----
   // Sends a thread-directed signal (tgkill(2), SIGPIPE). Any thread.

@@ -35,6 +35,10 @@ void Task::Run() {
   TaskFileSizeLimit fsize(*tg_);
   vfs::ScopedFileSizeLimit fsize_scope(&fsize);
   while (!exiting()) {
+    if (kernel_.paused()) {
+      TaskCpu::IdleScope idle(*cpu_);  // paused uses no CPU time
+      kernel_.WaitWhilePaused();
+    }
     DeliverSignals();  // signals: handler frames, default actions, restarts
     if (exiting()) break;
     // PTRACE_SINGLESTEP sets the trap flag (ptrace_stop.cc).

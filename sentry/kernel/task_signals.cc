@@ -105,6 +105,9 @@ void Task::ForceSignal(const siginfo_t& info, bool to_default) {
       tg_->SetSigaction(sig, act);
       signal_mask &= ~SigBit(sig);
     }
+    // Even a container's init dies of it.
+    if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL))
+      tg_->set_unkillable(false);
     signals_.pending.Enqueue(info);
   }
   if (info.si_code > 0) signals_.trap = TrapContextOf(info);
@@ -208,6 +211,9 @@ void Task::DeliverSignals() {
           absl::StrFormat("[%4d] %s", tid_, DescribeSignal(info)));
     if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) continue;
     if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
+      // A container's init: one queued while blocked, or before the
+      // handler went, is dropped now (Linux's get_signal).
+      if (tg_->unkillable() && !FromHost(info) && sig != SIGKILL) continue;
       switch (DefaultActionOf(sig)) {
         case DefaultAction::kIgnore:
         case DefaultAction::kContinue:

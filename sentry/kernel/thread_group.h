@@ -60,6 +60,14 @@ class ThreadGroup {
   // unshare_sighand).
   void ResetHandlersForExec();
   int ppid() const { return ppid_; }
+  // A container's init under runsc create/run, like the init of a Linux
+  // pid namespace (SIGNAL_UNKILLABLE): signals from inside the sandbox
+  // whose action is the default one are dropped (signal_state.cc). Cleared
+  // when a fault it cannot handle must kill it, as Linux's force_sig does.
+  bool unkillable() const { return unkillable_.load(std::memory_order_relaxed); }
+  void set_unkillable(bool on) {
+    unkillable_.store(on, std::memory_order_relaxed);
+  }
 
   rlimit GetRlimit(int resource) const;
   // Sets a limit; RLIMIT_CPU re-arms its enforcement (cpu_limit.h).
@@ -135,6 +143,7 @@ class ThreadGroup {
 
  private:
   const int pid_;
+  std::atomic<bool> unkillable_{false};
   const int ppid_;
   std::atomic<bool> exiting_{false};
   std::atomic<int> dumpable_{1};
