@@ -125,7 +125,9 @@ int RunCli(int argc, char** argv) {
     sub->add_option("-b,--bundle", c.bundle, "the bundle directory")
         ->capture_default_str();
     sub->add_option("--pid-file", c.pid_file, "file for the sandbox's pid");
-    sub->add_option("--console-socket", c.console_socket, "not supported yet");
+    sub->add_option("--console-socket", c.console_socket,
+                    "unix socket that gets the master of the terminal "
+                    "(process.terminal)");
     sub->add_flag("--no-pivot,--no-new-keyring", ignored, "accepted");
     sub->add_option("--preserve-fds", preserve_fds,
                     "accepted; none are passed");
@@ -174,6 +176,63 @@ int RunCli(int argc, char** argv) {
   list->add_option("-f,--format", list_format, "table or json");
   list->add_flag("-q,--quiet", quiet, "ids only");
 
+  ExecFlags ex;
+  CLI::App* exec = verb(
+      "exec", "run a new process in a running container: exec [flags] ID CMD ARGS",
+      [&] { return Exec(g, ex); });
+  exec->fallthrough(false);
+  exec->prefix_command();  // CMD's own flags are not ours
+  exec->add_option("id", ex.id, "container id")->required();
+  exec->add_option("-p,--process", ex.process,
+                   "a process.json instead of CMD ARGS");
+  exec->add_flag("-d,--detach", ex.detach,
+                 "return once it runs; a child of runsc waits for it");
+  exec->add_option("--pid-file", ex.pid_file,
+                   "file for the pid of the host process that lives as long "
+                   "as it and exits with its status");
+  exec->add_option("--cwd", ex.cwd, "working directory");
+  exec->add_option("-e,--env", ex.env, "KEY=VALUE, added to the environment");
+  exec->add_option("-u,--user", ex.user, "uid[:gid]");
+  exec->add_flag("-t,--tty", ex.tty, "a terminal (with --console-socket)");
+  exec->add_option("--console-socket", ex.console_socket,
+                   "unix socket that gets the master of the terminal");
+  exec->add_flag("--no-new-privs,--ignore-paused", ignored, "accepted");
+
+  verb("pause", "stop every process of a container",
+       [&] { return Pause(g, id); })
+      ->add_option("id", id)
+      ->required();
+  verb("resume", "let a paused container's processes go on",
+       [&] { return Resume(g, id); })
+      ->add_option("id", id)
+      ->required();
+  std::string ps_format = "table";
+  CLI::App* ps = verb("ps", "list a container's processes (sandbox pids)",
+                      [&] { return Ps(g, id, ps_format); });
+  ps->add_option("id", id)->required();
+  ps->add_option("-f,--format", ps_format, "table or json")
+      ->capture_default_str();
+  verb("wait", "wait for a container's init; exit with its status",
+       [&] { return Wait(g, id); })
+      ->add_option("id", id)
+      ->required();
+  bool stats = false;
+  std::string interval = "5s";
+  CLI::App* events =
+      verb("events", "the container's usage: once (--stats) or every interval",
+           [&] { return Events(g, id, stats, interval); });
+  events->add_option("id", id)->required();
+  events->add_flag("--stats", stats, "once, then exit");
+  events->add_option("--interval", interval, "between two (e.g. 5s)")
+      ->capture_default_str();
+  UpdateFlags up;
+  CLI::App* update = verb("update", "change a container's resource limits",
+                          [&] { return Update(g, up); });
+  update->add_option("id", up.id)->required();
+  update->add_option("-r,--resources", up.resources,
+                     "LinuxResources JSON: a file, or - for stdin");
+  update->add_option("--pids-limit", up.pids_limit, "most tasks");
+
   std::string bundle = ".";
   CLI::App* spec =
       verb("spec", "write a default config.json", [&] { return Spec(bundle); });
@@ -218,10 +277,14 @@ int RunCli(int argc, char** argv) {
   }
   std::set<std::string> known;
   LongNames(app, &known);
-  // Not in do's command, which may have flags of its own.
+  // Not in do's command, which may have flags of its own, nor in exec's
+  // (after its first word that is not a flag: ID, or a flag's value).
   const bool is_do = verb_at < args.size() && args[verb_at] == "do";
-  for (size_t i = 0; i < args.size() && (!is_do || i < verb_at); ++i)
+  const bool is_exec = verb_at < args.size() && args[verb_at] == "exec";
+  for (size_t i = 0; i < args.size() && (!is_do || i < verb_at); ++i) {
+    if (is_exec && i > verb_at && !args[i].starts_with("-")) break;
     args[i] = LongForm(args[i], known);
+  }
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
   try {
     app.parse(args);
@@ -238,6 +301,7 @@ int RunCli(int argc, char** argv) {
     PrintError(msg);
     return 125;
   }
+  if (exec->parsed()) ex.command = exec->remaining();
   if (do_cmd->parsed()) {
     // Words CLI11 did not take (an unknown flag, or the command when there
     // was no "--") come first; Do refuses a leading "-".

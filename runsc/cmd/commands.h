@@ -4,6 +4,7 @@
 #ifndef RUNSC_CMD_COMMANDS_H_
 #define RUNSC_CMD_COMMANDS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,23 @@ int Kill(const Globals& g, const std::string& id, const std::string& signal,
 int Delete(const Globals& g, const std::string& id, bool force);
 int List(const Globals& g, const std::string& format, bool quiet);
 int Spec(const std::string& bundle);
+struct ExecFlags {
+  std::string id, process, pid_file, cwd, user, console_socket;
+  std::vector<std::string> env, command;
+  bool detach = false, tty = false;
+};
+int Exec(const Globals& g, const ExecFlags& flags);
+int Pause(const Globals& g, const std::string& id);
+int Resume(const Globals& g, const std::string& id);
+int Ps(const Globals& g, const std::string& id, const std::string& format);
+int Wait(const Globals& g, const std::string& id);
+int Events(const Globals& g, const std::string& id, bool stats,
+           const std::string& interval);
+struct UpdateFlags {
+  std::string id, resources;
+  int64_t pids_limit = 0;
+};
+int Update(const Globals& g, const UpdateFlags& flags);
 int Features();
 int Checkpoint(const Globals& g, const std::string& verb,
                const std::string& id);

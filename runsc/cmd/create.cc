@@ -25,13 +25,15 @@ std::string AbsoluteBundle(const Globals& g, const std::string& bundle) {
 }
 
 int Create(const Globals& g, const CreateFlags& flags) {
-  if (!flags.console_socket.empty())
-    return Fail(g, "--console-socket is not supported yet");
   const std::string bundle = AbsoluteBundle(g, flags.bundle);
   if (bundle.empty()) return 1;
   Sandbox sandbox;
   auto state = container::Create(
-      g, {.id = flags.id, .bundle = bundle, .pid_file = flags.pid_file},
+      g,
+      {.id = flags.id,
+       .bundle = bundle,
+       .pid_file = flags.pid_file,
+       .console_socket = flags.console_socket},
       &sandbox);
   if (!state.ok()) return Fail(g, state.status());
   return 0;

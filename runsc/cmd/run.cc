@@ -15,14 +15,13 @@ namespace runsc {
 std::string AbsoluteBundle(const Globals& g, const std::string& bundle);
 
 int Run(const Globals& g, const CreateFlags& flags) {
-  if (!flags.console_socket.empty())
-    return Fail(g, "--console-socket is not supported yet");
   const std::string bundle = AbsoluteBundle(g, flags.bundle);
   if (bundle.empty()) return 1;
   auto spec = oci::LoadSpec(bundle);
   if (!spec.ok()) return Fail(g, spec.status());
   int sv[2] = {-1, -1};
-  if (spec->process.terminal &&
+  // With --console-socket the terminal goes there; else to ours.
+  if (spec->process.terminal && flags.console_socket.empty() &&
       socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return Fail(g, "cannot make the console socket");
   Sandbox sandbox;
@@ -31,7 +30,8 @@ int Run(const Globals& g, const CreateFlags& flags) {
                                   .bundle = bundle,
                                   .pid_file = flags.pid_file,
                                   .detached = false,
-                                  .console_fd = sv[1]},
+                                  .console_fd = sv[1],
+                                  .console_socket = flags.console_socket},
                                  &sandbox);
   if (sv[1] >= 0) close(sv[1]);
   if (!state.ok()) {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -21,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/unique_fd.h"
+#include "runsc/host_pty.h"
 #include "runsc/oci/spec.h"
 #include "sentry/boot/proto/control.pb.h"
 
@@ -50,10 +52,10 @@ absl::StatusOr<base::UniqueFd> ListenControl(const std::string& dir) {
   return sock;
 }
 
-// One request to the sandbox's control socket. A sandbox that is gone
-// answers "container not running".
-absl::Status Call(const Globals& g, const std::string& id,
-                  const control::Request& req) {
+}  // namespace
+
+absl::StatusOr<base::UniqueFd> ConnectControl(const Globals& g,
+                                              const std::string& id) {
   const std::string dir = ContainerDir(g.root, id);
   base::UniqueFd dir_fd(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0)
@@ -64,19 +66,63 @@ absl::Status Call(const Globals& g, const std::string& id,
   if (connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) !=
       0)
     return absl::FailedPreconditionError("container not running");
+  return sock;
+}
+
+absl::Status SendRequest(int sock, const control::Request& req,
+                         const std::vector<int>& fds) {
   const std::string out = req.SerializeAsString();
-  if (send(sock.get(), out.data(), out.size(), MSG_NOSIGNAL) < 0)
-    return absl::FailedPreconditionError("container not running");
-  char buf[4096];
+  iovec iov{.iov_base = const_cast<char*>(out.data()), .iov_len = out.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  if (!fds.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
   ssize_t n;
   do {
-    n = recv(sock.get(), buf, sizeof(buf), 0);
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EMSGSIZE)
+      return absl::InvalidArgumentError("control request too long");
+    return absl::FailedPreconditionError("container not running");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<control::Response> CallControl(const Globals& g,
+                                              const std::string& id,
+                                              const control::Request& req,
+                                              const std::vector<int>& fds) {
+  auto sock = ConnectControl(g, id);
+  if (!sock.ok()) return sock.status();
+  if (auto s = SendRequest(sock->get(), req, fds); !s.ok()) return s;
+  // A ps of many processes is long.
+  std::vector<char> buf(1 << 20);
+  ssize_t n;
+  do {
+    n = recv(sock->get(), buf.data(), buf.size(), 0);
   } while (n < 0 && errno == EINTR);
   control::Response resp;
-  if (n <= 0 || !resp.ParseFromArray(buf, static_cast<int>(n)))
+  if (n <= 0 || !resp.ParseFromArray(buf.data(), static_cast<int>(n)))
     return absl::FailedPreconditionError("container not running");
   if (!resp.ok()) return absl::FailedPreconditionError(resp.error());
-  return absl::OkStatus();
+  return resp;
+}
+
+namespace {
+
+absl::Status Call(const Globals& g, const std::string& id,
+                  const control::Request& req) {
+  return CallControl(g, id, req).status();
 }
 
 // Kills `pid` if it is still the process started at `start`, and waits
@@ -142,9 +188,18 @@ absl::StatusOr<State> Build(const Globals& g, const CreateRequest& req,
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
   base::UniqueFd ready_rd(ready[0]), ready_wr(ready[1]);
+  base::UniqueFd replica;  // the terminal's, the sandbox's copy
+  int console_fd = req.console_fd;
+  if (spec.process.terminal && !req.console_socket.empty()) {
+    auto r = ConsoleForSocket(req.console_socket,
+                              WinsizeOf(spec.process.console_size));
+    if (!r.ok()) return r.status();
+    replica = std::move(*r);
+    console_fd = replica.get();
+  }
   SandboxOptions options{.debug_log = g.debug_log,
                          .debug = g.debug,
-                         .console_fd = req.console_fd,
+                         .console_fd = console_fd,
                          .control_fd = listener->get(),
                          .ready_fd = ready_wr.get(),
                          .detached = req.detached};
@@ -152,6 +207,7 @@ absl::StatusOr<State> Build(const Globals& g, const CreateRequest& req,
   if (!started.ok()) return started.status();
   *sandbox = *started;
   ready_wr.Reset();
+  replica.Reset();
   listener->Reset();
 
   State state;
@@ -202,10 +258,14 @@ absl::StatusOr<State> Create(const Globals& g, const CreateRequest& req,
   if (auto s = ValidateId(req.id); !s.ok()) return s;
   auto spec = oci::LoadSpec(req.bundle);
   if (!spec.ok()) return spec.status();
-  if (spec->process.terminal && req.detached)
-    return absl::UnimplementedError(
-        "process.terminal needs --console-socket, which runsc does not "
-        "support yet");
+  // runc's checks and wording.
+  if (spec->process.terminal && req.detached && req.console_socket.empty())
+    return absl::InvalidArgumentError(
+        "cannot allocate tty if runc will detach without setting console "
+        "socket");
+  if (!spec->process.terminal && !req.console_socket.empty())
+    return absl::InvalidArgumentError(
+        "cannot use console socket if runc will not detach or allocate tty");
   if (mkdir(g.root.c_str(), 0711) != 0 && errno != EEXIST)
     return absl::ErrnoToStatus(errno, "cannot make --root " + g.root);
   const std::string dir = ContainerDir(g.root, req.id);
@@ -246,7 +306,14 @@ absl::Status Start(const Globals& g, const std::string& id) {
                                          status);
   control::Request req;
   req.mutable_start();
-  if (auto s = Call(g, id, req); !s.ok()) return s;
+  // The sentry writes init's exit status here, for runsc wait.
+  base::UniqueFd status_file(
+      open((ContainerDir(g.root, id) + "/" + kExitStatusFile).c_str(),
+           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!status_file.valid())
+    return absl::ErrnoToStatus(errno, "cannot make the exit status file");
+  if (auto s = CallControl(g, id, req, {status_file.get()}).status(); !s.ok())
+    return s;
   state->status = "running";
   return SaveState(g.root, *state);
 }
@@ -261,6 +328,57 @@ absl::Status Kill(const Globals& g, const std::string& id, int sig, bool all) {
   req.mutable_kill()->set_signal(sig);
   req.mutable_kill()->set_all(all);
   return Call(g, id, req);
+}
+
+absl::Status Pause(const Globals& g, const std::string& id) {
+  if (auto s = ValidateId(id); !s.ok()) return s;
+  auto state = LoadState(g.root, id);
+  if (!state.ok()) return state.status();
+  const std::string status = CurrentStatus(*state);
+  if (status == "paused")
+    return absl::FailedPreconditionError("container already paused");
+  if (status != "running")
+    return absl::FailedPreconditionError("container not running");
+  control::Request req;
+  req.mutable_pause();
+  if (auto s = Call(g, id, req); !s.ok()) return s;
+  state->status = "paused";
+  return SaveState(g.root, *state);
+}
+
+absl::Status Resume(const Globals& g, const std::string& id) {
+  if (auto s = ValidateId(id); !s.ok()) return s;
+  auto state = LoadState(g.root, id);
+  if (!state.ok()) return state.status();
+  const std::string status = CurrentStatus(*state);
+  if (status == "stopped")
+    return absl::FailedPreconditionError("container not running");
+  if (status != "paused")
+    return absl::FailedPreconditionError("container not paused");
+  control::Request req;
+  req.mutable_resume();
+  if (auto s = Call(g, id, req); !s.ok()) return s;
+  state->status = "running";
+  return SaveState(g.root, *state);
+}
+
+absl::StatusOr<int> ExitStatus(const Globals& g, const std::string& id) {
+  std::ifstream f(ContainerDir(g.root, id) + "/" + kExitStatusFile);
+  int status = -1;
+  if (!(f >> status) || status < 0)
+    return absl::FailedPreconditionError("container not running");
+  return status;
+}
+
+absl::StatusOr<control::Response> Query(const Globals& g,
+                                        const std::string& id,
+                                        const control::Request& req) {
+  if (auto s = ValidateId(id); !s.ok()) return s;
+  auto state = LoadState(g.root, id);
+  if (!state.ok()) return state.status();
+  if (CurrentStatus(*state) == "stopped")
+    return absl::FailedPreconditionError("container not running");
+  return CallControl(g, id, req);
 }
 
 absl::Status Delete(const Globals& g, const std::string& id, bool force) {
@@ -278,9 +396,9 @@ absl::Status Delete(const Globals& g, const std::string& id, bool force) {
     return state.status();
   }
   const std::string status = CurrentStatus(*state);
-  if (status == "running" && !force)
+  if ((status == "running" || status == "paused") && !force)
     return absl::FailedPreconditionError("cannot delete container " + id +
-                                         " that is not stopped: running");
+                                         " that is not stopped: " + status);
   if (status == "creating" && !force)
     return absl::FailedPreconditionError(
         "cannot delete container " + id +

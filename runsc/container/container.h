@@ -4,11 +4,14 @@
 #define RUNSC_CONTAINER_CONTAINER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/unique_fd.h"
 #include "runsc/container/state.h"
 #include "runsc/globals.h"
 #include "runsc/sandbox.h"
+#include "sentry/boot/proto/control.pb.h"
 
 namespace runsc::container {
 
@@ -20,6 +23,9 @@ struct CreateRequest {
   // process.terminal spec gets our terminal (relayed from console_fd).
   bool detached = true;
   int console_fd = -1;
+  // With process.terminal: the unix socket that gets the master of the
+  // container's terminal (host_pty.h).
+  std::string console_socket;
 };
 
 // Builds the sandbox (gofer, sentry, the command found in the rootfs)
@@ -33,6 +39,34 @@ absl::Status Kill(const Globals& g, const std::string& id, int sig, bool all);
 // one only with `force`. With `force` a half-made container (its state
 // never completed) is removed too.
 absl::Status Delete(const Globals& g, const std::string& id, bool force);
+
+// A connection to the sandbox's control socket (sentry/boot/proto/
+// control.proto): "does not exist" for an unknown id, "container not
+// running" when the sandbox is gone.
+absl::StatusOr<base::UniqueFd> ConnectControl(const Globals& g,
+                                              const std::string& id);
+
+// Sends one request with `fds` (SCM_RIGHTS) on a control connection.
+absl::Status SendRequest(int sock, const control::Request& req,
+                         const std::vector<int>& fds);
+// One request and its answer; the answer's error as a failure.
+absl::StatusOr<control::Response> CallControl(
+    const Globals& g, const std::string& id, const control::Request& req,
+    const std::vector<int>& fds = {});
+// The file in the container's dir where the sentry writes init's exit
+// status (as runsc exits with it) when init has exited.
+inline constexpr char kExitStatusFile[] = "exit_status";
+// That status, once written; "container not running" before.
+absl::StatusOr<int> ExitStatus(const Globals& g, const std::string& id);
+
+// runsc pause / resume: every task of the sandbox stops / goes on; the
+// state says "paused" in between.
+absl::Status Pause(const Globals& g, const std::string& id);
+absl::Status Resume(const Globals& g, const std::string& id);
+// A request (ps, stats, wait, update) to a container that is not stopped.
+absl::StatusOr<control::Response> Query(const Globals& g,
+                                        const std::string& id,
+                                        const control::Request& req);
 
 // A signal by number ("9") or name ("KILL", "SIGKILL").
 absl::StatusOr<int> ParseSignal(const std::string& s);

@@ -119,6 +119,18 @@ absl::Status ParseProcess(const json& o, Process* p) {
   auto user = GetObject(o, "user", "process.user");
   if (!user.ok()) return user.status();
   if (*user) RETURN_IF_ERROR(ParseUser(**user, &p->user));
+  auto size = GetObject(o, "consoleSize", "process.consoleSize");
+  if (!size.ok()) return size.status();
+  if (*size) {
+    ConsoleSize cs;
+    RETURN_IF_ERROR(
+        GetUint32(**size, "height", "process.consoleSize.height", &cs.height));
+    RETURN_IF_ERROR(
+        GetUint32(**size, "width", "process.consoleSize.width", &cs.width));
+    if (cs.height > 0xffff || cs.width > 0xffff)
+      return Bad("process.consoleSize", "is too large");
+    p->console_size = cs;
+  }
   return absl::OkStatus();
 }
 
@@ -219,6 +231,17 @@ absl::StatusOr<Spec> ParseSpec(const std::string& text,
   }
   RETURN_IF_ERROR(ParseLinux(j, &spec));
   return spec;
+}
+
+absl::StatusOr<Process> ParseProcessJson(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded())
+    return absl::InvalidArgumentError("process.json: malformed JSON");
+  if (!j.is_object())
+    return absl::InvalidArgumentError("process.json: must be a JSON object");
+  Process process;
+  RETURN_IF_ERROR(ParseProcess(j, &process));
+  return process;
 }
 
 absl::StatusOr<Spec> LoadSpec(const std::string& bundle) {

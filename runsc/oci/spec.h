@@ -23,8 +23,13 @@ struct User {
   std::optional<uint32_t> umask;
 };
 
+struct ConsoleSize {
+  uint32_t height = 0, width = 0;
+};
+
 struct Process {
   bool terminal = false;
+  std::optional<ConsoleSize> console_size;  // with terminal
   std::vector<std::string> args;  // never empty
   std::vector<std::string> env;
   std::string cwd = "/";
@@ -55,6 +60,8 @@ struct Spec {
 // root.path, which must name a directory.
 absl::StatusOr<Spec> ParseSpec(const std::string& json,
                                const std::string& bundle);
+// Parses a process.json (runc exec --process): a spec's "process" object.
+absl::StatusOr<Process> ParseProcessJson(const std::string& text);
 // Reads and parses <bundle>/config.json.
 absl::StatusOr<Spec> LoadSpec(const std::string& bundle);
 

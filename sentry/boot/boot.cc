@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "base/log.h"
 #include "sentry/boot/confine.h"
+#include "base/unique_fd.h"
+#include "sentry/boot/control_ops.h"
 #include "sentry/boot/control_server.h"
 #include "sentry/fs/gofer/gofer_fs.h"
 #include "sentry/kernel/kernel.h"
@@ -152,6 +155,190 @@ auto GoferTrees(const Config& config, int sock) {
   };
 }
 
+// The control server's kill: init (pid 0), everything (`all`), or one
+// process runsc exec started.
+std::string Kill(int sig, bool all, int pid) {
+  absl::MutexLock lock(&g_forward_mu);
+  if (!g_forward_to) return "container not running";
+  if (pid > 0) {
+    if (!g_forward_to->SignalProcessFromHost(pid, sig))
+      return "no such process";
+    return "";
+  }
+  // TODO: --all with a signal other than SIGKILL reaches init only.
+  // SIGKILL for init ends everything, as init's end does; through
+  // Shutdown it also reaches a paused sandbox.
+  if (sig == SIGKILL) {
+    g_forward_to->Shutdown(kernel::ExitStatus{.signal = SIGKILL});
+  } else {
+    g_forward_to->SignalFromHost(sig);
+  }
+  return "";
+}
+
+// The last answer of an exec or a wait: how the process ended.
+void SendExit(int conn, const kernel::ExitStatus& status) {
+  control::Response done;
+  done.set_exited(true);
+  done.set_exit_code(status.code);
+  done.set_exit_signal(status.signal);
+  (void)Send(conn, done);
+  close(conn);
+}
+
+// Exec threads still running: the kernel must outlive them.
+int g_execs ABSL_GUARDED_BY(g_forward_mu) = 0;
+
+// One runsc exec, on its own thread: starts the process, answers with its
+// pid, waits for it and answers with how it ended.
+void RunExec(kernel::Kernel& k, int conn,
+             const control::ExecRequest& req,
+             std::vector<base::UniqueFd> fds) {
+  Config c;
+  c.argv.assign(req.argv().begin(), req.argv().end());
+  c.env.assign(req.env().begin(), req.env().end());
+  c.cwd = req.cwd().empty() ? "/" : req.cwd();
+  c.uid = req.uid();
+  c.gid = req.gid();
+  if (c.argv.empty() || c.cwd[0] != '/') {
+    Reply(conn, "exec: args must not be empty and cwd must be absolute");
+    return;
+  }
+  auto path = FindCommand(k.vfs(), c);
+  if (!path) {
+    Reply(conn, "exec: \"" + c.argv[0] +
+                    "\": executable file not found in $PATH");
+    return;
+  }
+  kernel::Kernel::InitProcess spec{
+      .argv = c.argv,
+      .path = *path,
+      .envp = c.env,
+      .cwd = c.cwd,
+      .creds = kernel::Credentials::ForIds(c.uid, c.gid),
+  };
+  const char* names[] = {"host:[stdin]", "host:[stdout]", "host:[stderr]"};
+  const size_t n = std::min<size_t>(
+      3, std::min<size_t>(fds.size(), std::max(0, req.stdio_fds())));
+  std::unique_ptr<tty::Console> console;  // ends (flushed) before we answer
+  if (req.terminal()) {
+    if (fds.empty()) {
+      Reply(conn, "exec: a terminal needs its host fd");
+      return;
+    }
+    auto cons = tty::Console::Start(k, fds[0].Release(), c.uid, &spec.stdio,
+                                    /*session=*/0);
+    if (!cons) {
+      Reply(conn, "exec: cannot make the terminal: " +
+                      std::string(base::ErrnoName(cons.error().value)));
+      return;
+    }
+    console = std::move(*cons);
+    spec.before_exec = [c = console.get()](int pid) { c->AttachSession(pid); };
+  }
+  for (size_t i = 0; i < n && !req.terminal(); ++i) {
+    const int flags = fcntl(fds[i].get(), F_GETFL);
+    if (flags < 0) {
+      spec.stdio.push_back(nullptr);
+      continue;
+    }
+    spec.stdio.push_back(
+        vfs::ImportHostFd(fds[i].Release(), flags & ~O_CLOEXEC, names[i]));
+  }
+  std::string why;
+  auto pid = k.StartProcess(std::move(spec), &why);
+  if (!pid) {
+    Reply(conn, "exec: " + (why.empty() ? std::string(base::ErrnoName(
+                                              pid.error().value))
+                                        : why));
+    return;
+  }
+  control::Response started;
+  started.set_pid(*pid);
+  (void)Send(conn, started);
+  const kernel::ExitStatus status = k.WaitProcess(*pid);
+  console.reset();
+  SendExit(conn, status);
+}
+
+void StartExec(int conn,
+               const control::ExecRequest& req,
+               std::vector<base::UniqueFd> fds) {
+  kernel::Kernel* k;
+  {
+    absl::MutexLock lock(&g_forward_mu);
+    if (!g_forward_to) {
+      Reply(conn, "container not running");
+      return;
+    }
+    k = g_forward_to;
+    ++g_execs;
+  }
+  std::thread([k, conn, req, fds = std::move(fds)]() mutable {
+    RunExec(*k, conn, req, std::move(fds));
+    absl::MutexLock lock(&g_forward_mu);
+    --g_execs;
+  }).detach();
+}
+
+// The control requests other than start, kill and exec. wait answers
+// from a thread of its own once init has ended (counted in g_execs, so
+// that the answer goes out before the sandbox exits).
+void Other(int conn, const control::Request& req) {
+  absl::MutexLock lock(&g_forward_mu);
+  kernel::Kernel* k = g_forward_to;
+  if (!k) {
+    Reply(conn, "container not running");
+    return;
+  }
+  control::Response resp;
+  switch (req.op_case()) {
+    case control::Request::kPause:
+      k->Pause();
+      break;
+    case control::Request::kResume:
+      k->Resume();
+      break;
+    case control::Request::kPs:
+      ListProcesses(*k, &resp);
+      break;
+    case control::Request::kStats:
+      FillStats(*k, resp.mutable_stats());
+      break;
+    case control::Request::kUpdate:
+      if (req.update().pids_limit() > 0)
+        k->set_pids_limit(static_cast<size_t>(req.update().pids_limit()));
+      break;
+    case control::Request::kWait:
+      ++g_execs;
+      std::thread([k, conn] {
+        SendExit(conn, k->WaitInit());
+        absl::MutexLock lock(&g_forward_mu);
+        --g_execs;
+      }).detach();
+      return;
+    default:
+      Reply(conn, "unknown control request");
+      return;
+  }
+  (void)Send(conn, resp);
+  close(conn);
+}
+
+// After init's end: the exec threads finish (their processes were killed
+// with init; one that started a process meanwhile has it killed again).
+void AwaitExecs(kernel::Kernel& k) {
+  absl::MutexLock lock(&g_forward_mu);
+  while (!g_forward_mu.AwaitWithTimeout(
+      absl::Condition(
+          +[](int* n) { return *n == 0; }, &g_execs),
+      absl::Milliseconds(100))) {
+    g_forward_mu.Unlock();
+    k.Shutdown(kernel::ExitStatus{.signal = SIGKILL});
+    g_forward_mu.Lock();
+  }
+}
+
 }  // namespace
 
 std::string GoferMountName(size_t i) { return "m" + std::to_string(i); }
@@ -219,23 +406,31 @@ int Run(const Config& config, int gofer_fd, int control_fd, int ready_fd) {
   } else {
     init.stdio = ImportStdio();
   }
-  int start_conn = -1;
+  // runsc create: the program is loaded now, so that a binary that cannot
+  // run fails create, as with runc; it runs at start.
+  init.hold = control_fd >= 0;
+  base::UniqueFd status_file;  // from runsc start, for runsc wait
+  // ... and it is a container's init, which signals from inside the
+  // container with their default action do not reach.
+  init.unkillable = control_fd >= 0;
+  if (auto r = (*k)->StartInit(std::move(init), &why); !r) {
+    Complain(why);
+    // As a shell: 127 when the command is not found, 126 when it is found
+    // but cannot be executed.
+    return r.error().value == ENOENT ? 127 : 126;
+  }
   if (control_fd >= 0) {
-    // runsc create: the sandbox is built and the command found; say so,
-    // and run nothing until runsc start (or a kill) comes.
+    // The sandbox is built and the program loaded; say so, and let nothing
+    // run until runsc start (or a kill) comes. On a kill the kernel's
+    // Shutdown ends the held init.
     const char ready = 1;
     (void)!write(ready_fd, &ready, 1);
     close(ready_fd);
     StartOrder order = WaitForStart(control_fd);
     if (!order.start) return 128 + order.signal;
-    start_conn = order.conn;
-  }
-  if (auto r = (*k)->StartInit(std::move(init), &why); !r) {
-    if (start_conn >= 0) Reply(start_conn, why);
-    Complain(why);
-    // As a shell: 127 when the command is not found, 126 when it is found
-    // but cannot be executed.
-    return r.error().value == ENOENT ? 127 : 126;
+    status_file = std::move(order.status_file);
+    (*k)->ReleaseInit();
+    Reply(order.conn, "");
   }
   {
     absl::MutexLock lock(&g_forward_mu);
@@ -244,24 +439,20 @@ int Run(const Config& config, int gofer_fd, int control_fd, int ready_fd) {
   }
   // Detached: it sleeps in sigwaitinfo until the process exits.
   std::thread(ForwardSignals).detach();
-  if (start_conn >= 0) {
-    Reply(start_conn, "");
-    ServeControl(control_fd, [](int sig, bool all) {
-      absl::MutexLock lock(&g_forward_mu);
-      if (!g_forward_to) return;
-      // TODO: --all with a signal other than SIGKILL reaches init only.
-      if (all && sig == SIGKILL) {
-        g_forward_to->Shutdown(kernel::ExitStatus{.signal = SIGKILL});
-      } else {
-        g_forward_to->SignalFromHost(sig);
-      }
-    });
+  if (control_fd >= 0) {
+    ServeControl(control_fd, {.kill = Kill, .exec = StartExec, .other = Other});
   }
   kernel::ExitStatus status = (*k)->WaitInit();
+  // Written before a wait can hear "container not running" and look here.
+  if (status_file.valid()) {
+    const std::string text = std::to_string(status.ShellStatus());
+    (void)!write(status_file.get(), text.data(), text.size());
+  }
   {
     absl::MutexLock lock(&g_forward_mu);
     g_forward_to = nullptr;
   }
+  AwaitExecs(**k);
   LOG(Info) << "init exited: code " << status.code << " signal "
             << status.signal;
   return status.ShellStatus();
