@@ -101,7 +101,10 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
     if (init.stdio[i])
       TRY(fds->InstallAt(static_cast<int>(i), init.stdio[i], false, 1 << 20));
   }
+  for (const auto& [resource, limit] : init.rlimits)
+    tg->SetRlimit(resource, limit);
   auto fs = std::make_shared<FsContext>(init.cwd);
+  fs->set_umask(init.umask);
   processes_.AddInit(tg);
   {
     absl::MutexLock lock(&mu_);
@@ -119,9 +122,9 @@ Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
   };
   auto hs = std::make_shared<ExecHandshake>();
   auto task = std::make_unique<Task>(*this, tg, /*tid=*/1, fds, fs);
-  // Linux's init_uts_ns: the domain name starts as "(none)".
+  task->no_new_privs = init.no_new_privs;
   task->ns = Namespaces{
-      .uts = std::make_shared<UtsNamespace>(options_.hostname, "(none)"),
+      .uts = std::make_shared<UtsNamespace>(options_.hostname, init.domainname),
       .ipc = std::make_shared<IpcNamespace>(),
       .mnt = vfs_->InitialMountNamespace()};
   tg->AddThread(task.get());

@@ -1,9 +1,8 @@
-// runsc as an OCI runtime, driven as runc's callers drive it: a bundle
-// whose rootfs is busybox-static in a temp dir, each test with its own
-// --root. This process is a child subreaper, as the containerd shim is, so
-// the sandbox process named by the pid file is reparented to it and its
-// exit status is read with waitpid. After each test nothing may remain:
-// no state dir, no process, no mount.
+// runsc as an OCI runtime, driven as runc's callers drive it, on the
+// busybox bundle of oci_fixture.h (its own --root per test; nothing may
+// remain after a test). The sandbox process named by the pid file is
+// reparented to this test, a child subreaper, and its exit status is read
+// with waitpid.
 #include <dirent.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -22,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/util/run_command.h"
+#include "tests/integration/oci_fixture.h"
 
 namespace {
 
@@ -30,110 +29,12 @@ using ::testing::HasSubstr;
 using json = nlohmann::json;
 using testing_util::RunscPath;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path);
-  return std::string((std::istreambuf_iterator<char>(f)), {});
-}
+using oci_fixture::LiveChildren;
+using oci_fixture::ReadFile;
+using Result = oci_fixture::RunscResult;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-// Processes whose parent is this test (zombies are reaped first).
-int LiveChildren() {
-  while (waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
-  int live = 0;
-  DIR* d = opendir("/proc");
-  while (dirent* e = readdir(d)) {
-    std::string pid = e->d_name;
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string line = ReadFile("/proc/" + pid + "/stat");
-    auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::string state;
-    int ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == getpid()) ++live;
-  }
-  closedir(d);
-  return live;
-}
-
-class OciTest : public ::testing::Test {
+class OciTest : public oci_fixture::OciFixture {
  protected:
-  static void SetUpTestSuite() {
-    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-  }
-
-  void SetUp() override {
-    mounts_before_ = ReadFile("/proc/self/mountinfo");
-    char tmpl[] = "/tmp/oci_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    root_ = dir_ + "/state";
-    bundle_ = dir_ + "/bundle";
-    const std::string rootfs = bundle_ + "/rootfs";
-    for (const std::string& d :
-         {bundle_, rootfs, rootfs + "/bin", rootfs + "/proc", rootfs + "/dev",
-          rootfs + "/tmp", rootfs + "/etc"})
-      ASSERT_EQ(mkdir(d.c_str(), 0755), 0) << d;
-    std::filesystem::copy_file("/bin/busybox", rootfs + "/bin/busybox");
-    for (const char* name : {"sh", "sleep", "echo", "true", "cat"})
-      ASSERT_EQ(symlink("busybox", (rootfs + "/bin/" + name).c_str()), 0);
-  }
-
-  void TearDown() override {
-    // Whatever a test left: its containers deleted by force, then checks
-    // that nothing remains.
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(root_, ec))
-      Runsc({"delete", "--force", e.path().filename().string()});
-    EXPECT_TRUE(RootEmpty()) << "state left under " << root_;
-    EXPECT_EQ(LiveChildren(), 0) << "processes left behind";
-    EXPECT_EQ(ReadFile("/proc/self/mountinfo"), mounts_before_);
-    std::filesystem::remove_all(dir_);
-  }
-
-  bool RootEmpty() {
-    std::error_code ec;
-    return std::filesystem::is_empty(root_, ec) ||
-           !std::filesystem::exists(root_);
-  }
-
-  // runsc --root R ARGS, stdio in files: a created sandbox keeps the
-  // stdio it was given, so pipes would stay open until it exits.
-  Result Runsc(std::vector<std::string> args,
-               std::vector<std::string> globals = {}) {
-    std::vector<std::string> argv = {RunscPath(), "--root", root_};
-    argv.insert(argv.end(), globals.begin(), globals.end());
-    argv.insert(argv.end(), args.begin(), args.end());
-    const std::string out = dir_ + "/out", err = dir_ + "/err";
-    pid_t pid = fork();
-    if (pid == 0) {
-      int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int n = open("/dev/null", O_RDONLY);
-      dup2(n, 0);
-      dup2(o, 1);
-      dup2(e, 2);
-      std::vector<char*> a;
-      for (auto& s : argv) a.push_back(s.data());
-      a.push_back(nullptr);
-      execv(a[0], a.data());
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = ReadFile(out);
-    r.err = ReadFile(err);
-    return r;
-  }
-
   json Config(const std::vector<std::string>& args) {
     return {
         {"ociVersion", "1.0.2"},
@@ -175,8 +76,6 @@ class OciTest : public ::testing::Test {
     if (waitpid(pid, &status, 0) != pid) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
-
-  std::string mounts_before_, dir_, root_, bundle_;
 };
 
 TEST_F(OciTest, CreateStartStateDelete) {
