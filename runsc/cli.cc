@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <functional>
+#include <tuple>
 #include <set>
 #include <string>
 #include <vector>
@@ -238,6 +239,17 @@ int RunCli(int argc, char** argv) {
       verb("spec", "write a default config.json", [&] { return Spec(bundle); });
   spec->add_option("-b,--bundle", bundle)->capture_default_str();
   spec->add_flag("--rootless", ignored, "accepted");
+
+  InstallFlags inst;
+  for (auto [name, help, fn] :
+       {std::tuple{"install", "add this runsc to Docker's daemon.json", &Install},
+        {"uninstall", "remove it from Docker's daemon.json", &Uninstall}}) {
+    CLI::App* sub = verb(name, help, [&g, &inst, fn] { return fn(g, inst); });
+    sub->add_option("--runtime", inst.runtime, "the runtime's name in Docker")
+        ->capture_default_str();
+    sub->add_option("--config-file", inst.config_file, "Docker's daemon.json")
+        ->capture_default_str();
+  }
 
   verb("features", "print what runsc supports, as JSON",
        [&] { return Features(); });

@@ -17,18 +17,19 @@ void PrintError(const std::string& msg) {
   fprintf(stderr, "runsc: %s\n", msg.c_str());
 }
 
-int Fail(const Globals& g, const std::string& msg) {
-  PrintError(msg);
-  if (g.log.empty()) return 1;
+namespace {
+
+void LogLine(const Globals& g, const char* level, const std::string& msg) {
+  if (g.log.empty()) return;
   const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", absl::Now(),
                                             absl::UTCTimeZone());
   std::string line;
   if (g.log_format == "json") {
     line =
-        nlohmann::json{{"level", "error"}, {"msg", msg}, {"time", time}}.dump(
+        nlohmann::json{{"level", level}, {"msg", msg}, {"time", time}}.dump(
             -1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
-    line = "time=\"" + time + "\" level=error msg=" +
+    line = "time=\"" + time + "\" level=" + level + " msg=" +
            nlohmann::json(msg).dump(-1, ' ', false,
                                     nlohmann::json::error_handler_t::replace);
   }
@@ -38,7 +39,19 @@ int Fail(const Globals& g, const std::string& msg) {
     base::WriteFull(fd, line.data(), line.size());
     close(fd);
   }
+}
+
+}  // namespace
+
+int Fail(const Globals& g, const std::string& msg) {
+  PrintError(msg);
+  LogLine(g, "error", msg);
   return 1;
+}
+
+void Warn(const Globals& g, const std::string& msg) {
+  fprintf(stderr, "runsc: warning: %s\n", msg.c_str());
+  LogLine(g, "warning", msg);
 }
 
 int Fail(const Globals& g, const absl::Status& status) {

@@ -16,6 +16,8 @@ namespace runsc {
 // Reports `msg` and returns 1, the status of a failed OCI verb.
 int Fail(const Globals& g, const std::string& msg);
 int Fail(const Globals& g, const absl::Status& status);
+// Reports `msg` as a warning ("level":"warning"); the verb goes on.
+void Warn(const Globals& g, const std::string& msg);
 
 }  // namespace runsc
 

@@ -53,7 +53,8 @@ pid_t ForkSandbox() {
 // sandbox process (ForkSandbox).
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
                             const std::vector<std::pair<int, int>>& fds,
-                            bool sandbox, bool detached) {
+                            bool sandbox, bool detached,
+                            const std::vector<std::string>& cgroups) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -67,6 +68,17 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
   if (!detached) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent && getppid() != 0) _exit(125);
+  }
+  // Into the sandbox's cgroup before anything runs, so that every
+  // process it starts is born there.
+  for (const std::string& procs : cgroups) {
+    int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) {
+      const char msg[] = "runsc: cannot join the sandbox's cgroup\n";
+      (void)!write(2, msg, sizeof(msg) - 1);
+      _exit(125);
+    }
+    close(fd);
   }
   // Out of the way first, so that no target number overwrites a source.
   for (size_t i = 0; i < fds.size(); ++i) {
@@ -86,7 +98,8 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
 // by its walks and its seccomp filter, but not chrooted (gofer/README.md).
 absl::StatusOr<pid_t> StartGofer(const std::string& exe,
                                  const boot::Config& config, int sock,
-                                 bool detached) {
+                                 bool detached,
+                                 const std::vector<std::string>& cgroups) {
   std::vector<std::string> args = {
       exe, "gofer", "--root=" + config.root,
       absl::StrCat("--sock-fd=", kGoferSockFd),
@@ -102,7 +115,8 @@ absl::StatusOr<pid_t> StartGofer(const std::string& exe,
                     config.visible[i]);
   }
   if (!mounts.empty()) args.push_back("--mounts=" + mounts);
-  return Spawn(args, {{sock, kGoferSockFd}}, /*sandbox=*/false, detached);
+  return Spawn(args, {{sock, kGoferSockFd}}, /*sandbox=*/false, detached,
+               cgroups);
 }
 
 void KillAndReap(pid_t pid) {
@@ -122,7 +136,8 @@ absl::StatusOr<Sandbox> StartSandbox(const boot::Config& config,
     return absl::ErrnoToStatus(errno, "socketpair");
   base::UniqueFd sentry_end(socks[0]), gofer_end(socks[1]);
   Sandbox sandbox;
-  auto gofer = StartGofer(*exe, config, gofer_end.get(), options.detached);
+  auto gofer = StartGofer(*exe, config, gofer_end.get(), options.detached,
+                          options.cgroup_procs);
   if (!gofer.ok()) return gofer.status();
   sandbox.gofer = *gofer;
   gofer_end.Reset();
@@ -149,7 +164,8 @@ absl::StatusOr<Sandbox> StartSandbox(const boot::Config& config,
     args.push_back(absl::StrCat("--control-fd=", boot::kControlFd));
     args.push_back(absl::StrCat("--ready-fd=", boot::kReadyFd));
   }
-  auto pid = Spawn(args, fds_to_pass, /*sandbox=*/true, options.detached);
+  auto pid = Spawn(args, fds_to_pass, /*sandbox=*/true, options.detached,
+                   options.cgroup_procs);
   if (!pid.ok()) {
     KillAndReap(sandbox.gofer);
     return pid.status();

@@ -6,6 +6,9 @@
 
 #include <sys/types.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "sentry/boot/boot.h"
 
@@ -24,6 +27,9 @@ struct SandboxOptions {
   // runsc create: the sandbox and gofer outlive this process (no
   // parent-death signal); whoever reaps them learns the container's end.
   bool detached = false;
+  // runsc create: the cgroup.procs files the gofer and the sandbox
+  // process join before they exec (container/cgroup.h).
+  std::vector<std::string> cgroup_procs;
 };
 
 // A running sandbox: the sentry's process and its gofer's.

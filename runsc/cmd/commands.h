@@ -74,6 +74,13 @@ int Features();
 int Checkpoint(const Globals& g, const std::string& verb,
                const std::string& id);
 
+struct InstallFlags {
+  std::string runtime = "runsc";
+  std::string config_file = "/etc/docker/daemon.json";
+};
+int Install(const Globals& g, const InstallFlags& flags);
+int Uninstall(const Globals& g, const InstallFlags& flags);
+
 // Prints "runsc: <msg>" to stderr.
 void PrintError(const std::string& msg);
 

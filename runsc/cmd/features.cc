@@ -12,14 +12,21 @@ int Features() {
   nlohmann::json f = {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", oci::kVersion},
-      // Hooks are not run yet (docs/running.md, "OCI runtime").
-      {"hooks", nlohmann::json::array()},
-      {"mountOptions", nlohmann::json::array()},
+      {"hooks",
+       {"prestart", "createRuntime", "createContainer", "startContainer",
+        "poststart", "poststop"}},
+      // What container/sandbox_config.cc keeps or accepts (no bind yet).
+      {"mountOptions",
+       {"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
+        "noatime", "atime", "nodiratime", "diratime", "relatime",
+        "norelatime", "strictatime", "nostrictatime", "private", "rprivate",
+        "shared", "rshared", "slave", "rslave", "unbindable", "runbindable"}},
       {"linux",
        {{"namespaces", {"pid", "ipc", "uts", "mount"}},
-        {"capabilities", nlohmann::json::array()},
+        {"capabilities", oci::CapabilityNames()},
+        // Paths in systemd's form are made directly in cgroupfs; no unit.
         {"cgroup",
-         {{"v1", false},
+         {{"v1", true},
           {"v2", false},
           {"systemd", false},
           {"systemdUser", false}}},

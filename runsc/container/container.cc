@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -23,6 +24,10 @@
 #include "absl/time/time.h"
 #include "base/unique_fd.h"
 #include "runsc/host_pty.h"
+#include "runsc/container/cgroup.h"
+#include "runsc/container/hooks.h"
+#include "runsc/container/sandbox_config.h"
+#include "runsc/errors.h"
 #include "runsc/oci/spec.h"
 #include "sentry/boot/proto/control.pb.h"
 
@@ -157,25 +162,27 @@ void RemoveDir(const std::string& dir) {
   std::filesystem::remove_all(dir, ec);
 }
 
+constexpr char kHooksFile[] = "hooks.json";
+// The cgroup directories create made (cgroup.h, RemoveCgroup).
+constexpr char kCgroupRecord[] = "cgroup.json";
+
+// The hooks create kept in the container's dir (none if it kept none).
+oci::Hooks LoadHooks(const Globals& g, const std::string& id) {
+  std::ifstream f(ContainerDir(g.root, id) + "/" + kHooksFile);
+  if (!f) return {};
+  std::stringstream text;
+  text << f.rdbuf();
+  auto hooks = oci::HooksFromJson(text.str());
+  if (!hooks.ok()) {
+    Warn(g, std::string(hooks.status().message()));
+    return {};
+  }
+  return *hooks;
+}
+
 std::string Now() {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", absl::Now(),
                           absl::UTCTimeZone());
-}
-
-boot::Config SandboxConfig(const Globals& g, const oci::Spec& spec) {
-  boot::Config config;
-  config.argv = spec.process.args;
-  config.env = spec.process.env;
-  config.cwd = spec.process.cwd;
-  config.platform = g.platform;
-  config.root = spec.root.path;
-  if (!spec.hostname.empty()) config.hostname = spec.hostname;
-  config.strace = g.strace;
-  config.uid = spec.process.user.uid;
-  config.gid = spec.process.user.gid;
-  if (spec.pids_limit) config.pids_limit = *spec.pids_limit;
-  config.tty = spec.process.terminal;
-  return config;
 }
 
 // The rest of Create, once the container's dir is ours: on failure the
@@ -203,7 +210,22 @@ absl::StatusOr<State> Build(const Globals& g, const CreateRequest& req,
                          .control_fd = listener->get(),
                          .ready_fd = ready_wr.get(),
                          .detached = req.detached};
-  auto started = StartSandbox(SandboxConfig(g, spec), options);
+  std::vector<std::string> warnings;
+  auto config = SandboxConfig(g, spec, &warnings);
+  if (!config.ok()) return config.status();
+  for (const std::string& w : warnings) Warn(g, w);
+  // The cgroup holding the whole sandbox: made before the sandbox, which
+  // joins it before it runs anything. Unprivileged, there is none (as
+  // rootless runc, which cannot make one either).
+  if (geteuid() == 0) {
+    auto path = CgroupPath(spec.cgroups_path, g.systemd_cgroup, req.id);
+    if (!path.ok()) return path.status();
+    auto procs = SetUpCgroup(*path, spec.resources, spec.pids_limit,
+                             dir + "/" + kCgroupRecord);
+    if (!procs.ok()) return procs.status();
+    options.cgroup_procs = std::move(*procs);
+  }
+  auto started = StartSandbox(*config, options);
   if (!started.ok()) return started.status();
   *sandbox = *started;
   ready_wr.Reset();
@@ -241,6 +263,23 @@ absl::StatusOr<State> Build(const Globals& g, const CreateRequest& req,
         "the sandbox failed to start (status ",
         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ")"));
   }
+  // The sandbox is built and the program not yet run: the point of the
+  // prestart, createRuntime and createContainer hooks. Start and delete
+  // read theirs from the container's dir.
+  if (auto s = WriteFileAtomic(dir + "/" + kHooksFile,
+                               oci::HooksToJson(spec.hooks), 0600);
+      !s.ok())
+    return s;
+  const std::string creating = StateJson(state, "creating");
+  if (auto s = RunHooks("prestart", spec.hooks.prestart, creating); !s.ok())
+    return s;
+  if (auto s = RunHooks("createRuntime", spec.hooks.create_runtime, creating);
+      !s.ok())
+    return s;
+  if (auto s =
+          RunHooks("createContainer", spec.hooks.create_container, creating);
+      !s.ok())
+    return s;
   state.status = "created";
   if (auto s = SaveState(g.root, state); !s.ok()) return s;
   if (!req.pid_file.empty()) {
@@ -286,6 +325,7 @@ absl::StatusOr<State> Create(const Globals& g, const CreateRequest& req,
       while (waitpid(sandbox->gofer, nullptr, 0) < 0 && errno == EINTR) {
       }
     }
+    RemoveCgroup(dir + "/" + kCgroupRecord);
     RemoveDir(dir);
   }
   return state;
@@ -304,6 +344,16 @@ absl::Status Start(const Globals& g, const std::string& id) {
   if (status != "created")
     return absl::FailedPreconditionError("cannot start a container that is " +
                                          status);
+  const oci::Hooks hooks = LoadHooks(g, id);
+  // A failed startContainer hook stops the container (runtime-spec): it
+  // never runs its program.
+  if (auto s = RunHooks("startContainer", hooks.start_container,
+                        StateJson(*state, "created"));
+      !s.ok()) {
+    (void)KillAndWait(state->pid, state->pid_start);
+    (void)KillAndWait(state->gofer, state->gofer_start);
+    return s;
+  }
   control::Request req;
   req.mutable_start();
   // The sentry writes init's exit status here, for runsc wait.
@@ -315,7 +365,13 @@ absl::Status Start(const Globals& g, const std::string& id) {
   if (auto s = CallControl(g, id, req, {status_file.get()}).status(); !s.ok())
     return s;
   state->status = "running";
-  return SaveState(g.root, *state);
+  if (auto s = SaveState(g.root, *state); !s.ok()) return s;
+  // runtime-spec 1.0.2: a failed poststart hook is a warning.
+  if (auto s = RunHooks("poststart", hooks.poststart,
+                        StateJson(*state, "running"));
+      !s.ok())
+    Warn(g, std::string(s.message()));
+  return absl::OkStatus();
 }
 
 absl::Status Kill(const Globals& g, const std::string& id, int sig, bool all) {
@@ -406,6 +462,12 @@ absl::Status Delete(const Globals& g, const std::string& id, bool force) {
   // A created container is killed, as runc does.
   if (auto s = KillAndWait(state->pid, state->pid_start); !s.ok()) return s;
   if (auto s = KillAndWait(state->gofer, state->gofer_start); !s.ok()) return s;
+  RemoveCgroup(dir + "/" + kCgroupRecord);
+  // runtime-spec 1.0.2: a failed poststop hook is a warning.
+  if (auto s = RunHooks("poststop", LoadHooks(g, id).poststop,
+                        StateJson(*state, "stopped"));
+      !s.ok())
+    Warn(g, std::string(s.message()));
   RemoveDir(dir);
   return absl::OkStatus();
 }

@@ -1,10 +1,12 @@
 #include "runsc/oci/spec.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <type_traits>
 #include <sstream>
 
 #include "absl/status/status.h"
@@ -107,6 +109,84 @@ absl::Status ParseUser(const json& o, User* user) {
   return absl::OkStatus();
 }
 
+// Linux's names (capability.h), in number order.
+constexpr const char* kCapabilityNames[] = {
+    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",          "CAP_FSETID",         "CAP_KILL",
+    "CAP_SETGID",          "CAP_SETUID",         "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",       "CAP_SYS_MODULE",     "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",     "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",       "CAP_SYS_BOOT",       "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",           "CAP_LEASE",          "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",        "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",       "CAP_SYSLOG",         "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",
+    "CAP_BPF",             "CAP_CHECKPOINT_RESTORE",
+};
+
+absl::Status ParseCapabilities(const json& o, Capabilities* caps) {
+  const std::pair<const char*, uint64_t*> sets[] = {
+      {"bounding", &caps->bounding},       {"effective", &caps->effective},
+      {"permitted", &caps->permitted},     {"inheritable", &caps->inheritable},
+      {"ambient", &caps->ambient}};
+  for (auto [key, set] : sets) {
+    const std::string path = std::string("process.capabilities.") + key;
+    std::vector<std::string> names;
+    RETURN_IF_ERROR(GetStrings(o, key, path, &names));
+    for (const std::string& name : names) {
+      const int cap = CapabilityNumber(name);
+      if (cap < 0)
+        return Bad(path, "\"" + name + "\" is not a capability runsc knows");
+      *set |= uint64_t{1} << cap;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseRlimits(const json& o, std::vector<Rlimit>* out) {
+  static const auto* names = new std::map<std::string, int>{
+      {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+      {"RLIMIT_DATA", RLIMIT_DATA},       {"RLIMIT_STACK", RLIMIT_STACK},
+      {"RLIMIT_CORE", RLIMIT_CORE},       {"RLIMIT_RSS", RLIMIT_RSS},
+      {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_AS", RLIMIT_AS},
+      {"RLIMIT_LOCKS", RLIMIT_LOCKS},     {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME}};
+  auto it = o.find("rlimits");
+  if (it == o.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_array()) return Bad("process.rlimits", "must be an array");
+  std::set<int> seen;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& e = (*it)[i];
+    const std::string path = absl::StrCat("process.rlimits[", i, "]");
+    if (!e.is_object()) return Bad(path, "must be an object");
+    std::string type;
+    RETURN_IF_ERROR(GetString(e, "type", path + ".type", &type));
+    auto name = names->find(type);
+    if (name == names->end())
+      return Bad(path + ".type", "\"" + type + "\" is not an rlimit");
+    if (!seen.insert(name->second).second)
+      return Bad(path + ".type", type + " is given twice");
+    Rlimit r{.resource = name->second};
+    for (auto [key, value] : {std::pair{"soft", &r.soft}, {"hard", &r.hard}}) {
+      auto v = e.find(key);
+      if (v == e.end() || !v->is_number_unsigned())
+        return Bad(path + "." + key, "must be a number");
+      *value = v->get<uint64_t>();
+    }
+    if (r.soft > r.hard)
+      return Bad(path, "soft limit " + std::to_string(r.soft) +
+                           " is above the hard limit " +
+                           std::to_string(r.hard));
+    out->push_back(r);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseProcess(const json& o, Process* p) {
   RETURN_IF_ERROR(GetBool(o, "terminal", "process.terminal", &p->terminal));
   RETURN_IF_ERROR(GetStrings(o, "args", "process.args", &p->args));
@@ -131,6 +211,15 @@ absl::Status ParseProcess(const json& o, Process* p) {
       return Bad("process.consoleSize", "is too large");
     p->console_size = cs;
   }
+  RETURN_IF_ERROR(ParseRlimits(o, &p->rlimits));
+  auto caps = GetObject(o, "capabilities", "process.capabilities");
+  if (!caps.ok()) return caps.status();
+  if (*caps) {
+    p->capabilities.emplace();
+    RETURN_IF_ERROR(ParseCapabilities(**caps, &*p->capabilities));
+  }
+  RETURN_IF_ERROR(GetBool(o, "noNewPrivileges", "process.noNewPrivileges",
+                          &p->no_new_privileges));
   return absl::OkStatus();
 }
 
@@ -181,14 +270,85 @@ absl::Status ParseMounts(const json& o, std::vector<Mount>* mounts) {
   return absl::OkStatus();
 }
 
-absl::Status ParseLinux(const json& o, Spec* spec) {
-  auto lnx = GetObject(o, "linux", "linux");
-  if (!lnx.ok()) return lnx.status();
-  if (!*lnx) return absl::OkStatus();
-  auto resources = GetObject(**lnx, "resources", "linux.resources");
-  if (!resources.ok()) return resources.status();
-  if (!*resources) return absl::OkStatus();
-  auto pids = GetObject(**resources, "pids", "linux.resources.pids");
+absl::Status ParseHookList(const json& o, const char* key,
+                           std::vector<Hook>* out) {
+  const std::string base = std::string("hooks.") + key;
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_array()) return Bad(base, "must be an array of objects");
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& h = (*it)[i];
+    const std::string path = absl::StrCat(base, "[", i, "]");
+    if (!h.is_object()) return Bad(path, "must be an object");
+    Hook hook;
+    RETURN_IF_ERROR(GetString(h, "path", path + ".path", &hook.path));
+    if (hook.path.empty() || hook.path[0] != '/')
+      return Bad(path + ".path", "must be an absolute path");
+    RETURN_IF_ERROR(GetStrings(h, "args", path + ".args", &hook.args));
+    RETURN_IF_ERROR(GetStrings(h, "env", path + ".env", &hook.env));
+    if (auto t = h.find("timeout"); t != h.end() && !t->is_null()) {
+      if (!t->is_number_integer() || t->get<int64_t>() <= 0 ||
+          t->get<int64_t>() > INT32_MAX)
+        return Bad(path + ".timeout", "must be a positive number of seconds");
+      hook.timeout = static_cast<int>(t->get<int64_t>());
+    }
+    out->push_back(std::move(hook));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseHooks(const json& o, Hooks* hooks) {
+  RETURN_IF_ERROR(ParseHookList(o, "prestart", &hooks->prestart));
+  RETURN_IF_ERROR(ParseHookList(o, "createRuntime", &hooks->create_runtime));
+  RETURN_IF_ERROR(
+      ParseHookList(o, "createContainer", &hooks->create_container));
+  RETURN_IF_ERROR(ParseHookList(o, "startContainer", &hooks->start_container));
+  RETURN_IF_ERROR(ParseHookList(o, "poststart", &hooks->poststart));
+  RETURN_IF_ERROR(ParseHookList(o, "poststop", &hooks->poststop));
+  return absl::OkStatus();
+}
+
+// A number of `key` in `o`, if there is one; `path` names it in errors.
+template <typename T>
+absl::Status GetNumber(const json& o, const char* key, const std::string& path,
+                       std::optional<T>* out) {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_number_integer() ||
+      (std::is_unsigned_v<T> && !it->is_number_unsigned()))
+    return Bad(path, "must be a whole number");
+  *out = it->get<T>();
+  return absl::OkStatus();
+}
+
+absl::Status ParseResources(const json& r, Spec* spec) {
+  Resources& res = spec->resources;
+  auto memory = GetObject(r, "memory", "linux.resources.memory");
+  if (!memory.ok()) return memory.status();
+  if (*memory) {
+    const json& m = **memory;
+    RETURN_IF_ERROR(GetNumber(m, "limit", "linux.resources.memory.limit",
+                              &res.memory_limit));
+    RETURN_IF_ERROR(GetNumber(m, "reservation",
+                              "linux.resources.memory.reservation",
+                              &res.memory_reservation));
+    RETURN_IF_ERROR(
+        GetNumber(m, "swap", "linux.resources.memory.swap", &res.memory_swap));
+  }
+  auto cpu = GetObject(r, "cpu", "linux.resources.cpu");
+  if (!cpu.ok()) return cpu.status();
+  if (*cpu) {
+    const json& c = **cpu;
+    RETURN_IF_ERROR(
+        GetNumber(c, "shares", "linux.resources.cpu.shares", &res.cpu_shares));
+    RETURN_IF_ERROR(
+        GetNumber(c, "quota", "linux.resources.cpu.quota", &res.cpu_quota));
+    RETURN_IF_ERROR(
+        GetNumber(c, "period", "linux.resources.cpu.period", &res.cpu_period));
+    RETURN_IF_ERROR(GetString(c, "cpus", "linux.resources.cpu.cpus", &res.cpus));
+    RETURN_IF_ERROR(GetString(c, "mems", "linux.resources.cpu.mems", &res.mems));
+  }
+  auto pids = GetObject(r, "pids", "linux.resources.pids");
   if (!pids.ok()) return pids.status();
   if (!*pids) return absl::OkStatus();
   auto limit = (*pids)->find("limit");
@@ -198,6 +358,38 @@ absl::Status ParseLinux(const json& o, Spec* spec) {
   // Zero or less means no limit (runtime-spec), and so the sandbox's own.
   if (limit->get<int64_t>() > 0) spec->pids_limit = limit->get<int64_t>();
   return absl::OkStatus();
+}
+
+absl::Status ParseLinux(const json& o, Spec* spec) {
+  auto lnx = GetObject(o, "linux", "linux");
+  if (!lnx.ok()) return lnx.status();
+  if (!*lnx) return absl::OkStatus();
+  RETURN_IF_ERROR(GetStrings(**lnx, "maskedPaths", "linux.maskedPaths",
+                             &spec->masked_paths));
+  RETURN_IF_ERROR(GetStrings(**lnx, "readonlyPaths", "linux.readonlyPaths",
+                             &spec->readonly_paths));
+  for (const auto* list : {&spec->masked_paths, &spec->readonly_paths}) {
+    for (const std::string& path : *list) {
+      if (path.empty() || path[0] != '/')
+        return Bad(list == &spec->masked_paths ? "linux.maskedPaths"
+                                               : "linux.readonlyPaths",
+                   "\"" + path + "\" is not an absolute path");
+    }
+  }
+  auto sysctl = GetObject(**lnx, "sysctl", "linux.sysctl");
+  if (!sysctl.ok()) return sysctl.status();
+  if (*sysctl) {
+    for (const auto& [k, v] : (*sysctl)->items()) {
+      if (!v.is_string()) return Bad("linux.sysctl." + k, "must be a string");
+      spec->sysctl[k] = v.get<std::string>();
+    }
+  }
+  RETURN_IF_ERROR(GetString(**lnx, "cgroupsPath", "linux.cgroupsPath",
+                            &spec->cgroups_path));
+  auto resources = GetObject(**lnx, "resources", "linux.resources");
+  if (!resources.ok()) return resources.status();
+  if (!*resources) return absl::OkStatus();
+  return ParseResources(**resources, spec);
 }
 
 }  // namespace
@@ -212,6 +404,8 @@ absl::StatusOr<Spec> ParseSpec(const std::string& text,
   Spec spec;
   RETURN_IF_ERROR(GetString(j, "ociVersion", "ociVersion", &spec.oci_version));
   RETURN_IF_ERROR(GetString(j, "hostname", "hostname", &spec.hostname));
+  RETURN_IF_ERROR(
+      GetString(j, "domainname", "domainname", &spec.domainname));
   auto process = GetObject(j, "process", "process");
   if (!process.ok()) return process.status();
   if (!*process) return Bad("process", "is missing");
@@ -229,6 +423,9 @@ absl::StatusOr<Spec> ParseSpec(const std::string& text,
       spec.annotations[k] = v.get<std::string>();
     }
   }
+  auto hooks = GetObject(j, "hooks", "hooks");
+  if (!hooks.ok()) return hooks.status();
+  if (*hooks) RETURN_IF_ERROR(ParseHooks(**hooks, &spec.hooks));
   RETURN_IF_ERROR(ParseLinux(j, &spec));
   return spec;
 }
@@ -252,6 +449,43 @@ absl::StatusOr<Spec> LoadSpec(const std::string& bundle) {
   std::stringstream text;
   text << f.rdbuf();
   return ParseSpec(text.str(), bundle);
+}
+
+std::string HooksToJson(const Hooks& hooks) {
+  auto list = [](const std::vector<Hook>& l) {
+    json a = json::array();
+    for (const Hook& h : l) {
+      json o = {{"path", h.path}, {"args", h.args}, {"env", h.env}};
+      if (h.timeout > 0) o["timeout"] = h.timeout;
+      a.push_back(std::move(o));
+    }
+    return a;
+  };
+  return json{{"prestart", list(hooks.prestart)},
+              {"createRuntime", list(hooks.create_runtime)},
+              {"createContainer", list(hooks.create_container)},
+              {"startContainer", list(hooks.start_container)},
+              {"poststart", list(hooks.poststart)},
+              {"poststop", list(hooks.poststop)}}
+      .dump();
+}
+
+absl::StatusOr<Hooks> HooksFromJson(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return absl::DataLossError("hooks.json is damaged");
+  Hooks hooks;
+  RETURN_IF_ERROR(ParseHooks(j, &hooks));
+  return hooks;
+}
+
+int CapabilityNumber(const std::string& name) {
+  for (size_t i = 0; i < std::size(kCapabilityNames); ++i)
+    if (name == kCapabilityNames[i]) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<std::string> CapabilityNames() {
+  return {std::begin(kCapabilityNames), std::end(kCapabilityNames)};
 }
 
 std::string DefaultSpecJson() {

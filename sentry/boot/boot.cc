@@ -12,6 +12,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "base/log.h"
+#include "sentry/boot/boot_mounts.h"
 #include "sentry/boot/confine.h"
 #include "base/unique_fd.h"
 #include "sentry/boot/control_ops.h"
@@ -339,6 +340,25 @@ void AwaitExecs(kernel::Kernel& k) {
   }
 }
 
+// The first process's credentials: runc sets the spec's groups and
+// capability sets on itself, then execs the app, which applies Linux's
+// exec rule to them (Kernel::StartInit execs too). An ambient capability
+// must be permitted and inheritable, as PR_CAP_AMBIENT_RAISE requires.
+kernel::Credentials InitCredentials(const Config& config) {
+  kernel::Credentials creds =
+      kernel::Credentials::ForIds(config.uid, config.gid);
+  creds.groups = config.groups;
+  if (config.has_capabilities) {
+    const CapabilitySets& c = config.capabilities;
+    creds.cap_bounding = c.bounding & kernel::kAllCaps;
+    creds.cap_permitted = c.permitted & kernel::kAllCaps;
+    creds.cap_effective = c.effective & creds.cap_permitted;
+    creds.cap_inheritable = c.inheritable & kernel::kAllCaps;
+    creds.cap_ambient = c.ambient & creds.cap_permitted & creds.cap_inheritable;
+  }
+  return creds;
+}
+
 }  // namespace
 
 std::string GoferMountName(size_t i) { return "m" + std::to_string(i); }
@@ -376,8 +396,11 @@ int Run(const Config& config, int gofer_fd, int control_fd, int ready_fd) {
              std::string(base::ErrnoName(r.error().value)));
     return 125;
   }
-  kernel::Credentials creds =
-      kernel::Credentials::ForIds(config.uid, config.gid);
+  if (auto r = ApplyMounts((*k)->vfs(), config, &why); !r) {
+    Complain(why);
+    return 125;
+  }
+  kernel::Credentials creds = InitCredentials(config);
   std::string path;
   if (!config.argv.empty()) {
     auto found = FindCommand((*k)->vfs(), config);
@@ -393,7 +416,13 @@ int Run(const Config& config, int gofer_fd, int control_fd, int ready_fd) {
       .envp = config.env,
       .cwd = config.cwd,
       .creds = creds,
+      .umask = static_cast<mode_t>(config.umask >= 0 ? config.umask & 0777
+                                                     : 022),
+      .no_new_privs = config.no_new_privs,
+      .domainname = config.domainname,
   };
+  for (const RlimitSpec& r : config.rlimits)
+    init.rlimits.push_back({r.resource, {r.soft, r.hard}});
   std::unique_ptr<tty::Console> console;  // goes before the kernel
   if (config.tty) {
     auto c = tty::Console::Start(**k, kConsoleFd, config.uid, &init.stdio);

@@ -15,6 +15,25 @@ namespace boot {
 // minutes to tear down; 1024 keeps such a sandbox from hurting the host.
 inline constexpr uint64_t kDefaultPidsLimit = 1024;
 
+// A mount an OCI spec asks for, made in the sandbox before the app runs
+// (boot_mounts.cc says which types and how).
+struct MountSpec {
+  std::string destination, type, source;
+  unsigned long flags = 0;  // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC
+  std::vector<std::string> data;  // the options mount(8) would pass on
+};
+
+// The container's first process's capability sets (bit N: capability N).
+struct CapabilitySets {
+  uint64_t bounding = 0, effective = 0, permitted = 0, inheritable = 0,
+           ambient = 0;
+};
+
+struct RlimitSpec {
+  int resource = 0;
+  uint64_t soft = 0, hard = 0;
+};
+
 struct Config {
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -37,6 +56,18 @@ struct Config {
   // runsc do -t: init's stdio is a terminal of the sandbox's, relayed over
   // the stream socket at fd kConsoleFd (sentry/tty/console.h).
   bool tty = false;
+
+  // From an OCI spec (runsc create/run); runsc do leaves them as they are.
+  std::vector<uint32_t> groups;  // process.user.additionalGids
+  int umask = -1;                // -1: Linux's 022
+  std::vector<RlimitSpec> rlimits;
+  bool has_capabilities = false;  // else root gets all, anyone else none
+  CapabilitySets capabilities;
+  bool no_new_privs = false;
+  std::string domainname = "(none)";
+  bool root_readonly = false;
+  std::vector<MountSpec> mounts;
+  std::vector<std::string> masked_paths, readonly_paths;
 };
 
 inline constexpr int kConsoleFd = 5;  // after config (3) and gofer (4)

@@ -97,17 +97,20 @@ Task* Kernel::StartTask(std::unique_ptr<Task> task,
 Result<void> Kernel::StartInit(InitProcess init, std::string* why) {
   auto tg = std::make_shared<ThreadGroup>(/*pid=*/1, /*ppid=*/0, init.creds);
   tg->set_unkillable(init.unkillable);
+  for (const auto& [resource, limit] : init.rlimits)
+    tg->SetRlimit(resource, limit);
   processes_.AddInit(tg);
   {
     absl::MutexLock lock(&mu_);
     init_ = tg;
   }
+  auto fs = std::make_shared<FsContext>(init.cwd);
+  fs->set_umask(init.umask);
   auto task = std::make_unique<Task>(*this, tg, /*tid=*/1,
-                                     std::make_shared<FdTable>(),
-                                     std::make_shared<FsContext>(init.cwd));
-  // Linux's init_uts_ns: the domain name starts as "(none)".
+                                     std::make_shared<FdTable>(), fs);
+  task->no_new_privs = init.no_new_privs;
   task->ns = Namespaces{
-      .uts = std::make_shared<UtsNamespace>(options_.hostname, "(none)"),
+      .uts = std::make_shared<UtsNamespace>(options_.hostname, init.domainname),
       .ipc = std::make_shared<IpcNamespace>(),
       .mnt = vfs_->InitialMountNamespace()};
   {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <sys/resource.h>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -81,6 +82,12 @@ class Kernel {
     // StartProcess: called with the new pid before the program is loaded
     // (a terminal for its session, which the pid names).
     std::function<void(int pid)> before_exec;
+    // An OCI spec's process.rlimits, user.umask and noNewPrivileges, and
+    // its domainname (Linux's init_uts_ns starts with "(none)").
+    std::vector<std::pair<int, rlimit>> rlimits;
+    mode_t umask = 022;
+    bool no_new_privs = false;
+    std::string domainname = "(none)";
   };
   // Starts the container's first process (pid 1) on its own host thread and
   // returns once its executable is loaded, or why it could not be.
