@@ -1,9 +1,11 @@
 // Traps, mappings, interrupts, death, FP state and threads of the systrap
 // platform. The security invariants are in systrap_security_test.cc.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -279,6 +281,48 @@ TEST_F(SystrapTest, ThreadsTrapConcurrently) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), kThreads * kTraps);
+}
+
+// More app threads trapping in a loop than the host has CPUs: every
+// context starts in the spinning mode (context.cc), so this checks that
+// spinning waiters never starve the threads they wait for into a hang, and
+// that the mode changes lose no handoff. The CPU time is printed, not
+// checked (no timing thresholds in tests).
+TEST_F(SystrapTest, MoreThreadsThanCpusAllFinish) {
+  Registers regs = Load(PROGRAM(prog_syscall_loop));
+  const int threads_n =
+      std::max(8, 2 * static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)) + 2);
+  constexpr int kTraps = 3000;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  const auto start = Clock::now();
+  for (int t = 0; t < threads_n; ++t) {
+    threads.emplace_back([&, t] {
+      auto ctx = platform_->NewContext();
+      Registers r = regs;
+      r.r12 = t;
+      int good = 0;
+      for (int i = 0; i < kTraps; ++i) {
+        Trap trap = ctx->Switch(*as_, r);
+        good += trap.kind == Kind::kSyscall && r.orig_rax == 39 &&
+                r.r12 == static_cast<uint64_t>(t);
+        r.rax = i;
+      }
+      ok += good;
+      ctx->Release();
+    });
+  }
+  for (auto& t : threads) t.join();
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_EQ(ok.load(), threads_n * kTraps);
+  auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+  printf("%d threads x %d traps: %.2f s wall, sentry user %.2f s, sys %.2f s\n",
+         threads_n, kTraps,
+         std::chrono::duration<double>(Clock::now() - start).count(),
+         secs(after.ru_utime) - secs(before.ru_utime),
+         secs(after.ru_stime) - secs(before.ru_stime));
 }
 
 TEST_F(SystrapTest, ReleasedThreadsAreReused) {
