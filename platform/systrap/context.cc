@@ -4,7 +4,6 @@
 #include <linux/audit.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <x86intrin.h>
 #include <signal.h>
 #include <time.h>
 
@@ -80,7 +79,8 @@ int64_t NowNs() {
 }  // namespace
 
 SystrapContext::SystrapContext(SystrapPlatform& platform)
-    : platform_(platform) {}
+    : platform_(platform),
+      spinning_(platform.spin_hint().load(std::memory_order_relaxed)) {}
 
 SystrapContext::~SystrapContext() { Release(); }
 
@@ -147,18 +147,18 @@ struct WaitArgs {
 bool SystrapContext::Handoff(Stub& stub, Stub::Thread& thread, char* slot) {
   std::atomic<int>& active = platform_.active();
   active.fetch_add(1, std::memory_order_relaxed);
-  const bool pinned = ChooseMode();
-  uint64_t spin = 0;
-  if (pinned) {
-    Bind(thread, sched_getcpu());
-  } else {
-    Bind(thread, -1);
-    spin = platform_.SpinCycles();
-  }
-  const uint64_t start = __rdtsc();
+  // Spin only in the spinning mode and while no more Switches are in
+  // progress than the host has CPUs; otherwise pinned.
+  const uint64_t spin = ChooseSpin() ? platform_.SpinCycles() : 0;
+  Bind(thread, spin == 0 ? sched_getcpu() : -1);
   SlotU64(slot, SYSTRAP_SLOT_SPIN) = spin;
-  PostRun(slot);
+  // Whether the stub slept waiting for this answer: its spin (if the last
+  // handoff gave it one) ended unanswered.
+  const bool stub_slept = PostRun(slot);
+  const bool stub_spun = last_spin_;
+  last_spin_ = spin != 0;
   WaitArgs args{this, &stub, &interrupt_ns_};
+  bool spin_hit = false;
   const bool alive = WaitForReport(
       slot, thread.pidfd.get(), stub.dead_flag(), spin,
       [](void* p) {
@@ -170,37 +170,61 @@ bool SystrapContext::Handoff(Stub& stub, Stub::Thread& thread, char* slot) {
         a->stub->Kill();
         return false;
       },
-      &args);
+      &args, &spin_hit);
   active.fetch_sub(1, std::memory_order_relaxed);
-  Account(pinned, __rdtsc() - start);
+  if (spin != 0) Account(spin_hit && !(stub_spun && stub_slept));
   return alive;
 }
 
-// Two ways to hand over, and which is cheaper depends on the load, so it
-// is measured as we go. Pinned: the stub thread runs on the CPU of the
-// sentry thread that waits for it, which sleeps at once; the handoff is a
-// switch between two threads on one CPU, the ptrace platform's trick.
-// Spinning: the stub thread runs anywhere, and both sides spin briefly
-// before they sleep; on an idle host the handoff then costs no wake-up
-// at all, on a busy one the spinning steals the CPU the other side needs.
-// Each context mostly uses the mode with the lower moving average of its
-// round trips and tries the other one for kProbe handoffs in every
-// kPeriod.
-bool SystrapContext::ChooseMode() {
-  constexpr uint32_t kPeriod = 4096, kProbe = 32;
+// Two ways to hand over. Pinned: the stub thread runs on the CPU of the
+// sentry thread that waits for it, and both sides sleep at once (a futex
+// wake and a futex wait a round trip, one switch each way on one CPU: the
+// ptrace platform's trick). Spinning: the stub thread runs anywhere, and
+// each side spins up to SpinCycles() (about one futex round trip) for the
+// other before it sleeps; when both find the answer within the spin, the
+// handoff needs no switch and no syscall at all. That takes a free CPU:
+// on a loaded host (measured 2026-12-07 21:40, load 17: 2 switches and 3
+// futex calls a getppid spinning against 2 and 2 pinned, 190-210 us against
+// 61-87 us) the spins run out and only burn CPU the other side needs.
+//
+// So the cost of spinning is judged by its misses, not by timing round
+// trips (which mix in the app's and the syscall's own time): a window of
+// kWindow spinning handoffs in which more than kMaxMisses end in a futex
+// sleep on either side ends spinning. Pinned, a window of spinning is tried
+// every probe_every_ handoffs, an interval that doubles (to kProbeMax)
+// after each failed window and starts again at kProbeMin after a good one.
+// A window ends as soon as it has failed, so it costs at most kMaxMisses + 1
+// spins that ran out. A new context starts in the mode of the last window
+// any context of the platform judged (spinning at first), so that each of
+// make's short-lived processes does not learn the host's load anew.
+bool SystrapContext::ChooseSpin() {
   // RUNSC_SYSTRAP_HANDOFF=pinned|spin fixes the mode (for measurements).
   static const char* const forced = getenv("RUNSC_SYSTRAP_HANDOFF");
-  if (forced != nullptr) return forced[0] == 'p';
-  const uint32_t phase = handoffs_++ % kPeriod;
-  // Spinning must win clearly: its cost to other threads (the CPU it
-  // burns) does not show in its own round trips.
-  const bool best = cost_[1] <= cost_[0] + cost_[0] / 4;
-  return phase < kPeriod - kProbe ? best : !best;
+  if (forced != nullptr) return forced[0] == 's';
+  if (spinning_) return true;
+  if (++pinned_handoffs_ < probe_every_) return false;
+  spinning_ = true;
+  window_ = 0;
+  misses_ = 0;
+  return true;
 }
 
-void SystrapContext::Account(bool pinned, uint64_t cycles) {
-  uint64_t& avg = cost_[pinned ? 1 : 0];
-  avg = avg == 0 ? cycles : avg - avg / 8 + cycles / 8;
+void SystrapContext::Account(bool hit) {
+  if (!spinning_) return;  // forced spinning
+  if (!hit) ++misses_;
+  ++window_;
+  const bool failed = misses_ > kMaxMisses;
+  if (!failed && window_ < kWindow) return;
+  if (failed) {  // at once: no need to see the window out
+    spinning_ = false;
+    probe_every_ = std::min(probe_every_ * 2, kProbeMax);
+  } else {
+    probe_every_ = kProbeMin;  // a good window: keep spinning
+  }
+  platform_.spin_hint().store(spinning_, std::memory_order_relaxed);
+  pinned_handoffs_ = 0;
+  window_ = 0;
+  misses_ = 0;
 }
 
 void SystrapContext::Bind(Stub::Thread& thread, int cpu) {

@@ -22,26 +22,29 @@ bool ThreadGone(int pidfd) {
 
 }  // namespace
 
-void PostRun(char* slot) {
+bool PostRun(char* slot) {
   // exchange is a full barrier: the stub's sleeping flag is read after RUN
   // is visible, and the stub sets the flag before it re-reads the state,
   // so one of the two sees the other and no wake-up is lost.
   SlotWord(slot, SYSTRAP_SLOT_STATE).exchange(SYSTRAP_STATE_RUN);
-  if (SlotWord(slot, SYSTRAP_SLOT_STUB_SLEEPING).load() != 0) {
-    syscall(SYS_futex, slot + SYSTRAP_SLOT_STATE, FUTEX_WAKE, 1, nullptr,
-            nullptr, 0);
-  }
+  if (SlotWord(slot, SYSTRAP_SLOT_STUB_SLEEPING).load() == 0) return false;
+  syscall(SYS_futex, slot + SYSTRAP_SLOT_STATE, FUTEX_WAKE, 1, nullptr,
+          nullptr, 0);
+  return true;
 }
 
 bool WaitForReport(char* slot, int pidfd, const std::atomic<bool>& dead,
                    uint64_t spin_cycles, bool (*keep_waiting)(void*),
-                   void* arg) {
+                   void* arg, bool* spin_hit) {
   auto state = SlotWord(slot, SYSTRAP_SLOT_STATE);
+  if (spin_hit != nullptr) *spin_hit = false;
   if (spin_cycles != 0) {
     const uint64_t deadline = __rdtsc() + spin_cycles;
     do {
-      if (state.load(std::memory_order_acquire) != SYSTRAP_STATE_RUN)
+      if (state.load(std::memory_order_acquire) != SYSTRAP_STATE_RUN) {
+        if (spin_hit != nullptr) *spin_hit = true;
         return true;
+      }
       _mm_pause();
     } while (__rdtsc() < deadline);
   }

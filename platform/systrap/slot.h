@@ -21,18 +21,19 @@ inline uint64_t& SlotU64(char* slot, int offset) {
 }
 
 // Hands the slot to the stub thread: state = RUN, and a futex wake if it
-// sleeps.
-void PostRun(char* slot);
+// sleeps. Returns whether it slept (its spin, if any, ended unanswered).
+bool PostRun(char* slot);
 
 // Waits until the slot's state is no longer RUN: spins for `spin_cycles`
 // TSC cycles, then sleeps on the futex. Every 50 ms asleep it checks that
 // the thread lives (its PIDFD_THREAD `pidfd` is not readable, `dead` is
 // false) and asks `keep_waiting` (if given). Returns false if the thread
-// or its stub died or `keep_waiting` said no.
+// or its stub died or `keep_waiting` said no. `*spin_hit` (if given): the
+// report came while spinning, no futex sleep was needed.
 bool WaitForReport(char* slot, int pidfd, const std::atomic<bool>& dead,
                    uint64_t spin_cycles = 0,
                    bool (*keep_waiting)(void*) = nullptr,
-                   void* arg = nullptr);
+                   void* arg = nullptr, bool* spin_hit = nullptr);
 
 }  // namespace platform::systrap
 

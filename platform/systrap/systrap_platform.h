@@ -175,10 +175,10 @@ class SystrapContext final : public Context {
   // is dead.
   bool Handoff(Stub& stub, Stub::Thread& thread, char* slot);
   std::optional<Trap> Decode(char* slot, Registers& regs, Patcher& patcher);
-  // The handoff mode for the next round trip (true: pinned), and the cost
-  // of the last one; see context.cc.
-  bool ChooseMode();
-  void Account(bool pinned, uint64_t cycles);
+  // The handoff mode for the next round trip (true: spinning), and whether
+  // a spinning one needed no sleep on either side; see context.cc.
+  bool ChooseSpin();
+  void Account(bool hit);
   static void Bind(Stub::Thread& thread, int cpu);
   bool TakeInterrupt();
 
@@ -187,8 +187,14 @@ class SystrapContext final : public Context {
   Stub* current_stub_ = nullptr;  // joined_ holds a reference
   Stub::Thread* current_ = nullptr;
   std::optional<std::vector<uint8_t>> pending_fp_;
-  uint32_t handoffs_ = 0;
-  uint64_t cost_[2] = {0, 0};  // TSC cycles per round trip: spinning, pinned
+  static constexpr uint32_t kWindow = 32, kMaxMisses = 4;
+  static constexpr uint32_t kProbeMin = 1024, kProbeMax = 65536;
+  bool spinning_;             // from SystrapPlatform::spin_hint()
+  bool last_spin_ = false;     // the last handoff gave the stub a spin
+  uint32_t window_ = 0;        // spinning handoffs in this window
+  uint32_t misses_ = 0;        // of which needed a sleep
+  uint32_t pinned_handoffs_ = 0;
+  uint32_t probe_every_ = kProbeMin;
 
   // As in the ptrace platform: Interrupt signals the thread only while a
   // Switch runs it, and the flag is never lost.
@@ -225,6 +231,9 @@ class SystrapPlatform final : public Platform {
   // the thread it waits for.
   uint64_t SpinCycles() const;
   std::atomic<int>& active() { return active_; }
+  // The verdict of the last window of spinning handoffs any context judged
+  // (context.cc): new contexts start in that mode.
+  std::atomic<bool>& spin_hint() { return spin_hint_; }
 
  private:
   SystrapPlatform(std::unique_ptr<ptrace::Zygote> zygote,
@@ -240,6 +249,7 @@ class SystrapPlatform final : public Platform {
   int cpus_ = 1;
   bool patch_ = true;
   std::atomic<int> active_{0};  // Switches in progress
+  std::atomic<bool> spin_hint_{true};
 };
 
 }  // namespace platform::systrap
