@@ -127,7 +127,8 @@ TEST(Epoll, WaitErrors) {
   FileDescriptor ep = NewEpoll();
   epoll_event ev[2];
   EXPECT_THAT(epoll_wait(ep.get(), ev, 0, 0), SyscallFailsWithErrno(EINVAL));
-  EXPECT_THAT(epoll_wait(ep.get(), ev, -1, 0), SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(epoll_wait(ep.get(), ev, Opaque(-1), 0),
+              SyscallFailsWithErrno(EINVAL));
   EXPECT_THAT(epoll_wait(-1, ev, 2, 0), SyscallFailsWithErrno(EBADF));
   Pipe p = MakePipe();
   EXPECT_THAT(epoll_wait(p.r.get(), ev, 2, 0), SyscallFailsWithErrno(EINVAL));
