@@ -189,7 +189,8 @@ Result<size_t> WriteLoop(Task& t, vfs::FileDescription& f,
       // Where a short write means an error (a full disk, a buffer that
       // became inaccessible), the next try reports it and we return the
       // count.
-      if (done >= total || *r == 0 || Nonblocking(f)) return done;
+      if (done >= total || *r == 0 || Nonblocking(f) || f.single_write())
+        return done;
       rest = DropFront(left, *r);
       left = rest;
       continue;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "syscalls/common.h"
+#include "syscalls/pidfd.h"
 
 namespace syscalls {
 namespace {
@@ -19,6 +20,23 @@ constexpr uint64_t kClone3Flags =
     kLegacyFlags | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP;
 constexpr size_t kPageSize = 4096;
 constexpr size_t kMaxPidNsLevel = 32;  // MAX_PID_NS_LEVEL
+
+// Clones with `args`; with CLONE_PIDFD, a pidfd of the child is written
+// at `pidfd` (Linux writes it before the child can run: the address is
+// checked first here, so a bad one makes no child).
+Result<int> CloneWithPidfd(Task& t, const Task::CloneArgs& args,
+                           uint64_t pidfd) {
+  if (!(args.flags & CLONE_PIDFD)) return t.Clone(args);
+  // TODO(pidfd): CLONE_PIDFD with CLONE_THREAD (a thread pidfd, 6.9).
+  if (args.flags & CLONE_THREAD) return Err(EINVAL);
+  TRY(t.mm().CopyOutObj(UserPtr<int>(pidfd), -1));
+  const int pid = TRY(t.Clone(args));
+  auto tg = t.kernel().processes().FindByTid(pid);  // a zombie too
+  if (!tg) return pid;  // already reaped (its exit signal ignored)
+  const int fd = TRY(InstallPidfd(t, std::move(tg), 0));
+  TRY(t.mm().CopyOutObj(UserPtr<int>(pidfd), fd));
+  return pid;
+}
 
 // Fork implements Linux syscall fork(2).
 Result<int> Fork(Task& t) { return t.Clone({.exit_signal = SIGCHLD}); }
@@ -38,14 +56,19 @@ Result<int> Clone(Task& t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   flags &= kLegacyFlags;
   int exit_signal = static_cast<int>(flags & kExitSignalMask);
   if (exit_signal > kernel::kNumSignals) exit_signal = 0;
-  // TODO(issue 3): pidfds (clone(2) would write one at parent_tid).
-  if (flags & CLONE_PIDFD) return Err(EINVAL);
-  return t.Clone({.flags = flags & ~kExitSignalMask,
-                  .exit_signal = exit_signal,
-                  .stack = stack,
-                  .parent_tid = parent_tid,
-                  .child_tid = child_tid,
-                  .tls = tls});
+  // clone(2) writes the pidfd where the parent's tid would go, and has
+  // CLONE_DETACHED ignored but reserved with CLONE_PIDFD.
+  if ((flags & CLONE_PIDFD) &&
+      (flags & (CLONE_PARENT_SETTID | CLONE_DETACHED)))
+    return Err(EINVAL);
+  return CloneWithPidfd(t,
+                        {.flags = flags & ~kExitSignalMask,
+                         .exit_signal = exit_signal,
+                         .stack = stack,
+                         .parent_tid = parent_tid,
+                         .child_tid = child_tid,
+                         .tls = tls},
+                        parent_tid);
 }
 
 // The checks of Linux's copy_clone_args_from_user after the copy.
@@ -98,22 +121,24 @@ Result<int> Clone3(Task& t, UserPtr<clone_args> uargs, size_t size) {
     if (tids[0] <= 0) return Err(EINVAL);
     set_tid = tids[0];
   }
-  // TODO(issue 3): pidfds; cgroups (CLONE_INTO_CGROUP names a cgroup fd).
-  if (a.flags & (CLONE_PIDFD | CLONE_INTO_CGROUP)) return Err(EINVAL);
-  return t.Clone({.flags = a.flags,
-                  .exit_signal = static_cast<int>(a.exit_signal),
-                  .stack = a.stack ? a.stack + a.stack_size : 0,
-                  .parent_tid = a.parent_tid,
-                  .child_tid = a.child_tid,
-                  .tls = a.tls,
-                  .set_tid = set_tid});
+  // TODO(issue 3): cgroups (CLONE_INTO_CGROUP names a cgroup fd).
+  if (a.flags & CLONE_INTO_CGROUP) return Err(EINVAL);
+  return CloneWithPidfd(t,
+                        {.flags = a.flags,
+                         .exit_signal = static_cast<int>(a.exit_signal),
+                         .stack = a.stack ? a.stack + a.stack_size : 0,
+                         .parent_tid = a.parent_tid,
+                         .child_tid = a.child_tid,
+                         .tls = a.tls,
+                         .set_tid = set_tid},
+                        a.pidfd);
 }
 
 // Unshare implements Linux syscall unshare(2).
 Result<void> Unshare(Task& t, uint64_t flags) { return t.Unshare(flags); }
 
 // Setns implements Linux syscall setns(2). No file names a namespace (the
-// /proc/PID/ns links cannot be opened, and there are no pidfds), so every
+// /proc/PID/ns links cannot be opened, and pidfds are not taken), so every
 // open fd is the wrong kind.
 Result<void> Setns(Task& t, Fd fd, int nstype) {
   TRY(GetFile(t, fd));
@@ -126,7 +151,7 @@ void RegisterClone(Registrar& r) {
   const char* kClone =
       "namespaces: CLONE_NEWUTS, CLONE_NEWIPC and CLONE_NEWNS (CAP_SYS_ADMIN; "
       "mounts private); NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are "
-      "EPERM; no CLONE_PIDFD "
+      "EPERM; CLONE_PIDFD not with CLONE_THREAD "
       "(EINVAL); CLONE_PTRACE, CLONE_UNTRACED, CLONE_SYSVSEM and CLONE_IO "
       "are ignored";
   r.Full<&Fork>(SYS_fork);
@@ -135,7 +160,8 @@ void RegisterClone(Registrar& r) {
   r.Partial<&Clone3>(SYS_clone3,
                      "namespaces: CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS; "
                      "NEWUSER, NEWPID, NEWNET, NEWCGROUP, NEWTIME are EPERM; "
-                     "no CLONE_PIDFD or CLONE_INTO_CGROUP (EINVAL); set_tid "
+                     "CLONE_PIDFD not with CLONE_THREAD, no "
+                     "CLONE_INTO_CGROUP (EINVAL); set_tid "
                      "in the sandbox's one pid namespace; CLONE_PTRACE, "
                      "CLONE_UNTRACED, CLONE_SYSVSEM and CLONE_IO are ignored");
   r.Partial<&Unshare>(SYS_unshare,

@@ -98,6 +98,11 @@ void RegisterMsg(Registrar& r);
 void RegisterMqueue(Registrar& r);
 void RegisterXattr(Registrar& r);
 void RegisterInotify(Registrar& r);
+void RegisterEventfd(Registrar& r);
+void RegisterTimerfd(Registrar& r);
+void RegisterSignalfd(Registrar& r);
+void RegisterEpoll(Registrar& r);
+void RegisterPidfd(Registrar& r);
 
 }  // namespace syscalls
 

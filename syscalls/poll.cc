@@ -14,6 +14,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "syscalls/common.h"
+#include "syscalls/wait_sigmask.h"
 
 namespace syscalls {
 namespace {
@@ -147,32 +148,6 @@ Result<int> WriteBackTimeout(Task& t, UserPtr<T> p, const Timeout& to,
       r.error().value == base::kERESTARTNOHAND)
     return Err(EINTR);
   return r;
-}
-
-// A signal mask argument (ppoll, pselect6): installed for the wait, as
-// Linux's set_user_sigmask. The old mask is kept in saved_mask, so that
-// if a signal interrupts the wait its handler runs under the wait's mask
-// and delivery restores the old one afterwards.
-Result<void> ApplySigmask(Task& t, uint64_t addr, uint64_t size) {
-  if (addr == 0) return {};
-  if (size != sizeof(uint64_t)) return Err(EINVAL);
-  uint64_t mask = TRY(t.mm().CopyInObj(UserPtr<uint64_t>(addr)));
-  t.signal_state().saved_mask = t.signal_mask;
-  t.SetSignalMask(mask);
-  return {};
-}
-
-// restore_saved_sigmask_unless: a wait that was not interrupted puts the
-// old mask back now; an interrupted one leaves it to signal delivery.
-template <class R>
-R RestoreSigmask(Task& t, R result) {
-  bool interrupted = !result && (result.error().value == EINTR ||
-                                 result.error().value >= base::kERESTARTSYS);
-  if (!interrupted && t.signal_state().saved_mask) {
-    t.SetSignalMask(*t.signal_state().saved_mask);
-    t.signal_state().saved_mask.reset();
-  }
-  return result;
 }
 
 // Linux's fdtable size for the fds open now (its max_fds, which never

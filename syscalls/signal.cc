@@ -12,22 +12,9 @@
 
 #include "sentry/kernel/signal_state.h"
 #include "syscalls/common.h"
+#include "syscalls/kill_permission.h"
 
 namespace syscalls {
-namespace {
-
-using kernel::KernelSigaction;
-using kernel::SigBit;
-using kernel::SigSet;
-using kernel::ValidSignal;
-
-constexpr size_t kSigsetSize = sizeof(SigSet);
-// The flags rt_sigaction keeps (Linux's UAPI_SA_FLAGS); others read back
-// as 0, so apps can probe for support.
-constexpr uint64_t kSaExposeTagbits = 0x800;
-constexpr uint64_t kUapiSaFlags =
-    SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | kSaExposeTagbits |
-    kernel::kSaRestorer | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND;
 
 // Linux's check_kill_permission: the caller's own process; CAP_KILL, or
 // the sender's real or effective uid is the target's real or saved uid
@@ -46,6 +33,21 @@ bool MayKill(Task& t, kernel::ThreadGroup& target,
   auto& tree = t.kernel().processes();
   return sig == SIGCONT && tree.Sid(target.pid()) == tree.Sid(self.pid());
 }
+
+namespace {
+
+using kernel::KernelSigaction;
+using kernel::SigBit;
+using kernel::SigSet;
+using kernel::ValidSignal;
+
+constexpr size_t kSigsetSize = sizeof(SigSet);
+// The flags rt_sigaction keeps (Linux's UAPI_SA_FLAGS); others read back
+// as 0, so apps can probe for support.
+constexpr uint64_t kSaExposeTagbits = 0x800;
+constexpr uint64_t kUapiSaFlags =
+    SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | kSaExposeTagbits |
+    kernel::kSaRestorer | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND;
 
 // The process `pid` names, for kill(2) and rt_sigqueueinfo(2): a zombie
 // too (signals to it go nowhere, as its process is exiting), and the

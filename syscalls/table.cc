@@ -56,6 +56,11 @@ kernel::SyscallTable Build() {
   RegisterMqueue(r);
   RegisterXattr(r);
   RegisterInotify(r);
+  RegisterEventfd(r);
+  RegisterTimerfd(r);
+  RegisterSignalfd(r);
+  RegisterEpoll(r);
+  RegisterPidfd(r);
   return table;
 }
 

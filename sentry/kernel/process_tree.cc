@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "sentry/kernel/pidfd_queue.h"
 #include "sentry/kernel/task.h"
 
 namespace kernel {
@@ -332,7 +333,10 @@ Orphans ProcessTree::Reparent(int pid) {
       hang_up_if_orphaned(c->pgid, 0);
   }
   n->children.clear();
-  for (int child : orphans.reaped) nodes_.erase(child);
+  for (int child : orphans.reaped) {
+    nodes_.erase(child);
+    NotifyPidfds(child, /*reaped=*/true);
+  }
   if (reaper) reaper->child_events->Notify(~0ull);
   return orphans;
 }
@@ -343,10 +347,12 @@ bool ProcessTree::Exited(int pid, ExitStatus status) {
   if (!n) return false;
   n->zombie = true;
   n->status = status;
+  NotifyPidfds(pid, /*reaped=*/false);
   Node* parent = FindLocked(n->ppid);
   if (!parent || !NotifyParentLocked(pid, *n, *parent)) return false;
   parent->children.erase(pid);
   nodes_.erase(pid);
+  NotifyPidfds(pid, /*reaped=*/true);
   return true;
 }
 
@@ -441,6 +447,7 @@ Result<std::optional<WaitEvent>> ProcessTree::TryWait(int waiter_pid,
         w->tg->AddChildrenCpuTime(ev.usage);
         w->children.erase(pid);
         nodes_.erase(pid);
+        NotifyPidfds(pid, /*reaped=*/true);
       }
       return std::optional<WaitEvent>(ev);
     }

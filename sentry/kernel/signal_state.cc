@@ -1,5 +1,7 @@
 #include "sentry/kernel/signal_state.h"
 
+#include <sys/epoll.h>
+
 #include <algorithm>
 
 #include "sentry/kernel/task.h"
@@ -279,6 +281,9 @@ base::Result<void> SignalState::SendLocked(const siginfo_t& info, Task* task,
     if (q.set() & SigBit(sig)) return {};
   }
   if (!q.Enqueue(info)) return {};
+  // signalfd readers (whatever they block) learn of it, as Linux's
+  // signalfd_notify.
+  signalfd_queue_->Notify(EPOLLIN | EPOLLRDNORM);
   WakeForLocked(sig, wake);
   return {};
 }
@@ -311,6 +316,11 @@ bool SignalState::Pending(Task& t) {
 SigSet SignalState::PendingBlocked(Task& t) {
   absl::MutexLock lock(&mu_);
   return (t.signals_.pending.set() | shared_.set()) & t.signal_mask;
+}
+
+SigSet SignalState::PendingFor(Task& t) {
+  absl::MutexLock lock(&mu_);
+  return t.signals_.pending.set() | shared_.set();
 }
 
 std::optional<siginfo_t> SignalState::Dequeue(Task& t, SigSet allowed) {

@@ -29,12 +29,14 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "base/result.h"
+#include "sentry/waiter/waiter.h"
 
 namespace kernel {
 
@@ -197,6 +199,9 @@ class SignalState {
   bool Pending(Task& t);
   // Pending signals the task blocks (rt_sigpending(2)).
   SigSet PendingBlocked(Task& t);
+  // Every signal pending for the task or its process, blocked or not
+  // (signalfd's readiness).
+  SigSet PendingFor(Task& t);
   // Removes the next signal in `allowed` from the task's queue, then the
   // process's.
   std::optional<siginfo_t> Dequeue(Task& t, SigSet allowed);
@@ -238,6 +243,14 @@ class SignalState {
   void TakeJobControlReports(int* stop_signal, bool* continued);
   absl::Mutex& report_mu() ABSL_LOCK_RETURNED(report_mu_) { return report_mu_; }
 
+  // signalfd(2): notified (EPOLLIN, under mu_) whenever a signal becomes
+  // pending for the process or one of its tasks, as Linux's
+  // sighand->signalfd_wqh. Shared: a signalfd's registration keeps the
+  // queue alive after the process is gone.
+  const std::shared_ptr<waiter::Queue>& signalfd_queue() const {
+    return signalfd_queue_;
+  }
+
  private:
   friend class Task;
   // Picks a task that takes a process-directed `sig` and wakes it.
@@ -267,6 +280,8 @@ class SignalState {
   // Serialises the parent reports (see TakeJobControlReports). Before
   // ProcessTree::mu_ and every SignalState::mu_.
   absl::Mutex report_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  const std::shared_ptr<waiter::Queue> signalfd_queue_ =
+      std::make_shared<waiter::Queue>();
 };
 
 // SIGPIPE for a write that failed with EPIPE (pipes; sockets unless

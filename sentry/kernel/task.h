@@ -138,6 +138,10 @@ class Task {
   base::Result<void> BlockUntil(absl::Time deadline);
   // Makes a blocked task re-check why it blocks (after setting its flag).
   void Wake();
+  // The task whose host thread this is (null on the sentry's own
+  // threads): for the files whose readiness and reads depend on who asks,
+  // as Linux's `current` (signalfd).
+  static Task* Current();
 
   // A waiter::Entry that wakes this task: register it on the queues of the
   // files a syscall waits for, then Block(deadline, &entry.ready).

@@ -27,9 +27,14 @@ class TaskFileSizeLimit : public vfs::FileSizeLimit {
   bool exceeded_ = false;
 };
 
+thread_local Task* current_task = nullptr;
+
 }  // namespace
 
+Task* Task::Current() { return current_task; }
+
 void Task::Run() {
+  current_task = this;
   tg_->signals().AddTask(this);       // signals: this task may take them now
   cpu_->Enter(TaskCpu::State::kSys);  // CPU time: the sentry works for us
   TaskFileSizeLimit fsize(*tg_);

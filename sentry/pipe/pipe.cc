@@ -108,6 +108,7 @@ class PipeEnd final : public vfs::FileDescription, public vfs::NodeDescription {
     return ready;
   }
   void EventRegister(waiter::Entry* e) override { pipe_->queue().Register(e); }
+  bool pollable() const override { return true; }
   void EventUnregister(waiter::Entry* e) override {
     pipe_->queue().Unregister(e);
   }

@@ -80,6 +80,7 @@ class MasterFile final : public TerminalFile {
   void EventRegister(waiter::Entry* e) override {
     term_->master_queue().Register(e);
   }
+  bool pollable() const override { return true; }
   void EventUnregister(waiter::Entry* e) override {
     term_->master_queue().Unregister(e);
   }
@@ -121,6 +122,7 @@ class ReplicaFile final : public TerminalFile {
   void EventRegister(waiter::Entry* e) override {
     term_->replica_queue().Register(e);
   }
+  bool pollable() const override { return true; }
   void EventUnregister(waiter::Entry* e) override {
     term_->replica_queue().Unregister(e);
   }

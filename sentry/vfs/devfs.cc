@@ -85,6 +85,12 @@ class DeviceDescription : public FileDescription {
         node_(std::move(node)),
         path_(std::move(path)) {}
 
+  // Of these, only Linux's /dev/random has a poll operation (always
+  // ready); epoll_ctl refuses the others with EPERM.
+  bool pollable() const override {
+    return device_ == Device::kRandom;
+  }
+
   base::Result<size_t> Read(std::span<const iovec> dst) override {
     switch (device_) {
       case Device::kNull:

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/result.h"
 #include "sentry/mm/mappable.h"
@@ -33,6 +35,18 @@ class Task;
 namespace vfs {
 
 struct NotifyOrigin;  // inotify.h
+class FileDescription;
+
+// An epoll instance (sentry/event/epoll.h) that watches descriptions:
+// told when one goes, with its last reference (Linux's eventpoll_release),
+// so that the registration goes with it.
+class EpollWatcher {
+ public:
+  virtual void FileReleased(FileDescription* f) = 0;
+
+ protected:
+  ~EpollWatcher() = default;
+};
 
 // How mmap(2) treats a file.
 enum class MmapKind {
@@ -108,6 +122,13 @@ class FileDescription {
   // entries through a waiter::Queue. The defaults never notify.
   virtual void EventRegister(waiter::Entry* e) {}
   virtual void EventUnregister(waiter::Entry* e) {}
+  // Linux's file_can_poll: the file has a poll operation, so epoll_ctl
+  // takes it (regular files and most devices: EPERM).
+  virtual bool pollable() const { return false; }
+  // epoll instances that registered this description (weak: the file
+  // keeps none alive); each is told when the description goes.
+  void AddEpollWatcher(std::weak_ptr<EpollWatcher> w);
+  void RemoveEpollWatcher(const EpollWatcher* w);
   static constexpr uint64_t kAlwaysReady = 0x1 | 0x4 | 0x40 | 0x100;
   // (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM)
 
@@ -129,6 +150,14 @@ class FileDescription {
   // sentry buffer, outside the caller's address space lock, instead of
   // handing them the caller's pages.
   virtual bool bounces_io() const { return false; }
+  // True for files whose write(2) is one message taken whole or not at
+  // all (eventfd): a blocking write returns after one successful attempt
+  // instead of going on with the rest of the buffer.
+  virtual bool single_write() const { return false; }
+  // Lines of /proc/<pid>/fdinfo/<n> after Linux's common ones, for the
+  // kinds that add their own (eventfd-count, tfd, sigmask, Pid).
+  virtual std::string FdInfo() { return ""; }
+
   // True for files whose write never looks at the data (/dev/null): Linux
   // then succeeds even for a buffer the app cannot read.
   virtual bool ignores_write_data() const { return false; }
@@ -151,6 +180,12 @@ class FileDescription {
 
  private:
   std::atomic<int> flags_;
+  struct Watcher {
+    const EpollWatcher* raw;  // to find it without locking `ref`
+    std::weak_ptr<EpollWatcher> ref;
+  };
+  absl::Mutex epoll_mu_;
+  std::vector<Watcher> epoll_watchers_ ABSL_GUARDED_BY(epoll_mu_);
   std::atomic<bool> holds_flock_{false};
   std::atomic<bool> holds_ofd_lock_{false};
   // (shared_ptr: its deleter needs no complete type here.)

@@ -150,6 +150,8 @@ class HostFdDescription : public FileDescription {
       LOG(Warning) << name_ << ": host poller refused the fd: "
                    << base::ErrnoName(r.error().value);
   }
+  // epoll_ctl takes what the host can wait for (not regular files).
+  bool pollable() const override { return pollable_; }
   void EventUnregister(waiter::Entry* e) override {
     queue_.Unregister(e);
     if (!pollable_) return;

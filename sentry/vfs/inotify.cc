@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/anon_inode.h"
 #include "sentry/vfs/iov_cursor.h"
 #include "sentry/vfs/node.h"
 
@@ -251,16 +252,7 @@ base::Result<size_t> Inotify::Read(std::span<const iovec> dst) {
   return copied;
 }
 
-base::Result<struct stat> Inotify::Stat() {
-  // An anonymous inode, as Linux's anon_inodefs shows it.
-  struct stat st {};
-  st.st_dev = makedev(0, 14);
-  st.st_ino = 1;
-  st.st_mode = S_IRUSR | S_IWUSR;
-  st.st_nlink = 1;
-  st.st_blksize = 4096;
-  return st;
-}
+base::Result<struct stat> Inotify::Stat() { return AnonInodeStat(); }
 
 base::Result<uint64_t> Inotify::Ioctl(kernel::Task& task, uint32_t cmd,
                                       uint64_t arg) {

@@ -75,6 +75,7 @@ class Inotify final : public FileDescription {
                                uint64_t arg) override;
   uint64_t Readiness(uint64_t mask) override;
   void EventRegister(waiter::Entry* e) override { queue_.Register(e); }
+  bool pollable() const override { return true; }
   void EventUnregister(waiter::Entry* e) override { queue_.Unregister(e); }
   std::string path() const override { return "anon_inode:inotify"; }
 

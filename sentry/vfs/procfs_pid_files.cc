@@ -242,7 +242,8 @@ base::Result<std::string> FdInfo(const Walker& w, int pid, int fd) {
   uint64_t ino = 0;
   if (auto st = desc->Stat()) ino = st->st_ino;
   return absl::StrFormat("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%u\n", pos,
-                         flags, mnt_id, ino);
+                         flags, mnt_id, ino) +
+         desc->FdInfo();
 }
 
 }  // namespace vfs::procfs

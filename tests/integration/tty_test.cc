@@ -53,10 +53,10 @@ TEST(TtyTest, DevHasNoNetTun) {
   EXPECT_EQ(r.out, "1\n");
 }
 
-// TODO: script(1) needs signalfd4, which the sentry does not implement
-// yet (ENOSYS): enable once it does.
-TEST(TtyTest, DISABLED_ScriptRunsAnInteractiveBash) {
-  auto r = RunSandboxed({"/usr/bin/script", "-qc", "bash --norc -i",
+// script(1) waits on a signalfd and the pty with poll; -e returns the
+// shell's status.
+TEST(TtyTest, ScriptRunsAnInteractiveBash) {
+  auto r = RunSandboxed({"/usr/bin/script", "-eqc", "bash --norc -i",
                          "/dev/null"},
                         {}, "echo $((6*7))\nexit 3\n");
   EXPECT_EQ(r.exit_code, 3) << r.err;

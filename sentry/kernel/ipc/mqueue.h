@@ -159,6 +159,7 @@ class MqFile : public vfs::FileDescription {
   base::Result<struct stat> Stat() override;
   uint64_t Readiness(uint64_t mask) override { return q_->Readiness(mask); }
   void EventRegister(waiter::Entry* e) override { q_->events().Register(e); }
+  bool pollable() const override { return true; }
   void EventUnregister(waiter::Entry* e) override {
     q_->events().Unregister(e);
   }
