@@ -8,6 +8,7 @@
 
 #include "base/result.h"
 #include "platform/platform.h"
+#include "sentry/mm/mappable.h"
 #include "sentry/mm/memory_file.h"
 
 namespace mm::internal {
@@ -24,6 +25,11 @@ inline bool PageUp(uint64_t x, uint64_t* out) {
   *out = PageDown(x + kPageSize - 1);
   return true;
 }
+
+// The file offset where a mapping of `file` stops having bytes to show:
+// its size rounded up to a page (Linux raises SIGBUS from there on). A
+// file that cannot say is taken as endless.
+uint64_t EofPage(Mappable& file);
 
 // On x86 every accessible page is readable.
 inline bool Readable(int prot) { return (prot & kProtMask) != 0; }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -21,6 +22,21 @@ namespace mm {
 struct BackingRun {
   uint64_t offset;
   uint64_t len;
+};
+
+// An address space that maps a file's own pages (a MAP_SHARED mapping of
+// a file that SharesPages). The file calls Invalidate when some of its
+// pages stop being its pages or start existing (truncation, growth by
+// truncate or fallocate, a punched hole), and the address space maps that
+// part of the file again (Linux's unmap_mapping_range; gVisor's
+// memmap.MappingSpace.Invalidate).
+class MappingSpace {
+ public:
+  virtual ~MappingSpace() = default;
+  // Pages [start, end) (file byte offsets, page aligned) of the file
+  // whose Mappable::identity is `file` changed. Called with none of the
+  // file's locks held, and no memory manager's.
+  virtual void Invalidate(const void* file, uint64_t start, uint64_t end) = 0;
 };
 
 class Mappable {
@@ -52,6 +68,12 @@ class Mappable {
                                                          uint64_t len) {
     return base::Err(ENODEV);
   }
+  // For files that SharesPages: what the file calls itself in
+  // MappingSpace::Invalidate (every Mappable of one file says the same),
+  // and the registration of an address space that maps its pages. The
+  // file holds `space` weakly and may call it until it expires.
+  virtual const void* identity() const { return this; }
+  virtual void AddMapper(std::weak_ptr<MappingSpace> space) {}
 };
 
 }  // namespace mm

@@ -28,6 +28,9 @@ base::Result<std::unique_ptr<MemoryManager>> MemoryManager::Create(
 }
 
 MemoryManager::~MemoryManager() {
+  // Files stop asking this address space to map their pages again first
+  // (an Invalidate under way finishes before this returns).
+  DetachMappingSpace();
   // No task runs in the stub any more, so its mappings of these ranges are
   // never used again even if the platform tears the stub down later.
   absl::MutexLock lock(&mu_);
@@ -176,20 +179,13 @@ base::Result<void> MemoryManager::RebackLocked(uint64_t start, Vma& vma) {
   return {};
 }
 
-namespace {
-
-// The file offset where a mapping of `file` stops having bytes to show:
-// its size rounded up to a page (Linux raises SIGBUS from there on). A
-// file that cannot say is taken as endless.
-uint64_t EofPage(Mappable& file) {
+uint64_t internal::EofPage(Mappable& file) {
   std::optional<uint64_t> size = file.Size();
   uint64_t eof;
   if (!size || *size > uint64_t{INT64_MAX} || !PageUp(*size, &eof))
     return ~uint64_t{0};
   return eof;
 }
-
-}  // namespace
 
 base::Result<void> MemoryManager::InsertLocked(uint64_t start, Vma vma) {
   CHECK(!vma.backed);
@@ -199,7 +195,7 @@ base::Result<void> MemoryManager::InsertLocked(uint64_t start, Vma vma) {
   const uint64_t end = vma.end;
   uint64_t split = end;
   if (vma.source && !vma.beyond_eof) {
-    const uint64_t eof = EofPage(*vma.source);
+    const uint64_t eof = internal::EofPage(*vma.source);
     if (vma.source_offset >= eof)
       split = start;
     else if (eof - vma.source_offset < end - start)
@@ -256,6 +252,8 @@ base::Result<void> MemoryManager::InsertSharedFileLocked(uint64_t start,
   const uint64_t len = vma.end - start;
   std::vector<BackingRun> runs =
       TRY(vma.source->PinPages(vma.source_offset, len));
+  // Truncation and holes in the file reach this mapping (Invalidate).
+  vma.source->AddMapper(mapping_space());
   uint64_t pinned = 0;
   for (const BackingRun& r : runs) pinned += r.len;
   if (pinned != len) {  // a broken Mappable: refuse rather than map a hole

@@ -291,7 +291,15 @@ class MemoryManager final : public platform::AppMemory {
   // backing never changes while mapped, so the key is stable.
   std::optional<uint64_t> SharedBackingOffset(uint64_t addr) const;
 
+  // The file whose Mappable::identity is `file` changed its pages
+  // [start, end): each shared mapping of them is made again from the file
+  // as it is now, so pages past its end become SIGBUS, pages it grew into
+  // become its pages, and a punched hole maps the file's new (zero) page.
+  // Files reach it through MappingSpace (memory_manager_invalidate.cc).
+  void InvalidateFile(const void* file, uint64_t start, uint64_t end);
+
  private:
+  class SpaceHandle;
   struct Vma {
     uint64_t end;
     int prot;
@@ -450,6 +458,14 @@ class MemoryManager final : public platform::AppMemory {
                                     bool dontunmap = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t MmapBaseLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // memory_manager_invalidate.cc: maps [start, vma.end) of file mapping
+  // `vma` (a copy of what is there now) again from its file.
+  base::Result<void> RemapFromFileLocked(uint64_t start, Vma vma)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static std::shared_ptr<SpaceHandle> NewSpaceHandle(MemoryManager* mm);
+  void DetachMappingSpace();
+  // What a file that lends its pages is given (Mappable::AddMapper).
+  std::weak_ptr<MappingSpace> mapping_space() const;
 
   // Holds mu_ exclusively and counts a change to the address space
   // (`changes_`), for HandleFault's staleness check.
@@ -468,11 +484,17 @@ class MemoryManager final : public platform::AppMemory {
 
   MemoryManager(MemoryFile& file, std::unique_ptr<platform::AddressSpace> as,
                 uint64_t max_address)
-      : file_(file), as_(std::move(as)), max_address_(max_address) {}
+      : file_(file),
+        as_(std::move(as)),
+        max_address_(max_address),
+        space_(NewSpaceHandle(this)) {}
 
   MemoryFile& file_;
   std::unique_ptr<platform::AddressSpace> as_;  // set once, before use
   const uint64_t max_address_;
+  // What files that lend this address space their pages hold (weakly) to
+  // ask it to map them again; it outlives no MemoryManager's use of it.
+  const std::shared_ptr<SpaceHandle> space_;
 
   mutable absl::Mutex mu_;
   // VMAs keyed by start address; never overlapping.

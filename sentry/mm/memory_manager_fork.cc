@@ -126,6 +126,10 @@ base::Result<void> MemoryManager::Attach(platform::Platform& platform) {
   as_->SetAppMemory(this);
   absl::ReaderMutexLock lock(&mu_);
   for (const auto& [start, vma] : vmas_) {
+    // The files whose pages the child maps tell it of their changes from
+    // now on (a change between Fork and here is not seen: TODO).
+    if (vma.shared && vma.source && vma.source->SharesPages())
+      vma.source->AddMapper(mapping_space());
     if (!vma.backed) continue;
     TRY(as_->MapFile(start, vma.end - start, vma.file_offset, StubProt(vma)));
   }
@@ -196,9 +200,21 @@ MemoryManager::Fault MemoryManager::HandleFault(uint64_t addr,
   }
   const Vma& vma = it->second;
   // A file page past EOF (when mapped) is SIGBUS; a PROT_NONE one is the
-  // app's SIGSEGV, as Linux checks the protection first.
-  if (vma.beyond_eof)
-    return verdict(vma.prot == PROT_NONE ? Fault::kAppError : Fault::kBusError);
+  // app's SIGSEGV, as Linux checks the protection first. Unless the file
+  // has grown past it since (a write beyond its end): then the pages up to
+  // the new end are mapped now, as Linux would fault them in.
+  if (vma.beyond_eof) {
+    if (vma.prot == PROT_NONE) return verdict(Fault::kAppError);
+    const uint64_t eof = internal::EofPage(*vma.source);
+    const uint64_t start = it->first;
+    if (vma.source_offset + (internal::PageDown(addr) - start) < eof) {
+      Vma grown = vma;
+      grown.end = std::min(vma.end, start + (eof - vma.source_offset));
+      if (RemapFromFileLocked(start, std::move(grown)))
+        return verdict(Fault::kResolved);
+    }
+    return verdict(Fault::kBusError);
+  }
   if (!vma.cow || !(vma.prot & PROT_WRITE)) {
     bool accessible = vma.backed && !vma.cow && vma.prot != PROT_NONE;
     return verdict(accessible ? Fault::kMaybeStale : Fault::kAppError);

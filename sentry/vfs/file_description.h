@@ -115,6 +115,11 @@ class FileDescription {
   // A shared mapping that may write now holds the file (it lives as long
   // as `mapping`): tmpfs refuses F_SEAL_WRITE meanwhile.
   virtual void AddWritableMapping(std::weak_ptr<const void> mapping) {}
+  // Files that lend their pages: the file itself (the same for every
+  // description of it), and the address spaces that map its pages, which
+  // it tells of truncation and holes (mm::MappingSpace).
+  virtual const void* mapped_identity() const { return this; }
+  virtual void AddMapper(std::weak_ptr<mm::MappingSpace> space) {}
   // poll(2) events (EPOLLIN, EPOLLOUT, ...) that are ready now, of `mask`.
   // Regular files and devices are always ready.
   virtual uint64_t Readiness(uint64_t mask) { return mask & kAlwaysReady; }

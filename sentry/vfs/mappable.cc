@@ -50,6 +50,10 @@ class FileMappable : public mm::Mappable {
                                                      uint64_t len) override {
     return file_->PinPages(offset, len);
   }
+  const void* identity() const override { return file_->mapped_identity(); }
+  void AddMapper(std::weak_ptr<mm::MappingSpace> space) override {
+    file_->AddMapper(std::move(space));
+  }
 
  private:
   const std::shared_ptr<FileDescription> file_;

@@ -13,6 +13,9 @@ namespace vfs::tmpfs {
 namespace {
 
 constexpr uint64_t kPage = mm::kPageSize;
+
+// Sizes are at most kMaxFileSize, so this cannot overflow.
+uint64_t PageRoundUp(uint64_t x) { return (x + kPage - 1) / kPage * kPage; }
 constexpr uint64_t kMaxFileSize = INT64_MAX;  // MAX_LFS_FILESIZE
 
 size_t TotalLength(std::span<const iovec> iov) {
@@ -116,6 +119,10 @@ class FileDesc : public FileDescription, public NodeDescription {
   }
   void AddWritableMapping(std::weak_ptr<const void> mapping) override {
     file_->AddWritableMapping(std::move(mapping));
+  }
+  const void* mapped_identity() const override { return file_.get(); }
+  void AddMapper(std::weak_ptr<mm::MappingSpace> space) override {
+    file_->AddMapper(std::move(space));
   }
   std::string path() const override { return path_; }
   std::shared_ptr<Node> node() const override { return file_; }
@@ -268,20 +275,52 @@ void File::PunchHoleLocked(uint64_t start, uint64_t end) {
 }
 
 base::Result<void> File::SetAttr(const AttrChange& change) {
-  absl::MutexLock lock(&data_mu_);
-  AttrChange rest = change;
-  if (change.size) {
-    TRY(CheckNewSizeLimit(size_, *change.size));  // RLIMIT_FSIZE
-    if (*change.size > kMaxFileSize) return base::Err(EFBIG);
-    if ((*change.size < size_ && (seals_ & F_SEAL_SHRINK)) ||
-        (*change.size > size_ && (seals_ & F_SEAL_GROW)))
-      return base::Err(EPERM);
-    TruncateLocked(*change.size);
-    rest.size.reset();
-    // truncate(2) always moves mtime (and ctime), as Linux's do_truncate.
-    if (!rest.mtime) rest.mtime = timespec{0, UTIME_NOW};
+  std::vector<std::shared_ptr<mm::MappingSpace>> mappers;
+  uint64_t old_end = 0, new_end = 0;  // the pages the size change moved
+  base::Result<void> r;
+  {
+    absl::MutexLock lock(&data_mu_);
+    AttrChange rest = change;
+    if (change.size) {
+      TRY(CheckNewSizeLimit(size_, *change.size));  // RLIMIT_FSIZE
+      if (*change.size > kMaxFileSize) return base::Err(EFBIG);
+      if ((*change.size < size_ && (seals_ & F_SEAL_SHRINK)) ||
+          (*change.size > size_ && (seals_ & F_SEAL_GROW)))
+        return base::Err(EPERM);
+      old_end = PageRoundUp(size_);
+      TruncateLocked(*change.size);
+      new_end = PageRoundUp(size_);
+      if (old_end != new_end) mappers = MappersLocked();
+      rest.size.reset();
+      // truncate(2) always moves mtime (and ctime), as Linux's do_truncate.
+      if (!rest.mtime) rest.mtime = timespec{0, UTIME_NOW};
+    }
+    r = Inode::SetAttr(rest);
   }
-  return Inode::SetAttr(rest);
+  Invalidate(mappers, std::min(old_end, new_end), std::max(old_end, new_end));
+  return r;
+}
+
+std::vector<std::shared_ptr<mm::MappingSpace>> File::MappersLocked() {
+  std::vector<std::shared_ptr<mm::MappingSpace>> live;
+  for (const auto& m : mappers_)
+    if (auto s = m.lock()) live.push_back(std::move(s));
+  return live;
+}
+
+void File::Invalidate(
+    const std::vector<std::shared_ptr<mm::MappingSpace>>& mappers,
+    uint64_t start, uint64_t end) const {
+  if (start >= end) return;
+  for (const auto& m : mappers) m->Invalidate(this, start, end);
+}
+
+void File::AddMapper(std::weak_ptr<mm::MappingSpace> space) {
+  absl::MutexLock lock(&data_mu_);
+  std::erase_if(mappers_, [&](const std::weak_ptr<mm::MappingSpace>& m) {
+    return m.expired() || (!m.owner_before(space) && !space.owner_before(m));
+  });
+  mappers_.push_back(std::move(space));
 }
 
 base::Result<void> File::Allocate(uint64_t offset, uint64_t length, int mode) {
@@ -294,23 +333,38 @@ base::Result<void> File::Allocate(uint64_t offset, uint64_t length, int mode) {
   if (__builtin_add_overflow(offset, length, &end) || end > kMaxFileSize) {
     return base::Err(EFBIG);
   }
-  absl::MutexLock lock(&data_mu_);
-  if (mode & FALLOC_FL_PUNCH_HOLE) {
-    if (seals_ & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) return base::Err(EPERM);
-    PunchHoleLocked(offset, end);
-    absl::MutexLock meta(&fs_->mu);
-    TouchLocked(false, true, true);
-    return {};
+  std::vector<std::shared_ptr<mm::MappingSpace>> mappers;
+  uint64_t changed_start = 0, changed_end = 0;  // pages mappings must redo
+  {
+    absl::MutexLock lock(&data_mu_);
+    if (mode & FALLOC_FL_PUNCH_HOLE) {
+      if (seals_ & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+        return base::Err(EPERM);
+      PunchHoleLocked(offset, end);
+      // The whole pages inside went: mappings take the file's new ones.
+      changed_start = PageRoundUp(offset);
+      changed_end = end / kPage * kPage;
+      if (changed_start < changed_end) mappers = MappersLocked();
+      absl::MutexLock meta(&fs_->mu);
+      TouchLocked(false, true, true);
+    } else {
+      // Checked even with KEEP_SIZE, as Linux.
+      TRY(CheckNewSizeLimit(size_, end));  // RLIMIT_FSIZE
+      if (end > size_ && (seals_ & F_SEAL_GROW)) return base::Err(EPERM);
+      // All or nothing, as Linux's shmem_fallocate.
+      if (!FillHolesLocked(offset / kPage, (end + kPage - 1) / kPage))
+        return base::Err(ENOSPC);
+      if (end > size_ && !(mode & FALLOC_FL_KEEP_SIZE)) {
+        changed_start = PageRoundUp(size_);
+        size_ = end;
+        changed_end = PageRoundUp(size_);
+        if (changed_start < changed_end) mappers = MappersLocked();
+      }
+      absl::MutexLock meta(&fs_->mu);
+      TouchLocked(false, false, true);
+    }
   }
-  // Checked even with KEEP_SIZE, as Linux.
-  TRY(CheckNewSizeLimit(size_, end));  // RLIMIT_FSIZE
-  if (end > size_ && (seals_ & F_SEAL_GROW)) return base::Err(EPERM);
-  // All or nothing, as Linux's shmem_fallocate.
-  if (!FillHolesLocked(offset / kPage, (end + kPage - 1) / kPage))
-    return base::Err(ENOSPC);
-  if (end > size_ && !(mode & FALLOC_FL_KEEP_SIZE)) size_ = end;
-  absl::MutexLock meta(&fs_->mu);
-  TouchLocked(false, false, true);
+  Invalidate(mappers, changed_start, changed_end);
   return {};
 }
 

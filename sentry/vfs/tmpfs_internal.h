@@ -24,6 +24,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "sentry/mm/mappable.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/vfs/node.h"
 #include "sentry/vfs/synthetic.h"
@@ -279,8 +280,19 @@ class File : public Inode {
   // `mapping` lives, F_SEAL_WRITE is EBUSY, as Linux's
   // mapping_writably_mapped.
   void AddWritableMapping(std::weak_ptr<const void> mapping);
+  // An address space that maps the file's pages (mm::Mappable::AddMapper):
+  // truncation, growth by truncate or fallocate, and punched holes call
+  // its Invalidate (after data_mu_ is released), so that no mapping keeps
+  // pages the file dropped.
+  void AddMapper(std::weak_ptr<mm::MappingSpace> space);
 
  private:
+  // The live mappers, to call once data_mu_ is released.
+  std::vector<std::shared_ptr<mm::MappingSpace>> MappersLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_mu_);
+  // Tells `mappers` that pages [start, end) changed (nothing if empty).
+  void Invalidate(const std::vector<std::shared_ptr<mm::MappingSpace>>& mappers,
+                  uint64_t start, uint64_t end) const;
   void TruncateLocked(uint64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_mu_);
   // fallocate(PUNCH_HOLE): frees the pages wholly inside [start, end) and
   // zeroes the rest of the range. Every page a hole punch frees is freed
@@ -302,6 +314,8 @@ class File : public Inode {
   // memfd_create(MFD_ALLOW_SEALING) clears it.
   uint32_t seals_ ABSL_GUARDED_BY(data_mu_) = F_SEAL_SEAL;
   std::vector<std::weak_ptr<const void>> writable_mappings_
+      ABSL_GUARDED_BY(data_mu_);
+  std::vector<std::weak_ptr<mm::MappingSpace>> mappers_
       ABSL_GUARDED_BY(data_mu_);
 };
 
