@@ -56,6 +56,9 @@ kernel::SyscallTable Build() {
   RegisterMqueue(r);
   RegisterXattr(r);
   RegisterInotify(r);
+  RegisterSocket(r);
+  RegisterSocketMsg(r);
+  RegisterSockopt(r);
   return table;
 }
 
