@@ -98,9 +98,6 @@ void RegisterMsg(Registrar& r);
 void RegisterMqueue(Registrar& r);
 void RegisterXattr(Registrar& r);
 void RegisterInotify(Registrar& r);
-void RegisterSocket(Registrar& r);
-void RegisterSocketMsg(Registrar& r);
-void RegisterSockopt(Registrar& r);
 
 }  // namespace syscalls
 

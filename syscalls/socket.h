@@ -59,6 +59,11 @@ using SocketAttempt = absl::FunctionRef<Result<T>(usock::WaitOn& wait)>;
 Result<size_t> SocketBlock(Task& t, bool nonblocking, absl::Duration timeout,
                            SocketAttempt<size_t> attempt);
 
+// The socket families' registration functions, called by BuildTable.
+void RegisterSocket(Registrar& r);
+void RegisterSocketMsg(Registrar& r);
+void RegisterSockopt(Registrar& r);
+
 }  // namespace syscalls
 
 #endif  // SYSCALLS_SOCKET_H_

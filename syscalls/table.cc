@@ -1,6 +1,7 @@
 #include "syscalls/table.h"
 
 #include "syscalls/common.h"
+#include "syscalls/socket.h"
 
 namespace syscalls {
 namespace {
