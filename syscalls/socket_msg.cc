@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "syscalls/blocking.h"
 #include "syscalls/iovec.h"
 #include "syscalls/socket.h"
 
@@ -99,21 +100,6 @@ Result<void> ParseControl(Task& t, const MsgArgs& a, usock::SendArgs& out) {
     off += step;
   }
   return {};
-}
-
-// `ranges` without their first `n` bytes.
-std::vector<mm::UserRange> DropFront(std::span<const mm::UserRange> ranges,
-                                     size_t n) {
-  std::vector<mm::UserRange> out;
-  for (const mm::UserRange& r : ranges) {
-    if (n >= r.len) {
-      n -= r.len;
-      continue;
-    }
-    out.push_back({r.addr + n, r.len - n});
-    n = 0;
-  }
-  return out;
 }
 
 size_t Total(std::span<const mm::UserRange> ranges) {
