@@ -58,20 +58,6 @@ bool Nonblocking(const vfs::FileDescription& f) {
   return f.flags() & O_NONBLOCK;
 }
 
-// `ranges` without their first `n` bytes.
-std::vector<mm::UserRange> DropFront(std::span<const mm::UserRange> ranges,
-                                     size_t n) {
-  std::vector<mm::UserRange> out;
-  for (const mm::UserRange& r : ranges) {
-    if (n >= r.len) {
-      n -= r.len;
-      continue;
-    }
-    out.push_back({r.addr + n, r.len - n});
-    n = 0;
-  }
-  return out;
-}
 
 // One attempt for a file that takes memory managers' locks itself
 // (bounces_io: /proc/<pid>/mem, whose target may be the caller): through a
@@ -127,6 +113,20 @@ Result<size_t> Attempt(Task& t, vfs::FileDescription& f,
 }
 
 }  // namespace
+
+std::vector<mm::UserRange> DropFront(std::span<const mm::UserRange> ranges,
+                                     size_t n) {
+  std::vector<mm::UserRange> out;
+  for (const mm::UserRange& r : ranges) {
+    if (n >= r.len) {
+      n -= r.len;
+      continue;
+    }
+    out.push_back({r.addr + n, r.len - n});
+    n = 0;
+  }
+  return out;
+}
 
 Result<size_t> BlockingTransfer(Task& t, bool nonblocking,
                                 WaitingAttempt attempt) {

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include <span>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "syscalls/common.h"
@@ -41,6 +42,10 @@ Result<size_t> BlockingRead(Task& t, vfs::FileDescription& f,
 Result<size_t> BlockingWrite(Task& t, vfs::FileDescription& f,
                              std::span<const mm::UserRange> src,
                              IoAttempt attempt);
+
+// `ranges` without their first `n` bytes (what a short transfer left).
+std::vector<mm::UserRange> DropFront(std::span<const mm::UserRange> ranges,
+                                     size_t n);
 
 // What an attempt that cannot make progress waits for: `file` becoming
 // readable (or at EOF/hangup), or writable (room, or no readers).

@@ -54,6 +54,7 @@ class FileEnd {
     }
   }
   int64_t pos() const { return pos_; }
+  vfs::FileDescription& file() const { return f_; }
 
   // Reads into `buf` at the position without moving it (a stream is
   // consumed).
@@ -117,7 +118,10 @@ Result<size_t> FileToPipe(FileEnd& in, pipes::Pipe& out,
     return Err(EAGAIN);
   }
   std::vector<uint8_t> buf(std::min({len, room, kChunk}));
-  const size_t n = TRY(in.Read(buf));
+  Result<size_t> got = in.Read(buf);
+  // An empty socket or host pipe: wait until it has data.
+  if (!got && got.error().value == EAGAIN) wait = {&in.file(), false};
+  const size_t n = TRY(std::move(got));
   if (n == 0) return 0;
   iovec v{buf.data(), n};
   // Only a racing writer can make this short; a stream then loses the
@@ -297,7 +301,12 @@ Result<size_t> Sendfile(Task& t, Fd out_fd, Fd in_fd, UserPtr<int64_t> offset,
                                                      -> Result<size_t> {
             if (pending_at == pending.size()) {
               pending.resize(std::min(count - done, kChunk));
-              pending.resize(TRY(src.Read(pending)));
+              Result<size_t> got = src.Read(pending);
+              if (!got && got.error().value == EAGAIN) {
+                pending.clear();
+                wait = {in.get(), false};  // an empty socket
+              }
+              pending.resize(TRY(std::move(got)));
               pending_at = 0;
               if (pending.empty()) return 0;
             }

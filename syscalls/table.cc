@@ -1,6 +1,7 @@
 #include "syscalls/table.h"
 
 #include "syscalls/common.h"
+#include "syscalls/socket.h"
 
 namespace syscalls {
 namespace {
@@ -61,6 +62,9 @@ kernel::SyscallTable Build() {
   RegisterSignalfd(r);
   RegisterEpoll(r);
   RegisterPidfd(r);
+  RegisterSocket(r);
+  RegisterSocketMsg(r);
+  RegisterSockopt(r);
   return table;
 }
 
