@@ -1,7 +1,7 @@
 // config.json honoured by runsc create/run: the first process's
 // credentials, limits and environment, the UTS names, the root's and the
 // mounts' read-only flags, masked and read-only paths, sysctl, hooks,
-// and `runsc install`. Each runs a real busybox bundle (oci_config_fixture.h).
+// and `runsc install`. Each runs a real busybox bundle (oci_fixture.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,16 +9,24 @@
 #include <algorithm>
 #include <string>
 
-#include "tests/integration/oci_config_fixture.h"
+#include "tests/integration/oci_fixture.h"
 
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
 using json = nlohmann::json;
-using oci_fixture::ReadFile;
+using oci_test::ReadFile;
 
-class OciConfigTest : public oci_fixture::OciFixture {};
+// The bundles here have a writable root unless a test says otherwise.
+class OciConfigTest : public oci_test::OciTest {
+ protected:
+  json Config(const std::vector<std::string>& args) {
+    json j = OciTest::Config(args);
+    j["root"]["readonly"] = false;
+    return j;
+  }
+};
 
 // The lines of /proc/self/status the test looks at, as the app sees them.
 constexpr char kStatus[] =

@@ -1,5 +1,5 @@
 // The fixture of the OCI integration tests (oci_test.cc,
-// oci_exec_test.cc): a bundle whose rootfs is busybox-static in a temp
+// oci_exec_test.cc, oci_config_test.cc): a bundle whose rootfs is busybox-static in a temp
 // dir, each test with its own --root. The test process is a child
 // subreaper, as the containerd shim is, so the sandbox process named by
 // the pid file is reparented to it and its exit status is read with
@@ -80,13 +80,15 @@ class OciTest : public ::testing::Test {
     dir_ = tmpl;
     root_ = dir_ + "/state";
     bundle_ = dir_ + "/bundle";
-    const std::string rootfs = bundle_ + "/rootfs";
+    rootfs_ = bundle_ + "/rootfs";
+    const std::string& rootfs = rootfs_;
     for (const std::string& d :
          {bundle_, rootfs, rootfs + "/bin", rootfs + "/proc", rootfs + "/dev",
           rootfs + "/tmp", rootfs + "/etc"})
       ASSERT_EQ(mkdir(d.c_str(), 0755), 0) << d;
     std::filesystem::copy_file("/bin/busybox", rootfs + "/bin/busybox");
-    for (const char* name : {"sh", "sleep", "echo", "true", "cat"})
+    for (const char* name : {"sh", "sleep", "echo", "true", "cat", "id", "stat", "grep",
+                             "ls", "mkdir", "touch", "uname", "hostname"})
       ASSERT_EQ(symlink("busybox", (rootfs + "/bin/" + name).c_str()), 0);
   }
 
@@ -191,7 +193,13 @@ class OciTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
-  std::string mounts_before_, dir_, root_, bundle_;
+  // runsc run of `j`; the container is gone afterwards.
+  Result Run(const json& j, const std::string& id = "c") {
+    WriteConfig(j);
+    return Runsc({"run", "--bundle", bundle_, id});
+  }
+
+  std::string mounts_before_, dir_, root_, bundle_, rootfs_;
 };
 
 }  // namespace oci_test
