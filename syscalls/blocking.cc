@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -130,7 +131,9 @@ std::vector<mm::UserRange> DropFront(std::span<const mm::UserRange> ranges,
 
 Result<size_t> BlockingTransfer(Task& t, bool nonblocking,
                                 WaitingAttempt attempt) {
-  std::optional<FileWaiter> waiter;
+  // A pointer rather than std::optional: g++ 12 warns (falsely) that an
+  // optional's FileWaiter may be used uninitialized.
+  std::unique_ptr<FileWaiter> waiter;
   WaitFor waiting;  // what `waiter` is registered for
   for (;;) {
     WaitFor wait;
@@ -139,7 +142,8 @@ Result<size_t> BlockingTransfer(Task& t, bool nonblocking,
     if (!waiter || waiting.file != wait.file || waiting.write != wait.write) {
       // A new condition: register, then try again before sleeping.
       waiter.reset();
-      waiter.emplace(t, *wait.file, wait.write ? kWriteEvents : kReadEvents);
+      waiter = std::make_unique<FileWaiter>(
+          t, *wait.file, wait.write ? kWriteEvents : kReadEvents);
       waiting = wait;
     }
     TRY(waiter->Wait());

@@ -35,7 +35,8 @@ void NotifyPidfds(int pid, bool reaped) {
     q = it->second;
     if (reaped) Registry().erase(it);
   }
-  q->Notify(EPOLLIN | EPOLLRDNORM | (reaped ? EPOLLHUP : 0));
+  const uint64_t hup = reaped ? uint64_t{EPOLLHUP} : 0;
+  q->Notify(EPOLLIN | EPOLLRDNORM | hup);
 }
 
 }  // namespace kernel

@@ -153,7 +153,7 @@ TEST_F(OciExecTest, CreateFailsWhenTheProgramCannotRun) {
   const std::string plain = bundle_ + "/rootfs/etc/plain";
   std::ofstream(plain) << "not a program\n";
   chmod(plain.c_str(), 0644);
-  for (const std::string& prog : {"/bin/missing", "/etc/plain"}) {
+  for (const char* prog : {"/bin/missing", "/etc/plain"}) {
     WriteConfig(Config({prog}));
     auto r = Runsc({"create", "--bundle", bundle_, "c"});
     EXPECT_NE(r.code, 0) << prog;
